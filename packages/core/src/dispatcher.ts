@@ -1,0 +1,385 @@
+import {
+  toDeliveryError,
+  WebhookConfigError,
+  type WebhookDeliveryError,
+  WebhookTimeoutError,
+} from './errors.js';
+import { assertEventType, type EmpathyEvent } from './events.js';
+import { WebhookMonitor } from './monitor.js';
+import { type DeliveryContext, type DeliveryReceipt, type WebhookPlugin, wants } from './plugin.js';
+import { CircuitBreaker } from './policies/circuit-breaker.js';
+import {
+  createRateLimiter,
+  normalizeRateLimit,
+  type RateLimiter,
+  type RateLimiterFactory,
+} from './policies/rate-limit.js';
+import { nextRetryDelayMs, normalizeRetryPolicy, type ResolvedRetryPolicy } from './policies/retry.js';
+import { MemoryQueue } from './queue/memory.js';
+import type {
+  DeadLetterStore,
+  DeliveryJob,
+  DeliveryQueue,
+  JobError,
+  JobHandler,
+  JobOutcome,
+} from './queue/types.js';
+
+/** Options for {@link Dispatcher}. */
+export interface DispatcherOptions {
+  /** Webhooks to register right away. */
+  webhooks?: readonly WebhookPlugin[];
+  /** Where jobs wait. @default new MemoryQueue() */
+  queue?: DeliveryQueue;
+  /** Where figures go. @default new WebhookMonitor() */
+  monitor?: WebhookMonitor;
+  /** Builds each webhook's rate limiter; distributed queues pass one that shares state. */
+  rateLimiterFactory?: RateLimiterFactory;
+  /**
+   * Told about problems that are not a delivery's: a `filter` or `onFailure` that threw.
+   * @default logs a one-line warning to stderr
+   */
+  onError?: (
+    error: Error,
+    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' },
+  ) => void;
+}
+
+interface Entry {
+  plugin: WebhookPlugin;
+  policy: ResolvedRetryPolicy;
+  limiter: RateLimiter | undefined;
+  breaker: CircuitBreaker | undefined;
+  concurrency: number;
+}
+
+/** The default per-webhook concurrency when a plugin does not set one. */
+export const DEFAULT_CONCURRENCY = 4;
+
+/**
+ * Routes events to webhooks and runs delivery jobs: rate limit, circuit breaker, one attempt with
+ * a timeout, then delivered / retry later / dead letter. Hosts (`EmpathyOS`, queue workers) are
+ * thin layers over it.
+ */
+export class Dispatcher implements JobHandler {
+  readonly queue: DeliveryQueue;
+  readonly monitor: WebhookMonitor;
+  /** Dead letters of the queue; replaying keeps the monitor's pending count right. */
+  readonly deadLetters: DeadLetterStore;
+  readonly #entries = new Map<string, Entry>();
+  readonly #rateLimiterFactory: RateLimiterFactory;
+  readonly #onError: NonNullable<DispatcherOptions['onError']>;
+  readonly #memory: MemoryQueue | undefined;
+  #closed = false;
+
+  constructor(options: DispatcherOptions = {}) {
+    this.queue = options.queue ?? new MemoryQueue();
+    this.#memory = this.queue instanceof MemoryQueue ? this.queue : undefined;
+    this.monitor = options.monitor ?? new WebhookMonitor();
+    this.#rateLimiterFactory = options.rateLimiterFactory ?? ((_, rateLimit) => createRateLimiter(rateLimit));
+    this.#onError =
+      options.onError ??
+      ((error, { webhook, during }) =>
+        console.warn(`[empathy-webhooks] ${during} of '${webhook}' threw: ${error.message}`));
+    this.deadLetters = this.#trackReplays(this.queue.deadLetters);
+    for (const plugin of options.webhooks ?? []) this.register(plugin);
+    this.queue.consume(this);
+  }
+
+  /** The registered webhooks, in registration order. */
+  get webhooks(): WebhookPlugin[] {
+    return [...this.#entries.values()].map((e) => e.plugin);
+  }
+
+  /** Adds a webhook; returns a function that removes it. Names must be unique. */
+  register(plugin: WebhookPlugin): () => void {
+    if (plugin === null || typeof plugin !== 'object' || typeof plugin.deliver !== 'function') {
+      throw new WebhookConfigError('a webhook must be an object with a deliver(event, ctx) method');
+    }
+    const name = plugin.name;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new WebhookConfigError('a webhook needs a non-empty string name');
+    }
+    if (this.#entries.has(name)) {
+      throw new WebhookConfigError(
+        `a webhook named '${name}' is already registered; give each webhook a unique 'name' option`,
+      );
+    }
+    if (!Array.isArray(plugin.events) || plugin.events.length === 0) {
+      throw new WebhookConfigError(`option 'events' must be a non-empty array`, { webhook: name });
+    }
+    for (const type of plugin.events) if (type !== '*') assertEventType(type, `${name}] [option 'events'`);
+    const rateLimit = plugin.rateLimit === undefined ? undefined : normalizeRateLimit(plugin.rateLimit, name);
+    const entry: Entry = {
+      plugin,
+      policy: normalizeRetryPolicy(plugin.retryPolicy, name),
+      limiter: rateLimit === undefined ? undefined : this.#rateLimiterFactory(name, rateLimit),
+      breaker:
+        plugin.circuitBreaker === false ? undefined : new CircuitBreaker(plugin.circuitBreaker ?? {}, name),
+      concurrency: plugin.concurrency ?? DEFAULT_CONCURRENCY,
+    };
+    this.#entries.set(name, entry);
+    this.monitor.track(name);
+    return () => {
+      if (this.#entries.get(name) === entry) this.#entries.delete(name);
+    };
+  }
+
+  /** The webhooks that want `event` (their `events` list, then their `filter`). */
+  route(event: EmpathyEvent): WebhookPlugin[] {
+    const out: WebhookPlugin[] = [];
+    for (const { plugin } of this.#entries.values()) {
+      try {
+        if (wants(plugin, event)) out.push(plugin);
+      } catch (error) {
+        this.#onError(error as Error, { webhook: plugin.name, eventId: event.event_id, during: 'filter' });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Queues `event` for every webhook that wants it. Resolves with the number of jobs once they
+   * are stored (durably, for durable queues); never waits for delivery.
+   */
+  dispatch(event: EmpathyEvent): Promise<number> {
+    if (this.#closed)
+      return Promise.reject(new WebhookConfigError('the dispatcher is closed; no new events are accepted'));
+    const targets = this.route(event);
+    if (targets.length === 0) return Promise.resolve(0);
+    const now = Date.now();
+    const jobs: DeliveryJob[] = targets.map((plugin) => ({
+      id: `${event.event_id}:${plugin.name}`,
+      webhook: plugin.name,
+      event,
+      attempt: 0,
+      availableAt: now,
+      enqueuedAt: now,
+    }));
+    for (const job of jobs) this.monitor.recordQueued(job.webhook);
+    // The in-memory queue takes jobs synchronously: no extra promise hop on the hot path.
+    if (this.#memory) {
+      this.#memory.enqueueNow(jobs);
+      return Promise.resolve(jobs.length);
+    }
+    return this.queue.enqueue(jobs).then(
+      () => jobs.length,
+      (error: unknown) => {
+        for (const job of jobs) this.monitor.recordQueued(job.webhook, -1);
+        throw error;
+      },
+    );
+  }
+
+  /** {@link JobHandler}: the most jobs of `webhook` in flight at once. */
+  concurrency(webhook: string): number {
+    return this.#entries.get(webhook)?.concurrency ?? 1;
+  }
+
+  /** {@link JobHandler}: decides one leased job. Never rejects. */
+  async handle(job: DeliveryJob): Promise<JobOutcome> {
+    const entry = this.#entries.get(job.webhook);
+    const { event } = job;
+    const base = { webhook: job.webhook, eventId: event.event_id, eventType: event.event_type };
+    if (!entry) {
+      const error: JobError = {
+        name: 'WebhookConfigError',
+        message: `[${job.webhook}] no webhook with this name is registered in this process`,
+      };
+      this.monitor.record({ ...base, kind: 'dead', attempt: job.attempt, error: error.message });
+      return { kind: 'dead', error, attempts: job.attempt };
+    }
+    const attempt = job.attempt + 1;
+    const { breaker, limiter } = entry;
+
+    // Gates: an open circuit or a full rate window postpones the job without spending an attempt.
+    let now = Date.now();
+    let wait = breaker ? breaker.acquire(now) : 0;
+    let reason: 'rate_limit' | 'circuit_open' = 'circuit_open';
+    if (wait === 0 && limiter) {
+      const w = limiter.acquire(now);
+      wait = typeof w === 'number' ? w : await w;
+      reason = 'rate_limit';
+      // The breaker let a half-open trial through that will not happen now: release it.
+      if (wait > 0 && breaker?.state === 'half_open') breaker.release();
+    }
+    if (wait > 0) {
+      const at = now + wait;
+      this.monitor.record({ ...base, kind: 'deferred', attempt, nextAttemptAt: at, reason });
+      return { kind: 'defer', at, reason };
+    }
+
+    const timeoutMs = entry.policy.timeoutSeconds * 1000;
+    const ctx = new AttemptContext(attempt, event.event_id, timeoutMs);
+    const started = performance.now();
+    let receipt: DeliveryReceipt;
+    try {
+      receipt = await runWithTimeout(entry.plugin, event, ctx);
+    } catch (thrown) {
+      const durationMs = performance.now() - started;
+      const error =
+        thrown === ctx.timeoutError
+          ? new WebhookTimeoutError(timeoutMs, { webhook: job.webhook })
+          : toDeliveryError(job.webhook, thrown);
+      now = Date.now();
+      const delay = nextRetryDelayMs(entry.policy, error, attempt);
+      // Permanent refusals (4xx) prove the endpoint is up; only retryable failures trip the breaker.
+      breaker?.record(!isTransient(error), now);
+      const jobError = toJobError(error);
+      if (delay !== undefined) {
+        const at = now + delay;
+        this.monitor.record({
+          ...base,
+          kind: 'retry',
+          attempt,
+          durationMs,
+          status: error.status,
+          error: error.message,
+          nextAttemptAt: at,
+        });
+        return { kind: 'retry', at, error: jobError };
+      }
+      this.monitor.record({
+        ...base,
+        kind: 'dead',
+        attempt,
+        durationMs,
+        status: error.status,
+        error: error.message,
+      });
+      await this.#notifyFailure(entry.plugin, event, error);
+      return { kind: 'dead', error: jobError, attempts: attempt };
+    }
+    breaker?.record(true, Date.now());
+    this.monitor.record({
+      ...base,
+      kind: 'delivered',
+      attempt,
+      durationMs: performance.now() - started,
+      status: receipt?.status,
+    });
+    return { kind: 'delivered', receipt: receipt ?? {} };
+  }
+
+  /** Resolves when every queued delivery has ended (delivered or dead-lettered). */
+  flush(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /**
+   * Stops accepting events, lets pending deliveries finish for up to `drainMs`, closes the queue
+   * (durable queues keep what is left) and every webhook.
+   */
+  async close(options: { drainMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.queue.close(options);
+    await Promise.allSettled(this.webhooks.map((p) => p.close?.()));
+  }
+
+  async #notifyFailure(
+    plugin: WebhookPlugin,
+    event: EmpathyEvent,
+    error: WebhookDeliveryError,
+  ): Promise<void> {
+    if (!plugin.onFailure) return;
+    try {
+      await plugin.onFailure(plugin, event, error);
+    } catch (thrown) {
+      this.#onError(thrown as Error, { webhook: plugin.name, eventId: event.event_id, during: 'onFailure' });
+    }
+  }
+
+  #trackReplays(store: DeadLetterStore): DeadLetterStore {
+    const monitor = this.monitor;
+    return {
+      list: (filter) => store.list(filter),
+      delete: (id) => store.delete(id),
+      clear: (filter) => store.clear(filter),
+      async replay(id) {
+        const letter = (await store.list()).find((l) => l.id === id);
+        const replayed = await store.replay(id);
+        if (replayed && letter) monitor.recordQueued(letter.webhook);
+        return replayed;
+      },
+      async replayAll(filter) {
+        const letters = await store.list(filter);
+        const count = await store.replayAll(filter);
+        for (const letter of letters) monitor.recordQueued(letter.webhook);
+        return count;
+      },
+    };
+  }
+}
+
+/** Whether an error says the endpoint is unhealthy (as opposed to refusing this one request). */
+function isTransient(error: WebhookDeliveryError): boolean {
+  return error.status === undefined ? error.retryable : error.status >= 500 || error.status === 408;
+}
+
+function toJobError(error: WebhookDeliveryError): JobError {
+  const out: JobError = { name: error.name, message: error.message };
+  if (error.status !== undefined) out.status = error.status;
+  if (error.code !== undefined) out.code = error.code;
+  return out;
+}
+
+/**
+ * The context of one attempt. The AbortSignal is created only if the plugin reads it: most
+ * attempts finish long before their timeout, and an AbortController per attempt costs.
+ */
+class AttemptContext implements DeliveryContext {
+  readonly timeoutError = new Error('timeout');
+  #controller: AbortController | undefined;
+  #timedOut = false;
+
+  constructor(
+    readonly attempt: number,
+    readonly idempotencyKey: string,
+    readonly timeoutMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#timedOut) this.#controller.abort(this.timeoutError);
+    }
+    return this.#controller.signal;
+  }
+
+  timeout(): void {
+    this.#timedOut = true;
+    this.#controller?.abort(this.timeoutError);
+  }
+}
+
+function runWithTimeout(
+  plugin: WebhookPlugin,
+  event: EmpathyEvent,
+  ctx: AttemptContext,
+): Promise<DeliveryReceipt> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ctx.timeout();
+      reject(ctx.timeoutError);
+    }, ctx.timeoutMs);
+    let attempt: Promise<DeliveryReceipt>;
+    try {
+      attempt = plugin.deliver(event, ctx);
+    } catch (error) {
+      clearTimeout(timer);
+      reject(error);
+      return;
+    }
+    attempt.then(
+      (receipt) => {
+        clearTimeout(timer);
+        resolve(receipt);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * The error tree. Guards compare `name`, so they work across duplicated installs of this package.
+ * Messages start with the webhook's name and never contain a secret: URLs show their origin only.
+ */
+
+/** Base class of every error this library throws or reports. */
+export class WebhookError extends Error {
+  override name: string = 'WebhookError';
+  /** The webhook the error concerns, when there is one. */
+  readonly webhook: string | undefined;
+
+  constructor(message: string, options: { webhook?: string; cause?: unknown } = {}) {
+    super(options.webhook ? `[${options.webhook}] ${message}` : message, { cause: options.cause });
+    this.webhook = options.webhook;
+  }
+}
+
+/** Invalid options or an unknown event name, thrown at construction time. */
+export class WebhookConfigError extends WebhookError {
+  override name = 'WebhookConfigError' as const;
+}
+
+/** Options for {@link WebhookDeliveryError}. */
+export interface WebhookDeliveryErrorOptions {
+  webhook?: string;
+  cause?: unknown;
+  /** HTTP status of the vendor's answer, when there was one. */
+  status?: number;
+  /** How long the vendor asked us to wait (Retry-After, `retry_after`, rate-limit reset), in ms. */
+  retryAfterMs?: number;
+  /**
+   * Whether another attempt may succeed. Defaults to `true` without a status (network errors)
+   * and to {@link isRetryableStatus} with one.
+   */
+  retryable?: boolean;
+  /** A vendor error code (`channel_not_found`, `EENVELOPE`, …), safe to show. */
+  code?: string;
+}
+
+/** One attempt to deliver failed. */
+export class WebhookDeliveryError extends WebhookError {
+  override name: string = 'WebhookDeliveryError';
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly retryable: boolean;
+  readonly code: string | undefined;
+
+  constructor(message: string, options: WebhookDeliveryErrorOptions = {}) {
+    super(message, options);
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.code = options.code;
+    this.retryable =
+      options.retryable ?? (options.status === undefined ? true : isRetryableStatus(options.status));
+  }
+}
+
+/** An attempt took longer than the retry policy's `timeoutSeconds`. Always retryable. */
+export class WebhookTimeoutError extends WebhookDeliveryError {
+  override name = 'WebhookTimeoutError' as const;
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, options: { webhook?: string; cause?: unknown } = {}) {
+    super(`attempt timed out after ${timeoutMs} ms`, { ...options, retryable: true });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A signature did not verify (receivers' side). */
+export class WebhookSignatureError extends WebhookError {
+  override name = 'WebhookSignatureError' as const;
+}
+
+/** HTTP statuses worth another attempt unless a retry policy says otherwise. */
+export const RETRYABLE_STATUSES: readonly number[] = [408, 425, 429, 500, 502, 503, 504];
+
+/** Whether an HTTP status is worth another attempt by default (408, 425, 429, 5xx). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+function hasName(error: unknown, ...names: string[]): boolean {
+  return typeof error === 'object' && error !== null && names.includes((error as Error).name);
+}
+
+/** Whether `error` is any error of this library. */
+export function isWebhookError(error: unknown): error is WebhookError {
+  return hasName(
+    error,
+    'WebhookError',
+    'WebhookConfigError',
+    'WebhookDeliveryError',
+    'WebhookTimeoutError',
+    'WebhookSignatureError',
+  );
+}
+/** Whether `error` is a {@link WebhookConfigError}. */
+export function isWebhookConfigError(error: unknown): error is WebhookConfigError {
+  return hasName(error, 'WebhookConfigError');
+}
+/** Whether `error` is a {@link WebhookDeliveryError} (timeouts included). */
+export function isWebhookDeliveryError(error: unknown): error is WebhookDeliveryError {
+  return hasName(error, 'WebhookDeliveryError', 'WebhookTimeoutError');
+}
+/** Whether `error` is a {@link WebhookTimeoutError}. */
+export function isWebhookTimeoutError(error: unknown): error is WebhookTimeoutError {
+  return hasName(error, 'WebhookTimeoutError');
+}
+/** Whether `error` is a {@link WebhookSignatureError}. */
+export function isWebhookSignatureError(error: unknown): error is WebhookSignatureError {
+  return hasName(error, 'WebhookSignatureError');
+}
+
+/**
+ * The part of a URL that is safe to print: its origin. Webhook URLs carry credentials in their
+ * path (Slack, Discord) or query (`sig=` in Teams), so neither is ever shown.
+ */
+export function safeOrigin(url: string | URL): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+/**
+ * Replaces every occurrence of each secret in `text` with `***`. Secrets shorter than 4
+ * characters are ignored (they would blank out ordinary words).
+ */
+export function redact(text: string, secrets: Iterable<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+/**
+ * Turns anything thrown by a plugin into a {@link WebhookDeliveryError} for `webhook`. Unknown
+ * errors count as network failures (retryable); their message is redacted.
+ */
+export function toDeliveryError(
+  webhook: string,
+  error: unknown,
+  secrets: Iterable<string | undefined> = [],
+): WebhookDeliveryError {
+  if (isWebhookDeliveryError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  return new WebhookDeliveryError(redact(message, secrets), {
+    webhook,
+    cause: error,
+    code: typeof code === 'string' ? code : undefined,
+    retryable: !isWebhookConfigError(error),
+  });
+}

@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import { WebhookConfigError } from './errors.js';
+
+/** Severity of an event, used by filters and by integrations to pick colours and priorities. */
+export const SEVERITIES = ['info', 'low', 'medium', 'warning', 'high', 'critical'] as const;
+/** Severity of an event. */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Data classification of an event, used by filters (e.g. route `SENSITIVE` events to compliance only). */
+export const CLASSIFICATIONS = ['PUBLIC', 'INTERNAL', 'SENSITIVE'] as const;
+/** Data classification of an event. */
+export type Classification = (typeof CLASSIFICATIONS)[number];
+
+/** Empathy level of the interaction that produced an event (level 4 = anticipatory). */
+export type EmpathyLevel = 1 | 2 | 3 | 4 | 5;
+
+/** Fields every event's `data` may carry besides its own. */
+export interface CommonEventData {
+  /** A link to more detail (a dashboard, a PR, a run); integrations render it as a button or link. */
+  url?: string;
+  /** Free-form context the agent attached (service, environment, …). */
+  context?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** One suggestion in a code review. */
+export interface ReviewSuggestion {
+  file?: string;
+  line?: number;
+  message: string;
+}
+
+/**
+ * The `data` of each event type, on the wire (snake_case). An interface, so that applications
+ * can add their own event types:
+ *
+ * @example
+ * declare module '@empathy/webhooks-core' {
+ *   interface EventDataMap { release_published: { version: string } }
+ * }
+ * registerEventType('release_published');
+ */
+export interface EventDataMap {
+  prediction: CommonEventData & {
+    prediction: string;
+    /** 0..1 */
+    confidence: number;
+    recommendation?: string;
+    timeframe?: string;
+    impact?: string;
+  };
+  alert: CommonEventData & {
+    message: string;
+    title?: string;
+    source?: string;
+    details?: Record<string, unknown>;
+    /** `true` marks the condition as cleared: incident integrations resolve it. */
+    resolved?: boolean;
+  };
+  bug_detected: CommonEventData & FindingData;
+  security_vulnerability: CommonEventData & FindingData & { cwe?: string; cvss?: number };
+  performance_issue: CommonEventData & {
+    title: string;
+    service?: string;
+    endpoint?: string;
+    metric?: string;
+    value?: number;
+    threshold?: number;
+    metrics?: Record<string, number>;
+  };
+  code_review_complete: CommonEventData & {
+    repository?: string;
+    pull_request: number;
+    summary?: string;
+    positives: string[];
+    suggestions: ReviewSuggestion[];
+    security: string[];
+    /** 0..1 */
+    confidence: number;
+  };
+  test_failure: CommonEventData & {
+    test_name: string;
+    message: string;
+    file?: string;
+    suite?: string;
+    run_url?: string;
+  };
+  deployment_risk: CommonEventData & {
+    service: string;
+    environment: string;
+    risk: string;
+    recommendation?: string;
+    version?: string;
+  };
+  compliance_violation: CommonEventData & {
+    /** HIPAA, GDPR, SOC2, … */
+    regulation: string;
+    description: string;
+    rule?: string;
+    resource?: string;
+  };
+  pattern_discovered: CommonEventData & {
+    name: string;
+    description: string;
+    pattern_id?: string;
+    confidence?: number;
+  };
+  completion: CommonEventData & {
+    content: string;
+    level_used: EmpathyLevel;
+    proactive?: boolean;
+    duration_ms?: number;
+  };
+  error: CommonEventData & { error_type: string; message: string };
+  phi_access: CommonEventData & { resource: string; accessor?: string; purpose?: string };
+}
+
+/** What `bug_detected` and `security_vulnerability` carry. */
+export interface FindingData {
+  title: string;
+  description: string;
+  file?: string;
+  line?: number;
+  fix?: string;
+  /** e.g. `security`; integrations turn it into a label. */
+  category?: string;
+  labels?: string[];
+  /** Who owns the file (an account id or handle); Jira can assign to it. */
+  owner?: string;
+}
+
+/** Every event type name: the built-in ones plus those an application adds to {@link EventDataMap}. */
+export type EventType = keyof EventDataMap & string;
+
+/** The built-in event types, in the seed's order, plus `completion`, `error` and `phi_access`. */
+export const EVENT_TYPES = [
+  'prediction',
+  'alert',
+  'bug_detected',
+  'security_vulnerability',
+  'performance_issue',
+  'code_review_complete',
+  'test_failure',
+  'deployment_risk',
+  'compliance_violation',
+  'pattern_discovered',
+  'completion',
+  'error',
+  'phi_access',
+] as const satisfies readonly EventType[];
+
+/** A built-in event type. */
+export type BuiltInEventType = (typeof EVENT_TYPES)[number];
+
+/** What a webhook subscribes to: event type names, or `'*'` for all of them. */
+export type EventSelector = EventType | '*';
+
+/** Envelope metadata. */
+export interface EventMetadata {
+  framework_version: string;
+  model?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * An event as it goes over the wire: the seed's "Webhook Payload". `switch (event.event_type)`
+ * narrows `data`.
+ */
+export type EmpathyEvent<T extends EventType = EventType> = {
+  [K in T]: {
+    event_type: K;
+    /** `evt_…`; stays the same on every attempt: receivers de-duplicate on it. */
+    event_id: string;
+    /** ISO-8601 UTC, ending in `Z`. */
+    timestamp: string;
+    user_id: string;
+    empathy_level: EmpathyLevel;
+    severity?: Severity;
+    classification?: Classification;
+    data: EventDataMap[K];
+    metadata: EventMetadata;
+  };
+}[T];
+
+/** Options for {@link createEvent}. */
+export interface CreateEventOptions {
+  userId: string;
+  empathyLevel?: EmpathyLevel;
+  severity?: Severity;
+  classification?: Classification;
+  frameworkVersion?: string;
+  model?: string;
+  /** Extra metadata fields. */
+  metadata?: Record<string, unknown>;
+  /** Override the generated id (tests, replays from another system). */
+  eventId?: string;
+  /** Override the timestamp. */
+  timestamp?: Date;
+}
+
+/** The framework version written into `metadata.framework_version` unless one is given. */
+export const DEFAULT_FRAMEWORK_VERSION = '1.8.0';
+
+/** A new event id: `evt_` + 32 hex characters. */
+export function newEventId(): string {
+  return `evt_${randomUUID().replaceAll('-', '')}`;
+}
+
+/** Builds the wire envelope for an event. Validates the type name. */
+export function createEvent<T extends EventType>(
+  type: T,
+  data: EventDataMap[T],
+  options: CreateEventOptions,
+): EmpathyEvent<T> {
+  assertEventType(type, 'emit');
+  const metadata: EventMetadata = {
+    framework_version: options.frameworkVersion ?? DEFAULT_FRAMEWORK_VERSION,
+    ...options.metadata,
+  };
+  if (options.model !== undefined) metadata.model = options.model;
+  const event = {
+    event_type: type,
+    event_id: options.eventId ?? newEventId(),
+    timestamp: (options.timestamp ?? new Date()).toISOString(),
+    user_id: options.userId,
+    empathy_level: options.empathyLevel ?? 4,
+    data,
+    metadata,
+  } as EmpathyEvent<T> & { severity?: Severity; classification?: Classification };
+  const severity = options.severity ?? (data as { severity?: Severity }).severity;
+  const classification =
+    options.classification ?? (data as { classification?: Classification }).classification;
+  if (severity !== undefined) event.severity = severity;
+  if (classification !== undefined) event.classification = classification;
+  return event;
+}
+
+// App-defined event types registered at runtime. Module state on purpose: the catalogue is global
+// to the process, like the EventDataMap interface it mirrors.
+const customEventTypes = new Set<string>();
+const builtIn = new Set<string>(EVENT_TYPES);
+
+/**
+ * Registers app-defined event types so that webhooks may subscribe to them and `emit` accepts
+ * them. Pair it with a `declare module` augmentation of {@link EventDataMap} for the types.
+ */
+export function registerEventType(...names: string[]): void {
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9_.:-]{0,63}$/.test(name)) {
+      throw new WebhookConfigError(
+        `event type name '${name}' is invalid: use 1-64 lowercase letters, digits, '_', '.', ':' or '-', starting with a letter`,
+      );
+    }
+    customEventTypes.add(name);
+  }
+}
+
+/** Whether `name` is a built-in or registered event type. */
+export function isEventType(name: string): name is EventType {
+  return builtIn.has(name) || customEventTypes.has(name);
+}
+
+/** All known event types: built-in first, then registered ones. */
+export function knownEventTypes(): string[] {
+  return [...EVENT_TYPES, ...customEventTypes];
+}
+
+/** Throws a {@link WebhookConfigError} naming the unknown type and the closest known one. */
+export function assertEventType(name: string, where: string): asserts name is EventType {
+  if (isEventType(name)) return;
+  const hint = closest(name, knownEventTypes());
+  throw new WebhookConfigError(
+    `[${where}] unknown event type '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; ` +
+      `known types: ${knownEventTypes().join(', ')}. Register your own with registerEventType().`,
+  );
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const d = levenshtein(name.toLowerCase(), candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  // Suggest only when the name is plausibly a typo of the candidate.
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}

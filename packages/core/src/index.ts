@@ -1,0 +1,103 @@
+export { DEFAULT_CONCURRENCY, Dispatcher, type DispatcherOptions } from './dispatcher.js';
+export {
+  isRetryableStatus,
+  isWebhookConfigError,
+  isWebhookDeliveryError,
+  isWebhookError,
+  isWebhookSignatureError,
+  isWebhookTimeoutError,
+  RETRYABLE_STATUSES,
+  redact,
+  safeOrigin,
+  toDeliveryError,
+  WebhookConfigError,
+  WebhookDeliveryError,
+  type WebhookDeliveryErrorOptions,
+  WebhookError,
+  WebhookSignatureError,
+  WebhookTimeoutError,
+} from './errors.js';
+export {
+  assertEventType,
+  type BuiltInEventType,
+  CLASSIFICATIONS,
+  type Classification,
+  type CommonEventData,
+  type CreateEventOptions,
+  createEvent,
+  DEFAULT_FRAMEWORK_VERSION,
+  type EmpathyEvent,
+  type EmpathyLevel,
+  EVENT_TYPES,
+  type EventDataMap,
+  type EventMetadata,
+  type EventSelector,
+  type EventType,
+  type FindingData,
+  isEventType,
+  knownEventTypes,
+  newEventId,
+  type ReviewSuggestion,
+  registerEventType,
+  SEVERITIES,
+  type Severity,
+} from './events.js';
+export {
+  type DeliveryListener,
+  type DeliveryOutcome,
+  WebhookMonitor,
+  type WebhookStats,
+} from './monitor.js';
+export {
+  type CommonWebhookOptions,
+  type DeliveryContext,
+  type DeliveryReceipt,
+  type ParsedCommonOptions,
+  parseCommonOptions,
+  type WebhookPlugin,
+  wants,
+} from './plugin.js';
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  DEFAULT_CIRCUIT_BREAKER,
+} from './policies/circuit-breaker.js';
+export {
+  createRateLimiter,
+  normalizeRateLimit,
+  type RateLimit,
+  type RateLimiter,
+  type RateLimiterFactory,
+  type ResolvedRateLimit,
+} from './policies/rate-limit.js';
+export {
+  backoffMs,
+  DEFAULT_RETRY_POLICY,
+  isRetryable,
+  nextRetryDelayMs,
+  normalizeRetryPolicy,
+  parseRetryAfter,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+} from './policies/retry.js';
+export { createDeadLetterStore, MemoryQueue, type MemoryQueueOptions } from './queue/memory.js';
+export type {
+  DeadLetter,
+  DeadLetterStore,
+  DeliveryJob,
+  DeliveryQueue,
+  JobError,
+  JobHandler,
+  JobOutcome,
+} from './queue/types.js';
+export {
+  type HeaderSource,
+  PayloadSigner,
+  type SignatureHeaders,
+  signPayload,
+  standardWebhookKey,
+  type VerifyStandardWebhookOptions,
+  verifyStandardWebhook,
+  verifyWebhookSignature,
+} from './signing.js';

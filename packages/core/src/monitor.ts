@@ -1,0 +1,188 @@
+/** Per-webhook delivery figures, as the seed's `get_webhook_stats` reports them (camelCase). */
+export interface WebhookStats {
+  /** Attempts made (first attempts and retries). */
+  totalSent: number;
+  /** Deliveries that ended delivered. */
+  successCount: number;
+  /** Deliveries that ended failed (dead-lettered). */
+  failedCount: number;
+  /** Attempts that were retries. */
+  retriedCount: number;
+  /** Deliveries queued, deferred by the rate limit or circuit, or waiting for a retry. */
+  pendingCount: number;
+  /** Times a delivery waited for the rate limit or an open circuit. */
+  deferredCount: number;
+  /** successCount / (successCount + failedCount), 0..1; 0 until a delivery has finished. */
+  successRate: number;
+  /** Mean attempt duration, successful or not, in ms (0 before the first attempt). */
+  avgResponseTimeMs: number;
+  /** 95th percentile of the last 1024 attempts' durations, in ms. */
+  p95ResponseTimeMs: number;
+  /** The most recent error message (redacted: no secrets, URLs show their origin only). */
+  lastError?: string;
+  /** ISO time of the most recent error. */
+  lastErrorAt?: string;
+}
+
+/** One thing that happened to a delivery: the monitor's event stream. */
+export interface DeliveryOutcome {
+  kind: 'delivered' | 'retry' | 'deferred' | 'dead';
+  webhook: string;
+  eventId: string;
+  eventType: string;
+  /** The attempt this outcome concerns (1-based); for `deferred`, the attempt that is waiting. */
+  attempt: number;
+  /** Attempt duration in ms (not for `deferred`). */
+  durationMs?: number;
+  /** HTTP status, when known. */
+  status?: number;
+  /** Redacted error message (retry, dead). */
+  error?: string;
+  /** For `retry` and `deferred`: when the next try happens (epoch ms). */
+  nextAttemptAt?: number;
+  /** For `deferred`: why. */
+  reason?: 'rate_limit' | 'circuit_open';
+}
+
+/** A listener on the monitor's event stream. */
+export type DeliveryListener = (outcome: DeliveryOutcome) => void;
+
+const WINDOW = 1024;
+
+class Figures {
+  totalSent = 0;
+  successCount = 0;
+  failedCount = 0;
+  retriedCount = 0;
+  pendingCount = 0;
+  deferredCount = 0;
+  durationSum = 0;
+  durations = new Float64Array(WINDOW);
+  durationCount = 0;
+  lastError: string | undefined;
+  lastErrorAt: number | undefined;
+
+  addDuration(ms: number): void {
+    this.durations[this.durationCount % WINDOW] = ms;
+    this.durationCount++;
+    this.durationSum += ms;
+  }
+
+  snapshot(): WebhookStats {
+    const finished = this.successCount + this.failedCount;
+    const n = Math.min(this.durationCount, WINDOW);
+    let p95 = 0;
+    if (n > 0) {
+      const sorted = this.durations.slice(0, n).sort();
+      p95 = sorted[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!;
+    }
+    const stats: WebhookStats = {
+      totalSent: this.totalSent,
+      successCount: this.successCount,
+      failedCount: this.failedCount,
+      retriedCount: this.retriedCount,
+      pendingCount: Math.max(0, this.pendingCount),
+      deferredCount: this.deferredCount,
+      successRate: finished === 0 ? 0 : this.successCount / finished,
+      avgResponseTimeMs: this.durationCount === 0 ? 0 : round(this.durationSum / this.durationCount),
+      p95ResponseTimeMs: round(p95),
+    };
+    if (this.lastError !== undefined) {
+      stats.lastError = this.lastError;
+      stats.lastErrorAt = new Date(this.lastErrorAt!).toISOString();
+    }
+    return stats;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/**
+ * Delivery figures per webhook and a stream of delivery outcomes. The host records into it;
+ * read it with {@link WebhookMonitor.getWebhookStats}, {@link WebhookMonitor.getAllStats} or
+ * subscribe with {@link WebhookMonitor.on}.
+ *
+ * @example
+ * const stats = empathy.monitor.getWebhookStats('slack');
+ * console.log(`Success rate: ${(stats.successRate * 100).toFixed(0)}%`);
+ */
+export class WebhookMonitor {
+  readonly #figures = new Map<string, Figures>();
+  readonly #listeners = new Set<DeliveryListener>();
+
+  /** Figures for one webhook (zeros for a name it has not seen). */
+  getWebhookStats(name: string): WebhookStats {
+    return (this.#figures.get(name) ?? new Figures()).snapshot();
+  }
+
+  /** Figures for every webhook it has seen, by name. */
+  getAllStats(): Record<string, WebhookStats> {
+    const out: Record<string, WebhookStats> = {};
+    for (const [name, figures] of this.#figures) out[name] = figures.snapshot();
+    return out;
+  }
+
+  /** Subscribes to delivery outcomes; returns the unsubscribe function. */
+  on(listener: DeliveryListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Forgets every figure. */
+  reset(): void {
+    this.#figures.clear();
+  }
+
+  /** Makes a webhook show up in `getAllStats()` before anything happened to it. */
+  track(webhook: string): void {
+    this.#get(webhook);
+  }
+
+  /** Records that `count` deliveries for `webhook` were queued. */
+  recordQueued(webhook: string, count = 1): void {
+    this.#get(webhook).pendingCount += count;
+  }
+
+  /** Records an outcome and tells the listeners. Called by the dispatcher. */
+  record(outcome: DeliveryOutcome): void {
+    const f = this.#get(outcome.webhook);
+    if (outcome.kind === 'deferred') {
+      f.deferredCount++;
+    } else {
+      if (outcome.durationMs !== undefined) {
+        f.totalSent++;
+        if (outcome.attempt > 1) f.retriedCount++;
+        f.addDuration(outcome.durationMs);
+      }
+      if (outcome.kind === 'delivered') {
+        f.successCount++;
+        f.pendingCount--;
+      } else if (outcome.kind === 'dead') {
+        f.failedCount++;
+        f.pendingCount--;
+      }
+      if (outcome.error !== undefined) {
+        f.lastError = outcome.error;
+        f.lastErrorAt = Date.now();
+      }
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(outcome);
+      } catch {
+        // A listener's bug must not break delivery.
+      }
+    }
+  }
+
+  #get(webhook: string): Figures {
+    let f = this.#figures.get(webhook);
+    if (!f) {
+      f = new Figures();
+      this.#figures.set(webhook, f);
+    }
+    return f;
+  }
+}

@@ -1,0 +1,161 @@
+import { WebhookConfigError } from './errors.js';
+import { assertEventType, type EmpathyEvent, type EventSelector } from './events.js';
+import type { CircuitBreakerOptions } from './policies/circuit-breaker.js';
+import { normalizeRateLimit, type RateLimit } from './policies/rate-limit.js';
+import { normalizeRetryPolicy, type RetryPolicy } from './policies/retry.js';
+
+/** What core hands to `deliver` for one attempt. */
+export interface DeliveryContext {
+  /** Aborted when the attempt exceeds the retry policy's `timeoutSeconds` or the host closes. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** The event id: the same on every attempt, so receivers and vendors can de-duplicate. */
+  readonly idempotencyKey: string;
+  /** Per-attempt timeout in ms. */
+  readonly timeoutMs: number;
+}
+
+/** What a successful attempt reports. */
+export interface DeliveryReceipt {
+  /** HTTP status of the vendor's answer, when there was one. */
+  status?: number;
+  /** A vendor id for what was created (Jira key, comment id, message ts, …). */
+  id?: string;
+  /** Extra, secret-free detail (e.g. `{ action: 'commented' }`). */
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * A destination for events. Implement it to write your own integration: `deliver` makes exactly
+ * one attempt and throws a {@link WebhookDeliveryError} on failure; retrying, waiting, rate
+ * limiting and recording stats are core's job.
+ */
+export interface WebhookPlugin {
+  /** Unique per host; the monitor's key. */
+  readonly name: string;
+  /** Event types this webhook receives; `'*'` for all. */
+  readonly events: readonly EventSelector[];
+  /** Further narrows which events are delivered. */
+  readonly filter?: (event: EmpathyEvent) => boolean;
+  readonly retryPolicy?: RetryPolicy;
+  readonly rateLimit?: RateLimit;
+  /** Circuit breaker settings, or `false` to switch it off. */
+  readonly circuitBreaker?: CircuitBreakerOptions | false;
+  /** The most deliveries in flight at once for this webhook. */
+  readonly concurrency?: number;
+  /** Called once per event after the last attempt failed (the event is then in the dead letters). */
+  readonly onFailure?: (webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>;
+  /** One attempt. */
+  deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt>;
+  /** Releases connections and flushes buffers; called by the host's `close()`. */
+  close?(): Promise<void>;
+}
+
+/** Options every integration accepts. */
+export interface CommonWebhookOptions {
+  /** Unique name; the monitor's key and the prefix of every error message. */
+  name?: string;
+  /** Event types to receive; `'*'` for all. */
+  events?: readonly EventSelector[];
+  /** Receive only events for which this returns true. @example (e) => e.severity === 'high' */
+  filter?: (event: EmpathyEvent) => boolean;
+  /** @default { maxRetries: 3, backoffMultiplier: 2, initialDelaySeconds: 1, timeoutSeconds: 30 } */
+  retryPolicy?: RetryPolicy;
+  /** Over the limit, deliveries wait and are sent later; nothing is dropped. */
+  rateLimit?: RateLimit;
+  /** @default { failureThreshold: 5, cooldownSeconds: 30 } */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  /** Most deliveries in flight at once. @default 4 (integrations may choose another) */
+  concurrency?: number;
+  /** Called once per event after the last attempt failed. */
+  onFailure?: (webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>;
+}
+
+/** {@link CommonWebhookOptions} after validation. */
+export interface ParsedCommonOptions {
+  name: string;
+  events: readonly EventSelector[];
+  filter: ((event: EmpathyEvent) => boolean) | undefined;
+  retryPolicy: RetryPolicy | undefined;
+  rateLimit: RateLimit | undefined;
+  circuitBreaker: CircuitBreakerOptions | false | undefined;
+  concurrency: number;
+  onFailure:
+    | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
+    | undefined;
+}
+
+/**
+ * Validates the common options once, at construction, and throws a {@link WebhookConfigError}
+ * that names the option and the webhook.
+ */
+export function parseCommonOptions(
+  options: CommonWebhookOptions,
+  defaults: { name: string; events?: readonly EventSelector[]; concurrency?: number; rateLimit?: RateLimit },
+): ParsedCommonOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new WebhookConfigError(`${defaults.name}: options must be an object`);
+  }
+  const name = options.name ?? defaults.name;
+  if (typeof name !== 'string' || !/^[\w.:@/-]{1,100}$/.test(name)) {
+    throw new WebhookConfigError(
+      `option 'name' must be 1-100 characters of letters, digits, '_', '-', '.', ':', '@' or '/' (got ${JSON.stringify(name)})`,
+    );
+  }
+  const events = options.events ?? defaults.events;
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new WebhookConfigError(`option 'events' must be a non-empty array of event types or ['*']`, {
+      webhook: name,
+    });
+  }
+  for (const event of events) {
+    if (event === '*') continue;
+    if (typeof event !== 'string') {
+      throw new WebhookConfigError(`option 'events' holds a non-string entry`, { webhook: name });
+    }
+    assertEventType(event, `${name}] [option 'events'`);
+  }
+  if (options.filter !== undefined && typeof options.filter !== 'function') {
+    throw new WebhookConfigError(`option 'filter' must be a function (event) => boolean`, { webhook: name });
+  }
+  if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
+    throw new WebhookConfigError(`option 'onFailure' must be a function (webhook, event, error)`, {
+      webhook: name,
+    });
+  }
+  const concurrency = options.concurrency ?? defaults.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+    throw new WebhookConfigError(
+      `option 'concurrency' must be an integer from 1 to 1024 (got ${concurrency})`,
+      {
+        webhook: name,
+      },
+    );
+  }
+  // Validate now; the dispatcher normalises again when it registers the webhook.
+  if (options.retryPolicy !== undefined) normalizeRetryPolicy(options.retryPolicy, name);
+  const rateLimit = options.rateLimit ?? defaults.rateLimit;
+  if (rateLimit !== undefined) normalizeRateLimit(rateLimit, name);
+  const circuitBreaker = options.circuitBreaker;
+  if (circuitBreaker !== undefined && circuitBreaker !== false && typeof circuitBreaker !== 'object') {
+    throw new WebhookConfigError(`option 'circuitBreaker' must be an object or false`, { webhook: name });
+  }
+  return {
+    name,
+    events: [...events],
+    filter: options.filter,
+    retryPolicy: options.retryPolicy,
+    rateLimit,
+    circuitBreaker,
+    concurrency,
+    onFailure: options.onFailure,
+  };
+}
+
+/** Whether a webhook subscribed to this event (its `events` list, then its `filter`). */
+export function wants(plugin: WebhookPlugin, event: EmpathyEvent): boolean {
+  const events = plugin.events;
+  if (!events.includes('*') && !events.includes(event.event_type)) return false;
+  return plugin.filter === undefined || plugin.filter(event) === true;
+}

@@ -1,0 +1,272 @@
+import { MinHeap } from './heap.js';
+import type {
+  DeadLetter,
+  DeadLetterStore,
+  DeliveryJob,
+  DeliveryQueue,
+  JobHandler,
+  JobOutcome,
+} from './types.js';
+
+/** Options for {@link MemoryQueue}. */
+export interface MemoryQueueOptions {
+  /** How long `close()` waits for pending work by default, in ms. @default 10000 */
+  drainMs?: number;
+}
+
+interface Lane {
+  name: string;
+  /** Jobs available now, in arrival order; `head` is the next one. */
+  fifo: (DeliveryJob | undefined)[];
+  head: number;
+  /** Retries and deferred jobs, earliest `availableAt` first. */
+  delayed: MinHeap<DeliveryJob>;
+  inFlight: number;
+  /** The lane sends nothing before this (rate limit, open circuit). */
+  pausedUntil: number;
+  timer: NodeJS.Timeout | undefined;
+  timerAt: number;
+}
+
+/**
+ * The default queue: jobs live in this process's memory, one lane per webhook with bounded
+ * concurrency, timers for retries and rate-limit waits. Fast, and lost on exit: use
+ * `SqliteQueue` or `BullMQQueue` when deliveries must survive a crash.
+ */
+export class MemoryQueue implements DeliveryQueue {
+  readonly deadLetters: DeadLetterStore;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #dead = new Map<string, DeadLetter>();
+  readonly #drainMs: number;
+  #handler: JobHandler | undefined;
+  #outstanding = 0;
+  #idleWaiters: (() => void)[] = [];
+  #stopped = false;
+  #settled: (() => void) | undefined;
+
+  constructor(options: MemoryQueueOptions = {}) {
+    this.#drainMs = options.drainMs ?? 10_000;
+    this.deadLetters = createDeadLetterStore(this.#dead, (jobs) => this.enqueue(jobs));
+  }
+
+  async enqueue(jobs: DeliveryJob[]): Promise<void> {
+    this.enqueueNow(jobs);
+  }
+
+  /** Synchronous enqueue: the in-memory fast path `emit()` uses. */
+  enqueueNow(jobs: DeliveryJob[]): void {
+    if (this.#stopped) throw new Error('MemoryQueue is closed');
+    const now = Date.now();
+    for (const job of jobs) {
+      const lane = this.#lane(job.webhook);
+      this.#outstanding++;
+      if (job.availableAt > now) lane.delayed.push(job);
+      else lane.fifo.push(job);
+      this.#pump(lane);
+    }
+  }
+
+  consume(handler: JobHandler): void {
+    if (this.#handler) throw new Error('MemoryQueue.consume() was already called');
+    this.#handler = handler;
+    for (const lane of this.#lanes.values()) this.#pump(lane);
+  }
+
+  idle(): Promise<void> {
+    if (this.#outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async close(options: { drainMs?: number } = {}): Promise<void> {
+    if (this.#stopped) return;
+    const drainMs = options.drainMs ?? this.#drainMs;
+    if (this.#handler && this.#outstanding > 0 && drainMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
+      clearTimeout(timer);
+    }
+    this.#stopped = true;
+    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
+    // In-flight attempts finish (each is bounded by its timeout); nothing new is leased.
+    if (this.#inFlight() > 0) await new Promise<void>((r) => (this.#settled = r));
+  }
+
+  async pending(webhook?: string): Promise<number> {
+    let n = 0;
+    for (const [name, lane] of this.#lanes) {
+      if (webhook !== undefined && name !== webhook) continue;
+      n += lane.fifo.length - lane.head + lane.delayed.size + lane.inFlight;
+    }
+    return n;
+  }
+
+  #inFlight(): number {
+    let n = 0;
+    for (const lane of this.#lanes.values()) n += lane.inFlight;
+    return n;
+  }
+
+  #lane(webhook: string): Lane {
+    let lane = this.#lanes.get(webhook);
+    if (!lane) {
+      lane = {
+        name: webhook,
+        fifo: [],
+        head: 0,
+        delayed: new MinHeap((a, b) => a.availableAt < b.availableAt),
+        inFlight: 0,
+        pausedUntil: 0,
+        timer: undefined,
+        timerAt: Number.POSITIVE_INFINITY,
+      };
+      this.#lanes.set(webhook, lane);
+    }
+    return lane;
+  }
+
+  #pump(lane: Lane): void {
+    const handler = this.#handler;
+    if (!handler || this.#stopped) return;
+    const now = Date.now();
+    if (lane.pausedUntil > now) {
+      this.#wakeAt(lane, lane.pausedUntil);
+      return;
+    }
+    const limit = handler.concurrency(lane.name);
+    while (lane.inFlight < limit) {
+      let job: DeliveryJob | undefined;
+      const next = lane.delayed.peek();
+      // Due retries and deferred jobs are older than anything in the fifo: they go first.
+      if (next !== undefined && next.availableAt <= now) job = lane.delayed.pop();
+      else if (lane.head < lane.fifo.length) {
+        job = lane.fifo[lane.head];
+        lane.fifo[lane.head++] = undefined;
+        if (lane.head > 1024 && lane.head * 2 > lane.fifo.length) {
+          lane.fifo = lane.fifo.slice(lane.head);
+          lane.head = 0;
+        }
+      } else break;
+      lane.inFlight++;
+      this.#run(handler, lane, job!);
+    }
+    const next = lane.delayed.peek();
+    if (next !== undefined && next.availableAt > now) this.#wakeAt(lane, next.availableAt);
+  }
+
+  #run(handler: JobHandler, lane: Lane, job: DeliveryJob): void {
+    handler.handle(job).then(
+      (outcome) => this.#settle(lane, job, outcome),
+      (error: unknown) =>
+        this.#settle(lane, job, {
+          kind: 'dead',
+          error: { name: 'Error', message: `dispatcher failed: ${(error as Error)?.message ?? error}` },
+          attempts: job.attempt,
+        }),
+    );
+  }
+
+  #settle(lane: Lane, job: DeliveryJob, outcome: JobOutcome): void {
+    lane.inFlight--;
+    switch (outcome.kind) {
+      case 'delivered':
+        this.#outstanding--;
+        break;
+      case 'retry':
+        job.attempt++;
+        job.availableAt = outcome.at;
+        job.lastError = outcome.error;
+        lane.delayed.push(job);
+        break;
+      case 'defer':
+        // The job keeps its old availableAt, so it is first in line when the lane reopens.
+        lane.pausedUntil = Math.max(lane.pausedUntil, outcome.at);
+        lane.delayed.push(job);
+        break;
+      case 'dead':
+        this.#outstanding--;
+        this.#dead.set(job.id, {
+          id: job.id,
+          webhook: job.webhook,
+          event: job.event,
+          attempts: outcome.attempts,
+          error: outcome.error,
+          failedAt: Date.now(),
+        });
+        break;
+    }
+    if (this.#stopped) {
+      if (this.#settled && this.#inFlight() === 0) this.#settled();
+      return;
+    }
+    this.#pump(lane);
+    if (this.#outstanding === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #wakeAt(lane: Lane, at: number): void {
+    if (lane.timer !== undefined && lane.timerAt <= at) return;
+    clearTimeout(lane.timer);
+    lane.timerAt = at;
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = undefined;
+        lane.timerAt = Number.POSITIVE_INFINITY;
+        this.#pump(lane);
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+}
+
+/**
+ * A {@link DeadLetterStore} over a Map; `requeue` puts replayed jobs back. Shared by queues that
+ * keep dead letters in memory.
+ */
+export function createDeadLetterStore(
+  letters: Map<string, DeadLetter>,
+  requeue: (jobs: DeliveryJob[]) => Promise<void>,
+): DeadLetterStore {
+  const matching = (filter?: { webhook?: string }) =>
+    [...letters.values()].filter((l) => filter?.webhook === undefined || l.webhook === filter.webhook);
+  const toJob = (letter: DeadLetter): DeliveryJob => {
+    const now = Date.now();
+    return {
+      id: letter.id,
+      webhook: letter.webhook,
+      event: letter.event,
+      attempt: 0,
+      availableAt: now,
+      enqueuedAt: now,
+    };
+  };
+  return {
+    async list(filter) {
+      const all = matching(filter);
+      return filter?.limit !== undefined ? all.slice(0, filter.limit) : all;
+    },
+    async replay(id) {
+      const letter = letters.get(id);
+      if (!letter) return false;
+      letters.delete(id);
+      await requeue([toJob(letter)]);
+      return true;
+    },
+    async replayAll(filter) {
+      const all = matching(filter);
+      for (const letter of all) letters.delete(letter.id);
+      await requeue(all.map(toJob));
+      return all.length;
+    },
+    async delete(id) {
+      return letters.delete(id);
+    },
+    async clear(filter) {
+      const all = matching(filter);
+      for (const letter of all) letters.delete(letter.id);
+      return all.length;
+    },
+  };
+}

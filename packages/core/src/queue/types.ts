@@ -1,0 +1,95 @@
+import type { EmpathyEvent } from '../events.js';
+import type { DeliveryReceipt } from '../plugin.js';
+
+/** One event on its way to one webhook. Plain data, so durable queues can store it as JSON. */
+export interface DeliveryJob {
+  /** Unique per (event, webhook): `${event_id}:${webhook}`. */
+  id: string;
+  /** The webhook's name. */
+  webhook: string;
+  event: EmpathyEvent;
+  /** Attempts already made (0 for a new job). */
+  attempt: number;
+  /** Epoch ms before which the job must not run. */
+  availableAt: number;
+  /** Epoch ms when the job was first enqueued. */
+  enqueuedAt: number;
+  /** The last attempt's error, redacted. */
+  lastError?: JobError;
+}
+
+/** An error as stored with a job or dead letter: secret-free and serialisable. */
+export interface JobError {
+  name: string;
+  message: string;
+  status?: number;
+  code?: string;
+}
+
+/** What the dispatcher decided about a job after leasing it. */
+export type JobOutcome =
+  | { kind: 'delivered'; receipt: DeliveryReceipt }
+  /** An attempt failed; run the job again at `at` (epoch ms) with `attempt` incremented. */
+  | { kind: 'retry'; at: number; error: JobError }
+  /**
+   * Not attempted (rate limit or open circuit): the webhook's lane may not send before `at`.
+   * The job keeps its place in line and no attempt is spent.
+   */
+  | { kind: 'defer'; at: number; reason: 'rate_limit' | 'circuit_open' }
+  /** Permanent failure or retries exhausted: move to the dead letters. `attempts` made in all. */
+  | { kind: 'dead'; error: JobError; attempts: number };
+
+/** Runs jobs for a queue: the dispatcher. */
+export interface JobHandler {
+  /** Handles one leased job. Never rejects. */
+  handle(job: DeliveryJob): Promise<JobOutcome>;
+  /** The most jobs of this webhook the queue may run at once. */
+  concurrency(webhook: string): number;
+}
+
+/** A job that failed for good, kept for inspection and replay. */
+export interface DeadLetter {
+  /** The job id. */
+  id: string;
+  webhook: string;
+  event: EmpathyEvent;
+  /** Attempts made. */
+  attempts: number;
+  error: JobError;
+  /** Epoch ms. */
+  failedAt: number;
+}
+
+/** Dead letters: list, replay one or all, delete. */
+export interface DeadLetterStore {
+  /** Dead letters, oldest first, optionally for one webhook. */
+  list(filter?: { webhook?: string; limit?: number }): Promise<DeadLetter[]>;
+  /** Puts one back in the queue as a fresh job (same event id). Returns false if there is no such letter. */
+  replay(id: string): Promise<boolean>;
+  /** Puts all (or one webhook's) back in the queue. Returns how many. */
+  replayAll(filter?: { webhook?: string }): Promise<number>;
+  /** Deletes one. Returns false if there is no such letter. */
+  delete(id: string): Promise<boolean>;
+  /** Deletes all (or one webhook's). Returns how many. */
+  clear(filter?: { webhook?: string }): Promise<number>;
+}
+
+/**
+ * Where jobs wait. The queue stores and schedules; the dispatcher ({@link JobHandler}) decides.
+ * Implementations: {@link MemoryQueue} (default), `SqliteQueue` (durable, one machine),
+ * `BullMQQueue` (Redis, many workers).
+ */
+export interface DeliveryQueue {
+  /** Stores jobs; resolves once they are stored (durably, for durable queues). */
+  enqueue(jobs: DeliveryJob[]): Promise<void>;
+  /** Starts running jobs through `handler`, one lane per webhook. Called once. */
+  consume(handler: JobHandler): void;
+  /** Resolves when nothing is pending or in flight (including retries waiting for their time). */
+  idle(): Promise<void>;
+  /** Stops leasing, waits up to `drainMs` for work to finish, and keeps the rest (durable queues). */
+  close(options?: { drainMs?: number }): Promise<void>;
+  /** Jobs that failed for good. */
+  readonly deadLetters: DeadLetterStore;
+  /** Jobs waiting (queued, deferred, or waiting for a retry) per webhook, if the queue can tell cheaply. */
+  pending?(webhook?: string): Promise<number>;
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.config.base.js';
+
+export default defineConfig(
+  packageConfig({
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'testing/fakes': 'src/testing/fakes.ts',
+  }),
+);
