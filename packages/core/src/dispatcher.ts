@@ -33,7 +33,7 @@ export interface DispatcherOptions {
   queue?: DeliveryQueue;
   /** Where figures go. @default new WebhookMonitor() */
   monitor?: WebhookMonitor;
-  /** Builds each webhook's rate limiter; distributed queues pass one that shares state. */
+  /** Builds each webhook's rate limiter. @default the queue's `rateLimiterFactory`, else in-process limiters */
   rateLimiterFactory?: RateLimiterFactory;
   /**
    * Told about problems that are not a delivery's: a `filter` or `onFailure` that threw.
@@ -76,7 +76,8 @@ export class Dispatcher implements JobHandler {
     this.queue = options.queue ?? new MemoryQueue();
     this.#memory = this.queue instanceof MemoryQueue ? this.queue : undefined;
     this.monitor = options.monitor ?? new WebhookMonitor();
-    this.#rateLimiterFactory = options.rateLimiterFactory ?? ((_, rateLimit) => createRateLimiter(rateLimit));
+    this.#rateLimiterFactory =
+      options.rateLimiterFactory ?? this.queue.rateLimiterFactory ?? ((_, rateLimit) => createRateLimiter(rateLimit));
     this.#onError =
       options.onError ??
       ((error, { webhook, during }) =>

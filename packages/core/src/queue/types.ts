@@ -1,5 +1,6 @@
 import type { EmpathyEvent } from '../events.js';
 import type { DeliveryReceipt } from '../plugin.js';
+import type { RateLimiterFactory } from '../policies/rate-limit.js';
 
 /** One event on its way to one webhook. Plain data, so durable queues can store it as JSON. */
 export interface DeliveryJob {
@@ -90,6 +91,11 @@ export interface DeliveryQueue {
   close(options?: { drainMs?: number }): Promise<void>;
   /** Jobs that failed for good. */
   readonly deadLetters: DeadLetterStore;
+  /**
+   * Rate limiters whose state the queue shares between its workers (e.g. in Redis). When set, the
+   * dispatcher uses it instead of in-process limiters, so N workers together keep one limit.
+   */
+  readonly rateLimiterFactory?: RateLimiterFactory;
   /** Jobs waiting (queued, deferred, or waiting for a retry) per webhook, if the queue can tell cheaply. */
   pending?(webhook?: string): Promise<number>;
 }
