@@ -77,7 +77,9 @@ export class Dispatcher implements JobHandler {
     this.#memory = this.queue instanceof MemoryQueue ? this.queue : undefined;
     this.monitor = options.monitor ?? new WebhookMonitor();
     this.#rateLimiterFactory =
-      options.rateLimiterFactory ?? this.queue.rateLimiterFactory ?? ((_, rateLimit) => createRateLimiter(rateLimit));
+      options.rateLimiterFactory ??
+      this.queue.rateLimiterFactory ??
+      ((_, rateLimit) => createRateLimiter(rateLimit));
     this.#onError =
       options.onError ??
       ((error, { webhook, during }) =>

@@ -1,0 +1,8 @@
+export {
+  CustomWebhook,
+  type CustomWebhookOptions,
+  WebhookConfig,
+  type WebhookConfigOptions,
+  type WebhookMethod,
+} from './custom-webhook.js';
+export { BlockedAddressError, privateAddressReason } from './ssrf.js';
