@@ -119,7 +119,7 @@ export function nextRetryDelayMs(
   }
   const base = backoffMs(policy, attempt);
   if (!policy.jitter) return base;
-  return Math.min(base * (0.8 + 0.4 * random()), policy.maxDelaySeconds * 1000);
+  return Math.round(Math.min(base * (0.8 + 0.4 * random()), policy.maxDelaySeconds * 1000));
 }
 
 /**

@@ -1,0 +1,338 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createEvent,
+  type DeliveryOutcome,
+  Dispatcher,
+  isWebhookDeliveryError,
+  isWebhookTimeoutError,
+  MemoryQueue,
+  WebhookConfigError,
+  type WebhookPlugin,
+} from '../src/index.js';
+import { sampleEvent } from '../src/testing/samples.js';
+import { scripted } from './helpers.js';
+
+let dispatcher: Dispatcher | undefined;
+afterEach(async () => {
+  vi.useRealTimers();
+  await dispatcher?.close({ drainMs: 0 });
+  dispatcher = undefined;
+});
+const start = (...webhooks: WebhookPlugin[]) => {
+  dispatcher = new Dispatcher({ webhooks });
+  return dispatcher;
+};
+const alert = (severity: 'high' | 'low' = 'high', classification?: 'SENSITIVE') =>
+  createEvent('alert', { message: 'disk full' }, { userId: 'ops', severity, classification });
+
+describe('routing', () => {
+  it("fans out to every webhook whose events and filter match ('*' matches all)", async () => {
+    const all = scripted('all');
+    const alerts = scripted('alerts', [], { events: ['alert'] });
+    const high = scripted('high', [], { events: ['alert'], filter: (e) => e.severity === 'high' });
+    const sensitive = scripted('sensitive', [], {
+      events: ['compliance_violation', 'phi_access'],
+      filter: (e) => e.classification === 'SENSITIVE',
+    });
+    const d = start(all.plugin, alerts.plugin, high.plugin, sensitive.plugin);
+    expect(await d.dispatch(alert('high'))).toBe(3);
+    expect(await d.dispatch(alert('low'))).toBe(2);
+    await d.dispatch(sampleEvent('phi_access'));
+    await d.dispatch(
+      createEvent('phi_access', { resource: 'r' }, { userId: 'u', classification: 'INTERNAL' }),
+    );
+    await d.flush();
+    expect(all.attempts).toHaveLength(4);
+    expect(alerts.attempts).toHaveLength(2);
+    expect(high.attempts.map((a) => a.event.severity)).toEqual(['high']);
+    expect(sensitive.attempts).toHaveLength(1);
+  });
+
+  it('refuses duplicate names and unknown event names at registration', () => {
+    const d = start(scripted('a').plugin);
+    expect(() => d.register(scripted('a').plugin)).toThrow(/already registered/);
+    expect(() => d.register(scripted('b', [], { events: ['bug_detcted' as never] }).plugin)).toThrow(
+      "[b] [option 'events'] unknown event type 'bug_detcted' (did you mean 'bug_detected'?)",
+    );
+  });
+
+  it('unregisters', async () => {
+    const a = scripted('a');
+    const d = start();
+    const remove = d.register(a.plugin);
+    remove();
+    expect(await d.dispatch(alert())).toBe(0);
+  });
+
+  it('a throwing filter skips that webhook and is reported, others still get the event', async () => {
+    const errors: string[] = [];
+    const ok = scripted('ok');
+    dispatcher = new Dispatcher({
+      webhooks: [
+        scripted('bad', [], {
+          filter: () => {
+            throw new Error('filter bug');
+          },
+        }).plugin,
+        ok.plugin,
+      ],
+      onError: (error, ctx) => errors.push(`${ctx.during}:${ctx.webhook}:${error.message}`),
+    });
+    expect(await dispatcher.dispatch(alert())).toBe(1);
+    expect(errors).toEqual(['filter:bad:filter bug']);
+  });
+});
+
+describe('delivery', () => {
+  it('emit resolves before delivery and never throws for a destination failure', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = scripted('slow', [() => gate]);
+    const dead = scripted('dead', [{ status: 400 }]);
+    const d = start(slow.plugin, dead.plugin);
+    await expect(d.dispatch(alert())).resolves.toBe(2);
+    expect(d.monitor.getWebhookStats('slow').successCount).toBe(0);
+    release();
+    await d.flush();
+    expect(d.monitor.getWebhookStats('slow').successCount).toBe(1);
+    expect(d.monitor.getWebhookStats('dead').failedCount).toBe(1);
+  });
+
+  it('retries with backoff as rescheduled jobs, with the same event id on every attempt', async () => {
+    const flaky = scripted('flaky', [{ status: 503 }, 'network', { status: 502 }]);
+    const d = start(flaky.plugin);
+    const event = alert();
+    await d.dispatch(event);
+    await d.flush();
+    expect(flaky.attempts.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
+    expect(new Set(flaky.attempts.map((a) => a.event.event_id))).toEqual(new Set([event.event_id]));
+    const gaps = flaky.attempts.slice(1).map((a, i) => a.at - flaky.attempts[i]!.at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(18); // 20 ms
+    expect(gaps[2]).toBeGreaterThanOrEqual(75); // 80 ms
+    expect(d.monitor.getWebhookStats('flaky')).toMatchObject({
+      totalSent: 4,
+      retriedCount: 3,
+      successCount: 1,
+      failedCount: 0,
+    });
+  });
+
+  it('waits for Retry-After rather than the backoff', async () => {
+    const limited = scripted('limited', [{ status: 429, retryAfterMs: 300 }]);
+    const d = start(limited.plugin);
+    await d.dispatch(alert());
+    await d.flush();
+    expect(limited.attempts[1]!.at - limited.attempts[0]!.at).toBeGreaterThanOrEqual(295);
+  });
+
+  it('a retry does not block the lane: other events go out meanwhile', async () => {
+    const w = scripted('w', [{ status: 503, retryAfterMs: 200 }], { concurrency: 1 });
+    const d = start(w.plugin);
+    await d.dispatch(createEvent('alert', { message: 'first' }, { userId: 'u' }));
+    await d.dispatch(createEvent('alert', { message: 'second' }, { userId: 'u' }));
+    await d.flush();
+    expect(w.attempts.map((a) => (a.event.data as { message: string }).message)).toEqual([
+      'first',
+      'second',
+      'first',
+    ]);
+  });
+
+  it('times out a hung attempt, aborts its signal, and retries', async () => {
+    let aborted: unknown;
+    const hung = scripted(
+      'hung',
+      [
+        (ctx) =>
+          new Promise<void>((_, reject) => {
+            ctx.signal.addEventListener('abort', () => {
+              aborted = ctx.signal.reason;
+              reject(new Error('aborted'));
+            });
+          }),
+      ],
+      { retryPolicy: { timeoutSeconds: 0.1, initialDelaySeconds: 0.01 } },
+    );
+    const outcomes: DeliveryOutcome[] = [];
+    const d = start(hung.plugin);
+    d.monitor.on((o) => outcomes.push(o));
+    await d.dispatch(alert());
+    await d.flush();
+    expect(aborted).toBeDefined();
+    expect(outcomes.map((o) => o.kind)).toEqual(['retry', 'delivered']);
+    expect(outcomes[0]!.error).toBe('[hung] attempt timed out after 100 ms');
+  });
+
+  it('respects per-webhook concurrency', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const step = async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+    };
+    const w = scripted('w', Array(20).fill(step), { concurrency: 3 });
+    const d = start(w.plugin);
+    for (let i = 0; i < 20; i++) await d.dispatch(alert());
+    await d.flush();
+    expect(peak).toBe(3);
+  });
+});
+
+describe('failure handling', () => {
+  it('calls onFailure once per event after the last attempt, and keeps a dead letter', async () => {
+    const calls: [string, string, Error][] = [];
+    const failing = scripted('failing', Array(10).fill({ status: 500 }), {
+      retryPolicy: { maxRetries: 2, initialDelaySeconds: 0.01 },
+      onFailure: (webhook, event, error) => void calls.push([webhook.name, event.event_id, error]),
+    });
+    const d = start(failing.plugin);
+    const event = alert();
+    await d.dispatch(event);
+    await d.flush();
+    expect(failing.attempts).toHaveLength(3);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]![0]).toBe('failing');
+    expect(calls[0]![1]).toBe(event.event_id);
+    expect(isWebhookDeliveryError(calls[0]![2])).toBe(true);
+    const letters = await d.deadLetters.list();
+    expect(letters).toMatchObject([
+      { webhook: 'failing', attempts: 3, error: { status: 500, message: '[failing] HTTP 500' } },
+    ]);
+  });
+
+  it('does not retry a permanent failure', async () => {
+    const w = scripted('w', [{ status: 404 }]);
+    const d = start(w.plugin);
+    await d.dispatch(alert());
+    await d.flush();
+    expect(w.attempts).toHaveLength(1);
+    expect(d.monitor.getWebhookStats('w')).toMatchObject({ failedCount: 1, successRate: 0 });
+  });
+
+  it('replays one or all dead letters, deletes and clears them', async () => {
+    const w = scripted('w', Array(3).fill({ status: 400 }));
+    const d = start(w.plugin);
+    for (let i = 0; i < 3; i++) await d.dispatch(alert());
+    await d.flush();
+    const letters = await d.deadLetters.list({ webhook: 'w' });
+    expect(letters).toHaveLength(3);
+    expect(await d.deadLetters.replay(letters[0]!.id)).toBe(true);
+    expect(await d.deadLetters.replay('nope')).toBe(false);
+    await d.flush();
+    expect(await d.deadLetters.list()).toHaveLength(2);
+    expect(await d.deadLetters.delete(letters[1]!.id)).toBe(true);
+    expect(await d.deadLetters.replayAll()).toBe(1);
+    await d.flush();
+    expect(d.monitor.getWebhookStats('w')).toMatchObject({
+      successCount: 2,
+      failedCount: 3,
+      pendingCount: 0,
+    });
+    expect(await d.deadLetters.clear()).toBe(0);
+  });
+
+  it('an onFailure that throws is reported, not fatal', async () => {
+    const errors: string[] = [];
+    dispatcher = new Dispatcher({
+      webhooks: [
+        scripted('w', [{ status: 400 }], {
+          onFailure: () => {
+            throw new Error('db down');
+          },
+        }).plugin,
+      ],
+      onError: (e, c) => errors.push(`${c.during}:${e.message}`),
+    });
+    await dispatcher.dispatch(alert());
+    await dispatcher.flush();
+    expect(errors).toEqual(['onFailure:db down']);
+  });
+});
+
+describe('rate limit', () => {
+  it('defers deliveries over the limit and sends them later; nothing is dropped', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const w = scripted('w', [], { rateLimit: { maxRequestsPerMinute: 5 }, concurrency: 2 });
+    const d = start(w.plugin);
+    for (let i = 0; i < 12; i++) await d.dispatch(alert());
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(w.attempts).toHaveLength(5);
+    expect(d.monitor.getWebhookStats('w')).toMatchObject({ successCount: 5, pendingCount: 7 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(w.attempts).toHaveLength(10);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(w.attempts).toHaveLength(12);
+    // No 60-second span holds more than five sends.
+    const times = w.attempts.map((a) => a.at);
+    for (let i = 5; i < times.length; i++) expect(times[i]! - times[i - 5]!).toBeGreaterThanOrEqual(60_000);
+    expect(d.monitor.getWebhookStats('w')).toMatchObject({
+      successCount: 12,
+      pendingCount: 0,
+      totalSent: 12,
+    });
+    expect(d.monitor.getWebhookStats('w').deferredCount).toBeGreaterThan(0);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('stops attempts while open, then a trial closes it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const dead = scripted('dead', Array(3).fill({ status: 503 }), {
+      circuitBreaker: { failureThreshold: 3, cooldownSeconds: 30 },
+      retryPolicy: { maxRetries: 10, initialDelaySeconds: 0.1, jitter: false, backoffMultiplier: 1 },
+      concurrency: 1,
+    });
+    const outcomes: DeliveryOutcome[] = [];
+    const d = start(dead.plugin);
+    d.monitor.on((o) => outcomes.push(o));
+    await d.dispatch(alert());
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(dead.attempts).toHaveLength(3); // then the circuit opened
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(dead.attempts).toHaveLength(3); // nothing during the cool-down
+    expect(outcomes.some((o) => o.kind === 'deferred' && o.reason === 'circuit_open')).toBe(true);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(dead.attempts).toHaveLength(4); // the trial, which succeeds
+    expect(d.monitor.getWebhookStats('dead')).toMatchObject({ successCount: 1, totalSent: 4 });
+  });
+});
+
+describe('close', () => {
+  it('drains pending deliveries within the deadline, then refuses new events', async () => {
+    const w = scripted('w', [async () => void (await new Promise((r) => setTimeout(r, 50)))]);
+    const d = start(w.plugin);
+    await d.dispatch(alert());
+    await d.close({ drainMs: 1000 });
+    expect(d.monitor.getWebhookStats('w').successCount).toBe(1);
+    await expect(d.dispatch(alert())).rejects.toThrow(WebhookConfigError);
+    dispatcher = undefined;
+  });
+
+  it('stops at the deadline, leaving retries scheduled far ahead in the queue', async () => {
+    const w = scripted('w', [{ status: 503, retryAfterMs: 60_000 }]);
+    const queue = new MemoryQueue();
+    dispatcher = new Dispatcher({ webhooks: [w.plugin], queue });
+    await dispatcher.dispatch(alert());
+    const started = Date.now();
+    await dispatcher.close({ drainMs: 200 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await queue.pending('w')).toBe(1);
+    dispatcher = undefined;
+  });
+});
+
+describe('timeouts are WebhookTimeoutError', () => {
+  it('reaches onFailure as a timeout', async () => {
+    const errors: Error[] = [];
+    const w = scripted('w', ['hang'], {
+      retryPolicy: { timeoutSeconds: 0.05, maxRetries: 0 },
+      onFailure: (_w, _e, error) => void errors.push(error),
+    });
+    const d = start(w.plugin);
+    await d.dispatch(alert());
+    await d.flush();
+    expect(isWebhookTimeoutError(errors[0])).toBe(true);
+  });
+});
