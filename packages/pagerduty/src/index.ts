@@ -1,0 +1,19 @@
+export {
+  type FormatOptions,
+  formatPagerDutyEvent,
+  incidentKey,
+  type PagerDutyAction,
+  type PagerDutyEventBody,
+  type PagerDutyLink,
+  type PagerDutyPayload,
+  type PagerDutySeverity,
+  SEVERITY_MAP,
+} from './format.js';
+export {
+  PAGERDUTY_RATE_LIMIT,
+  PAGERDUTY_REGIONS,
+  type PagerDutyActionOptions,
+  type PagerDutyRegion,
+  PagerDutyWebhook,
+  type PagerDutyWebhookOptions,
+} from './pagerduty-webhook.js';
