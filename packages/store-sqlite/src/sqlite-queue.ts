@@ -1,0 +1,820 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  type DeadLetter,
+  type DeadLetterStore,
+  type DeliveryJob,
+  type DeliveryQueue,
+  type EmpathyEvent,
+  type JobError,
+  type JobHandler,
+  type JobOutcome,
+  WebhookConfigError,
+  WebhookError,
+} from '@empathy/webhooks-core';
+import Database from 'better-sqlite3';
+import { migrate } from './schema.js';
+
+/** Options for {@link SqliteQueue}. */
+export interface SqliteQueueOptions {
+  /**
+   * The database file, created if missing (its directory must exist). Every process that shares
+   * the file shares its jobs. `':memory:'` works for tests but survives nothing.
+   * @example './data/webhooks.db'
+   */
+  path: string;
+  /**
+   * How long a job leased by a process stays reserved for it. A live process renews its leases
+   * every `leaseMs / 3`; when a process dies, its jobs go back to the queue after this long, or
+   * at once when the dead process was on this machine.
+   * @default 30000
+   */
+  leaseMs?: number;
+  /** How often to look for jobs from other processes and expired leases, in ms. @default 1000 */
+  pollMs?: number;
+  /**
+   * How long to keep a record (ids, attempts, status: no payload) of each delivered job, in ms;
+   * 0 keeps none. Older records are pruned every minute. See {@link SqliteQueue.delivered}.
+   * @default 3600000 (one hour)
+   */
+  deliveredRetentionMs?: number;
+  /**
+   * SQLite's `synchronous` setting. `'normal'`: a resolved `enqueue` survives a crash of the
+   * process (WAL, no fsync per commit). `'full'`: it also survives power loss, at an fsync per
+   * commit.
+   * @default 'normal'
+   */
+  synchronous?: 'normal' | 'full';
+  /** How long `close()` waits for pending deliveries by default, in ms. @default 10000 */
+  drainMs?: number;
+  /** The most jobs a lane leases from the file at once. @default 64 */
+  batchSize?: number;
+}
+
+/** One delivered job, as kept for `deliveredRetentionMs`. */
+export interface DeliveryRecord {
+  /** The job id: `<event_id>:<webhook>`. */
+  id: string;
+  webhook: string;
+  eventId: string;
+  /** Attempts made, the successful one included. */
+  attempts: number;
+  /** HTTP status of the successful attempt, when the plugin reported one. */
+  status?: number;
+  /** Epoch ms. */
+  deliveredAt: number;
+}
+
+/** A job this process holds a lease on. */
+interface Held {
+  seq: number;
+  job: DeliveryJob;
+}
+
+interface Lane {
+  name: string;
+  /** Leased jobs not started yet, oldest first; `head` is the next one. */
+  ready: (Held | undefined)[];
+  head: number;
+  /** Running jobs plus finished ones whose outcome is not committed yet. */
+  inFlight: number;
+  /** The lane sends nothing before this (rate limit, open circuit). */
+  pausedUntil: number;
+  /** The file may hold jobs of this lane that are due and free: look before idling. */
+  look: boolean;
+  timer: NodeJS.Timeout | undefined;
+  timerAt: number;
+}
+
+type Outcome =
+  | { kind: 'delivered'; lane: Lane; held: Held; status: number | undefined }
+  | { kind: 'retry'; lane: Lane; held: Held; at: number; error: JobError }
+  | { kind: 'dead'; lane: Lane; held: Held; attempts: number; error: JobError };
+
+interface PendingInsert {
+  jobs: DeliveryJob[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface JobRow {
+  seq: number;
+  id: string;
+  webhook: string;
+  event: string;
+  attempt: number;
+  available_at: number;
+  enqueued_at: number;
+  last_error: string | null;
+}
+
+interface DeadRow {
+  id: string;
+  webhook: string;
+  event: string;
+  attempts: number;
+  error: string;
+  failed_at: number;
+}
+
+const PRUNE_EVERY_MS = 60_000;
+const WRITE_RETRY_MS = 200;
+
+/**
+ * A durable delivery queue on one SQLite file (better-sqlite3, WAL). `enqueue` resolves once the
+ * jobs are committed, so an `emit()` that resolved survives a crash; jobs a crashed process held
+ * go back to the queue; retries and rate-limit waits are rows with a time; dead letters persist
+ * with list / replay / delete. Writes are batched: one transaction per burst of enqueues and
+ * outcomes, not one per job. Delivery is at least once: after a crash, the deliveries that were
+ * in flight run again.
+ *
+ * @example
+ * const empathy = new EmpathyOS({
+ *   userId: 'developer_123',
+ *   queue: new SqliteQueue({ path: './webhooks.db' }),
+ *   webhooks: [slack],
+ * });
+ */
+export class SqliteQueue implements DeliveryQueue {
+  /** The database file. */
+  readonly path: string;
+  /** Dead letters, kept in the file. */
+  readonly deadLetters: DeadLetterStore;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #retentionMs: number;
+  readonly #synchronous: 'normal' | 'full';
+  readonly #drainMs: number;
+  readonly #batchSize: number;
+  /** Identifies this process's leases: `<host>:<pid>:<nonce>`. */
+  readonly #owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #lanes = new Map<string, Lane>();
+  /** Jobs this process holds a lease on (ready, running or awaiting their commit), by seq. */
+  readonly #leased = new Set<number>();
+  #db: Database.Database | undefined;
+  #sql: ReturnType<typeof prepare> | undefined;
+  #handler: JobHandler | undefined;
+  #inserts: PendingInsert[] = [];
+  #outcomes: Outcome[] = [];
+  #flushScheduled = false;
+  #writeRetry: NodeJS.Timeout | undefined;
+  #poller: NodeJS.Timeout | undefined;
+  #lastRenew = 0;
+  #lastPrune = 0;
+  #idleWaiters: (() => void)[] = [];
+  #stopping = false;
+  #closed = false;
+  #settled: (() => void) | undefined;
+
+  constructor(options: SqliteQueueOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new WebhookConfigError(`SqliteQueue: options must be an object with a 'path'`);
+    }
+    if (typeof options.path !== 'string' || options.path.length === 0) {
+      throw new WebhookConfigError(`SqliteQueue: option 'path' must be a non-empty string (a file path)`);
+    }
+    this.path = options.path;
+    this.#leaseMs = integerOption(options.leaseMs, 'leaseMs', 30_000, 100);
+    this.#pollMs = integerOption(options.pollMs, 'pollMs', 1000, 10);
+    this.#retentionMs = integerOption(options.deliveredRetentionMs, 'deliveredRetentionMs', 3_600_000, 0);
+    this.#drainMs = integerOption(options.drainMs, 'drainMs', 10_000, 0);
+    this.#batchSize = integerOption(options.batchSize, 'batchSize', 64, 1);
+    const synchronous = options.synchronous ?? 'normal';
+    if (synchronous !== 'normal' && synchronous !== 'full') {
+      throw new WebhookConfigError(
+        `SqliteQueue: option 'synchronous' must be 'normal' or 'full' (got ${JSON.stringify(synchronous)})`,
+      );
+    }
+    this.#synchronous = synchronous;
+    this.deadLetters = this.#createDeadLetterStore();
+  }
+
+  /** Stores jobs; resolves once they are committed to the file. */
+  enqueue(jobs: DeliveryJob[]): Promise<void> {
+    if (this.#stopping) return Promise.reject(new WebhookError('SqliteQueue is closed'));
+    if (jobs.length === 0) return Promise.resolve();
+    try {
+      this.#open();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#inserts.push({ jobs, resolve, reject });
+      this.#scheduleFlush();
+    });
+  }
+
+  /** Starts running jobs through `handler`: the ones in the file and every one enqueued later. */
+  consume(handler: JobHandler): void {
+    if (this.#handler) throw new Error('SqliteQueue.consume() was already called');
+    this.#open();
+    this.#handler = handler;
+    // Look at the file on the next turn, so webhooks registered right after construction are
+    // known before recovered jobs reach the dispatcher.
+    setImmediate(() => this.#poll());
+  }
+
+  /**
+   * Resolves when the file holds no job (queued, deferred, waiting for a retry, or leased by any
+   * process) and nothing is in flight here.
+   */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops leasing, waits up to `drainMs` for pending deliveries, lets in-flight attempts finish and
+   * commits their outcome, hands the jobs it leased but did not start back to the queue, and
+   * closes the file. Whatever is left runs when a process opens the file again.
+   */
+  async close(options: { drainMs?: number } = {}): Promise<void> {
+    if (this.#stopping) return;
+    const drainMs = options.drainMs ?? this.#drainMs;
+    if (this.#handler && drainMs > 0 && !this.#isIdle()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
+      clearTimeout(timer);
+    }
+    this.#stopping = true;
+    clearTimeout(this.#poller);
+    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
+    if (this.#inFlight() > 0) await new Promise<void>((r) => (this.#settled = r));
+    clearTimeout(this.#writeRetry);
+    if (this.#db) {
+      this.#flush();
+      if (this.#inserts.length > 0 || this.#outcomes.length > 0) {
+        const error = new WebhookError('SqliteQueue: could not commit before closing');
+        for (const insert of this.#inserts) insert.reject(error);
+      }
+      this.#releaseLeases();
+      this.#db.close();
+    }
+    this.#closed = true;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Jobs in the file (queued, deferred, waiting for a retry, or in flight), for one webhook or all. */
+  async pending(webhook?: string): Promise<number> {
+    const sql = this.#statements();
+    const row = (webhook === undefined ? sql.countAll.get() : sql.countLane.get(webhook)) as { n: number };
+    return row.n;
+  }
+
+  /**
+   * Delivered jobs recorded in the last `deliveredRetentionMs`, newest first: to check what
+   * reached a webhook (the payload itself is not kept).
+   */
+  async delivered(
+    filter: { webhook?: string; eventId?: string; limit?: number } = {},
+  ): Promise<DeliveryRecord[]> {
+    const sql = this.#statements();
+    const rows = sql.delivered.all({
+      webhook: filter.webhook ?? null,
+      eventId: filter.eventId ?? null,
+      limit: filter.limit ?? -1,
+    }) as {
+      id: string;
+      webhook: string;
+      event_id: string;
+      attempts: number;
+      status: number | null;
+      delivered_at: number;
+    }[];
+    return rows.map((r) => {
+      const record: DeliveryRecord = {
+        id: r.id,
+        webhook: r.webhook,
+        eventId: r.event_id,
+        attempts: r.attempts,
+        deliveredAt: r.delivered_at,
+      };
+      if (r.status !== null) record.status = r.status;
+      return record;
+    });
+  }
+
+  // ─── the file ────────────────────────────────────────────────────────────────────────────────
+
+  #open(): Database.Database {
+    if (this.#db) return this.#db;
+    if (this.#closed) throw new WebhookError('SqliteQueue is closed');
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.path);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.#synchronous.toUpperCase()}`);
+      // Other processes on the same file hold the write lock for a transaction at most.
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      db?.close();
+      throw new WebhookConfigError(
+        `SqliteQueue: cannot open option 'path' (${this.path}): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    this.#db = db;
+    this.#sql = prepare(db);
+    this.#reclaimFromDeadProcesses();
+    return db;
+  }
+
+  #statements(): ReturnType<typeof prepare> {
+    this.#open();
+    return this.#sql!;
+  }
+
+  /** Frees the leases of processes on this machine that no longer run. */
+  #reclaimFromDeadProcesses(): void {
+    const sql = this.#sql!;
+    const host = hostname();
+    const owners = sql.leaseOwners.all(Date.now()) as { lease_owner: string }[];
+    for (const { lease_owner: owner } of owners) {
+      const [ownerHost, pid] = owner.split(':');
+      if (ownerHost === host && pid !== undefined && !isAlive(Number(pid))) sql.freeOwner.run(owner);
+    }
+  }
+
+  /** One transaction for every enqueue and outcome collected since the last flush. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // setImmediate, not a microtask: it collects every completion of this event-loop turn.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (!this.#db || (this.#inserts.length === 0 && this.#outcomes.length === 0)) return;
+    const inserts = this.#inserts;
+    const outcomes = this.#outcomes;
+    this.#inserts = [];
+    this.#outcomes = [];
+    const sql = this.#sql!;
+    const now = Date.now();
+    try {
+      this.#db.transaction(() => {
+        const json = new Map<EmpathyEvent, string>();
+        for (const { jobs } of inserts) {
+          for (const job of jobs) {
+            let event = json.get(job.event);
+            if (event === undefined) {
+              event = JSON.stringify(job.event);
+              json.set(job.event, event);
+            }
+            sql.insert.run(
+              job.id,
+              job.webhook,
+              job.event.event_id,
+              event,
+              job.attempt,
+              job.availableAt,
+              job.enqueuedAt,
+              job.lastError === undefined ? null : JSON.stringify(job.lastError),
+            );
+          }
+        }
+        for (const o of outcomes) {
+          const { seq, job } = o.held;
+          if (o.kind === 'delivered') {
+            if (this.#retentionMs > 0)
+              sql.logDelivery.run(
+                job.id,
+                job.webhook,
+                job.event.event_id,
+                job.attempt + 1,
+                o.status ?? null,
+                now,
+              );
+            sql.remove.run(seq);
+          } else if (o.kind === 'retry') {
+            sql.retry.run(job.attempt + 1, o.at, JSON.stringify(o.error), seq);
+          } else {
+            sql.bury.run(o.attempts, JSON.stringify(o.error), now, seq);
+            sql.remove.run(seq);
+          }
+        }
+      })();
+    } catch (thrown) {
+      const error = new WebhookError(
+        `SqliteQueue: writing to ${this.path} failed: ${(thrown as Error).message}`,
+        {
+          cause: thrown,
+        },
+      );
+      for (const insert of inserts) insert.reject(error);
+      if (this.#stopping) {
+        // Closing: give up on these outcomes. Their rows keep a lease that expires, and the jobs
+        // run again (at least once).
+        for (const o of outcomes) o.lane.inFlight--;
+        if (this.#settled && this.#inFlight() === 0) this.#settled();
+        return;
+      }
+      // Outcomes are kept (their slots stay taken) and written again shortly.
+      this.#outcomes = outcomes.concat(this.#outcomes);
+      clearTimeout(this.#writeRetry);
+      this.#writeRetry = setTimeout(() => this.#flush(), WRITE_RETRY_MS);
+      return;
+    }
+
+    for (const insert of inserts) insert.resolve();
+    const touched = new Set<Lane>();
+    for (const { jobs } of inserts) {
+      for (const job of jobs) {
+        const lane = this.#lane(job.webhook);
+        lane.look = true;
+        touched.add(lane);
+      }
+    }
+    // A slot is freed only once its outcome is committed: after a crash, at most `concurrency`
+    // deliveries per lane can have happened without being recorded.
+    for (const o of outcomes) {
+      o.lane.inFlight--;
+      this.#leased.delete(o.held.seq);
+      if (o.kind === 'retry') this.#wakeAt(o.lane, o.at);
+      touched.add(o.lane);
+    }
+    if (this.#stopping) {
+      if (this.#settled && this.#inFlight() === 0) this.#settled();
+      return;
+    }
+    for (const lane of touched) this.#pump(lane);
+    this.#checkIdle();
+  }
+
+  /** Leases up to a batch of due, free jobs of `lane`, oldest first. */
+  #refill(lane: Lane, now: number): boolean {
+    if (!lane.look) return false;
+    const sql = this.#sql!;
+    const rows = sql.lease.all(
+      this.#owner,
+      now + this.#leaseMs,
+      lane.name,
+      now,
+      now,
+      this.#batchSize,
+    ) as JobRow[];
+    if (rows.length < this.#batchSize) {
+      lane.look = false;
+      const next = sql.nextDue.get(lane.name, now) as { at: number } | undefined;
+      if (next !== undefined) this.#wakeAt(lane, next.at);
+    }
+    if (rows.length === 0) return false;
+    // RETURNING does not keep the subquery's order.
+    rows.sort((a, b) => a.available_at - b.available_at || a.seq - b.seq);
+    lane.ready = rows.map((row) => {
+      this.#leased.add(row.seq);
+      return { seq: row.seq, job: toJob(row) };
+    });
+    lane.head = 0;
+    return true;
+  }
+
+  /** Renews this process's leases so that nobody takes over jobs it still runs. */
+  #renewLeases(now: number): void {
+    if (this.#leased.size === 0) return;
+    const sql = this.#sql!;
+    const until = now + this.#leaseMs;
+    this.#db!.transaction(() => {
+      for (const seq of this.#leased) sql.renew.run(until, seq, this.#owner);
+    })();
+  }
+
+  /** Hands the jobs this process leased but did not run back to the queue (on close). */
+  #releaseLeases(): void {
+    if (this.#leased.size === 0) return;
+    const sql = this.#sql!;
+    try {
+      this.#db!.transaction(() => {
+        for (const seq of this.#leased) sql.release.run(seq, this.#owner);
+      })();
+      this.#leased.clear();
+    } catch {
+      // The leases then expire after leaseMs.
+    }
+  }
+
+  // ─── lanes ───────────────────────────────────────────────────────────────────────────────────
+
+  #lane(webhook: string): Lane {
+    let lane = this.#lanes.get(webhook);
+    if (!lane) {
+      lane = {
+        name: webhook,
+        ready: [],
+        head: 0,
+        inFlight: 0,
+        pausedUntil: 0,
+        look: true,
+        timer: undefined,
+        timerAt: Number.POSITIVE_INFINITY,
+      };
+      this.#lanes.set(webhook, lane);
+    }
+    return lane;
+  }
+
+  #pump(lane: Lane): void {
+    const handler = this.#handler;
+    if (!handler || this.#stopping) return;
+    const now = Date.now();
+    if (lane.pausedUntil > now) {
+      this.#wakeAt(lane, lane.pausedUntil);
+      return;
+    }
+    const limit = handler.concurrency(lane.name);
+    while (lane.inFlight < limit) {
+      if (lane.head >= lane.ready.length && !this.#refill(lane, now)) break;
+      const held = lane.ready[lane.head]!;
+      lane.ready[lane.head++] = undefined;
+      lane.inFlight++;
+      this.#run(handler, lane, held);
+    }
+  }
+
+  #run(handler: JobHandler, lane: Lane, held: Held): void {
+    handler.handle(held.job).then(
+      (outcome) => this.#settle(lane, held, outcome),
+      (error: unknown) =>
+        this.#settle(lane, held, {
+          kind: 'dead',
+          error: { name: 'Error', message: `dispatcher failed: ${(error as Error)?.message ?? error}` },
+          attempts: held.job.attempt,
+        }),
+    );
+  }
+
+  #settle(lane: Lane, held: Held, outcome: JobOutcome): void {
+    switch (outcome.kind) {
+      case 'delivered':
+        this.#outcomes.push({ kind: 'delivered', lane, held, status: outcome.receipt.status });
+        break;
+      case 'retry':
+        this.#outcomes.push({ kind: 'retry', lane, held, at: outcome.at, error: outcome.error });
+        break;
+      case 'dead':
+        this.#outcomes.push({ kind: 'dead', lane, held, attempts: outcome.attempts, error: outcome.error });
+        break;
+      case 'defer':
+        // Nothing to write: the row keeps its place and this process keeps the lease, so the job
+        // is first in line when the lane reopens.
+        lane.inFlight--;
+        lane.pausedUntil = Math.max(lane.pausedUntil, outcome.at);
+        this.#putBack(lane, held);
+        if (this.#stopping) {
+          if (this.#settled && this.#inFlight() === 0) this.#settled();
+        } else this.#pump(lane);
+        return;
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Returns a deferred job to the front part of `ready`, in (availableAt, seq) order. */
+  #putBack(lane: Lane, held: Held): void {
+    const before = (a: Held, b: Held) =>
+      a.job.availableAt < b.job.availableAt || (a.job.availableAt === b.job.availableAt && a.seq < b.seq);
+    let i = lane.head;
+    while (i < lane.ready.length && before(lane.ready[i]!, held)) i++;
+    if (i === lane.head && lane.head > 0) lane.ready[--lane.head] = held;
+    else lane.ready.splice(i, 0, held);
+  }
+
+  #wakeAt(lane: Lane, at: number): void {
+    if (this.#stopping || (lane.timer !== undefined && lane.timerAt <= at)) return;
+    clearTimeout(lane.timer);
+    lane.timerAt = at;
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = undefined;
+        lane.timerAt = Number.POSITIVE_INFINITY;
+        lane.look = true;
+        this.#pump(lane);
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  /**
+   * Periodic work: renew leases, free the leases of dead processes, find lanes with jobs from
+   * elsewhere (other processes, expired leases, a previous run), prune old delivery records.
+   */
+  #poll(): void {
+    if (this.#stopping || !this.#db) return;
+    const now = Date.now();
+    try {
+      if (now - this.#lastRenew >= this.#leaseMs / 3) {
+        this.#lastRenew = now;
+        this.#renewLeases(now);
+        this.#reclaimFromDeadProcesses();
+      }
+      if (this.#retentionMs > 0 && now - this.#lastPrune >= PRUNE_EVERY_MS) {
+        this.#lastPrune = now;
+        this.#sql!.prune.run(now - this.#retentionMs);
+      }
+      for (const { webhook } of this.#sql!.webhooks.all() as { webhook: string }[]) this.#lane(webhook);
+      for (const lane of this.#lanes.values()) {
+        lane.look = true;
+        this.#pump(lane);
+      }
+      this.#checkIdle();
+    } catch {
+      // A busy or failing file: try again on the next poll.
+    }
+    this.#poller = setTimeout(() => this.#poll(), Math.min(this.#pollMs, this.#leaseMs / 3));
+    // Polling alone does not keep the process alive; lane timers and in-flight work do.
+    this.#poller.unref();
+  }
+
+  #inFlight(): number {
+    let n = 0;
+    for (const lane of this.#lanes.values()) n += lane.inFlight;
+    return n;
+  }
+
+  #isIdle(): boolean {
+    if (this.#closed) return true;
+    if (this.#inserts.length > 0 || this.#outcomes.length > 0 || this.#inFlight() > 0) return false;
+    if (!this.#db) return true;
+    return this.#sql!.anyJob.get() === undefined;
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  // ─── dead letters ────────────────────────────────────────────────────────────────────────────
+
+  #createDeadLetterStore(): DeadLetterStore {
+    const requeued = (webhooks: Iterable<string>) => {
+      for (const webhook of webhooks) {
+        const lane = this.#lane(webhook);
+        lane.look = true;
+        this.#pump(lane);
+      }
+    };
+    return {
+      list: async (filter = {}) => {
+        const rows = this.#statements().deadList.all({
+          webhook: filter.webhook ?? null,
+          limit: filter.limit ?? -1,
+        }) as DeadRow[];
+        return rows.map(toDeadLetter);
+      },
+      replay: async (id) => {
+        const sql = this.#statements();
+        const now = Date.now();
+        const webhook = this.#db!.transaction(() => {
+          const row = sql.deadGet.get(id) as DeadRow | undefined;
+          if (!row) return undefined;
+          sql.requeueOne.run(now, now, id);
+          sql.deadDelete.run(id);
+          return row.webhook;
+        })();
+        if (webhook === undefined) return false;
+        requeued([webhook]);
+        return true;
+      },
+      replayAll: async (filter = {}) => {
+        const sql = this.#statements();
+        const now = Date.now();
+        const webhook = { webhook: filter.webhook ?? null };
+        const { count, webhooks } = this.#db!.transaction(() => {
+          const names = (sql.deadWebhooks.all(webhook) as { webhook: string }[]).map((r) => r.webhook);
+          sql.requeueAll.run({ ...webhook, now });
+          return { count: sql.deadClear.run(webhook).changes, webhooks: names };
+        })();
+        requeued(webhooks);
+        return count;
+      },
+      delete: async (id) => this.#statements().deadDelete.run(id).changes > 0,
+      clear: async (filter = {}) =>
+        this.#statements().deadClear.run({ webhook: filter.webhook ?? null }).changes,
+    };
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insert: db.prepare(
+      `INSERT OR IGNORE INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    lease: db.prepare(
+      `UPDATE jobs SET lease_owner = ?, lease_until = ?
+       WHERE seq IN (SELECT seq FROM jobs WHERE webhook = ? AND available_at <= ? AND lease_until <= ?
+                     ORDER BY available_at, seq LIMIT ?)
+       RETURNING seq, id, webhook, event, attempt, available_at, enqueued_at, last_error`,
+    ),
+    nextDue: db.prepare(
+      `SELECT available_at AS at FROM jobs WHERE webhook = ? AND lease_until <= ? ORDER BY available_at LIMIT 1`,
+    ),
+    renew: db.prepare(`UPDATE jobs SET lease_until = ? WHERE seq = ? AND lease_owner = ?`),
+    release: db.prepare(
+      `UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE seq = ? AND lease_owner = ?`,
+    ),
+    leaseOwners: db.prepare(`SELECT DISTINCT lease_owner FROM jobs WHERE lease_until > ?`),
+    freeOwner: db.prepare(`UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?`),
+    retry: db.prepare(
+      `UPDATE jobs SET attempt = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = 0
+       WHERE seq = ?`,
+    ),
+    remove: db.prepare(`DELETE FROM jobs WHERE seq = ?`),
+    bury: db.prepare(
+      `INSERT OR REPLACE INTO dead_letters (id, webhook, event, attempts, error, failed_at)
+       SELECT id, webhook, event, ?, ?, ? FROM jobs WHERE seq = ?`,
+    ),
+    logDelivery: db.prepare(
+      `INSERT INTO deliveries (id, webhook, event_id, attempts, status, delivered_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    prune: db.prepare(`DELETE FROM deliveries WHERE delivered_at < ?`),
+    delivered: db.prepare(
+      `SELECT id, webhook, event_id, attempts, status, delivered_at FROM deliveries
+       WHERE (@webhook IS NULL OR webhook = @webhook) AND (@eventId IS NULL OR event_id = @eventId)
+       ORDER BY seq DESC LIMIT @limit`,
+    ),
+    // Distinct webhooks through the index, one seek per webhook (a loose index scan).
+    webhooks: db.prepare(
+      `WITH RECURSIVE w(webhook) AS (
+         SELECT min(webhook) FROM jobs
+         UNION ALL SELECT (SELECT min(webhook) FROM jobs WHERE webhook > w.webhook) FROM w WHERE w.webhook IS NOT NULL
+       ) SELECT webhook FROM w WHERE webhook IS NOT NULL`,
+    ),
+    anyJob: db.prepare(`SELECT 1 FROM jobs LIMIT 1`),
+    countAll: db.prepare(`SELECT count(*) AS n FROM jobs`),
+    countLane: db.prepare(`SELECT count(*) AS n FROM jobs WHERE webhook = ?`),
+    deadList: db.prepare(
+      `SELECT id, webhook, event, attempts, error, failed_at FROM dead_letters
+       WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq LIMIT @limit`,
+    ),
+    deadGet: db.prepare(
+      `SELECT id, webhook, event, attempts, error, failed_at FROM dead_letters WHERE id = ?`,
+    ),
+    deadWebhooks: db.prepare(
+      `SELECT DISTINCT webhook FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`,
+    ),
+    requeueOne: db.prepare(
+      `INSERT OR IGNORE INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
+       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, ?, ? FROM dead_letters WHERE id = ?`,
+    ),
+    requeueAll: db.prepare(
+      `INSERT OR IGNORE INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
+       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, @now, @now FROM dead_letters
+       WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq`,
+    ),
+    deadDelete: db.prepare(`DELETE FROM dead_letters WHERE id = ?`),
+    deadClear: db.prepare(`DELETE FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`),
+  };
+}
+
+function toJob(row: JobRow): DeliveryJob {
+  const job: DeliveryJob = {
+    id: row.id,
+    webhook: row.webhook,
+    event: JSON.parse(row.event) as EmpathyEvent,
+    attempt: row.attempt,
+    availableAt: row.available_at,
+    enqueuedAt: row.enqueued_at,
+  };
+  if (row.last_error !== null) job.lastError = JSON.parse(row.last_error) as JobError;
+  return job;
+}
+
+function toDeadLetter(row: DeadRow): DeadLetter {
+  return {
+    id: row.id,
+    webhook: row.webhook,
+    event: JSON.parse(row.event) as EmpathyEvent,
+    attempts: row.attempts,
+    error: JSON.parse(row.error) as JobError,
+    failedAt: row.failed_at,
+  };
+}
+
+function integerOption(value: number | undefined, option: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new WebhookConfigError(
+      `SqliteQueue: option '${option}' must be an integer >= ${min} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+/** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
