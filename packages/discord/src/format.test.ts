@@ -1,0 +1,162 @@
+import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
+import { HOSTILE_TEXT, hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { describe, expect, it } from 'vitest';
+import { validateMessage } from './fake-discord-api.js';
+import {
+  DISCORD_LIMITS,
+  type DiscordMessage,
+  escapeMarkdown,
+  formatDiscordMessage,
+  RESOLVED_COLOR,
+  SEVERITY_COLORS,
+} from './format.js';
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** Every string Discord renders as markdown in the message. */
+function markdownSurfaces(message: DiscordMessage): string[] {
+  return message.embeds.flatMap((e) => [
+    e.title,
+    e.description ?? '',
+    ...(e.fields ?? []).flatMap((f) => [f.name, f.value]),
+  ]);
+}
+/** The text without code blocks and backslash escapes (both shown as typed): what is left is live markup. */
+const live = (text: string) => text.replace(/```[\s\S]*?```/g, '').replace(/\\[\s\S]/g, '');
+
+function embedTotal(message: DiscordMessage): number {
+  return message.embeds.reduce(
+    (n, e) =>
+      n +
+      e.title.length +
+      (e.description?.length ?? 0) +
+      e.footer.text.length +
+      (e.author?.name.length ?? 0) +
+      (e.fields ?? []).reduce((m, f) => m + f.name.length + f.value.length, 0),
+    0,
+  );
+}
+
+describe('formatDiscordMessage: golden messages', () => {
+  for (const type of EVENT_TYPES) {
+    it(`${type}`, async () => {
+      const message = formatDiscordMessage(sampleEvent(type), { username: 'Empathy Bot' });
+      expect(validateMessage(message)).toEqual([]);
+      await expect(json(message)).toMatchFileSnapshot(`./__golden__/${type}.json`);
+    });
+
+    it(`${type} with long, hostile text`, async () => {
+      const message = formatDiscordMessage(hostileEvent(type));
+      expect(validateMessage(message), 'within Discord limits').toEqual([]);
+      expect(embedTotal(message)).toBeLessThanOrEqual(DISCORD_LIMITS.total);
+      expect(message.allowed_mentions).toEqual({ parse: [] });
+      for (const text of markdownSurfaces(message)) {
+        const markup = live(text);
+        expect(markup, 'a forged link').not.toContain('](https://evil.example)');
+        expect(markup, 'a mention').not.toMatch(/<[@#!]/);
+        expect(markup, 'raw HTML').not.toContain('<script>');
+        expect(markup, 'formatting from the event').not.toMatch(/\*bold\*|_it_|~strike~|`code`/);
+      }
+      expect(JSON.stringify(message), 'control or bidi characters').not.toMatch(
+        /[\u0000-\u0008\u000B-\u001F\u202A-\u202E]/,
+      );
+      await expect(json(message)).toMatchFileSnapshot(`./__golden__/hostile/${type}.json`);
+    });
+  }
+});
+
+describe('formatDiscordMessage', () => {
+  it('follows the seed: a level 4 prediction with confidence and recommendation', () => {
+    const [embed] = formatDiscordMessage(sampleEvent('prediction')).embeds;
+    expect(embed).toMatchObject({
+      author: { name: 'Warning · prediction' },
+      title: '🔮 Level 4 Prediction',
+      description:
+        'Auth deployment may conflict with user-service v2.1\n\n**Recommendation:** Deploy auth behind feature flag',
+      color: SEVERITY_COLORS.warning,
+      timestamp: '2025-11-25T14:30:00.000Z',
+      footer: {
+        text: 'Empathy Framework · developer_123 · level 4 · INTERNAL · evt_sample_prediction',
+      },
+    });
+    expect(embed!.fields).toContainEqual({ name: 'Confidence', value: '87%', inline: true });
+    expect(embed!.fields).toContainEqual({ name: 'Service', value: 'authentication', inline: true });
+  });
+
+  it('colours by severity, green for a resolved alert, grey without severity', () => {
+    expect(formatDiscordMessage(sampleEvent('security_vulnerability')).embeds[0]!.color).toBe(0x992d22);
+    expect(formatDiscordMessage(sampleEvent('alert', { resolved: true })).embeds[0]).toMatchObject({
+      title: '✅ Resolved: Error rate above 5% on checkout',
+      color: RESOLVED_COLOR,
+    });
+    const plain = createEvent('completion', { content: 'done', level_used: 3 }, { userId: 'u' });
+    expect(formatDiscordMessage(plain).embeds[0]!.color).toBe(0x95a5a6);
+  });
+
+  it('links the title to the event url and lists other links in the description', () => {
+    const [embed] = formatDiscordMessage(
+      sampleEvent('test_failure', { url: 'https://github.com/o/r/pull/9' }),
+    ).embeds;
+    expect(embed!.url).toBe('https://ci.example.com/runs/4521');
+    expect(formatDiscordMessage(sampleEvent('code_review_complete')).embeds[0]!.url).toBe(
+      'https://github.com/Smart-AI-Memory/empathy/pull/123',
+    );
+    const risky = formatDiscordMessage(sampleEvent('alert', { url: 'javascript:alert(1)' })).embeds[0]!;
+    expect(risky.url).toBeUndefined();
+  });
+
+  it('keeps a suggested fix in a code block that event text cannot break out of', () => {
+    const event = sampleEvent('bug_detected', { fix: 'a```\n@everyone [x](https://evil.example)' });
+    const description = formatDiscordMessage(event).embeds[0]!.description!;
+    expect(description).toContain(
+      '**Suggested fix**\n```\na`\u200b``\n@everyone [x](https://evil.example)\n```',
+    );
+    expect(description.match(/```/g)).toHaveLength(2);
+  });
+
+  it('cuts content to 2000 characters and never lets it ping', () => {
+    const message = formatDiscordMessage(sampleEvent('alert'), { content: `@everyone ${'x'.repeat(5000)}` });
+    expect(message.content).toHaveLength(DISCORD_LIMITS.content);
+    expect(message.content!.endsWith('…')).toBe(true);
+    expect(message.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('shows a code review as lists, with the overflow counted', () => {
+    const many = Array.from({ length: 14 }, (_, i) => `good thing ${i + 1}`);
+    const description = formatDiscordMessage(sampleEvent('code_review_complete', { positives: many }))
+      .embeds[0]!.description!;
+    expect(description).toContain('**✅ Looks good**\n• good thing 1\n');
+    expect(description).toContain('• good thing 10\n…and 4 more');
+    expect(description).toContain(
+      '**⚠️ Suggestions**\n1. app/files.py:45 — Consider using context manager for file handling',
+    );
+    expect(description).toContain('**🔒 Security**\n• No security issues detected');
+  });
+
+  it('formats app-defined event types from their fields', () => {
+    registerEventType('release_published');
+    const event = createEvent(
+      'release_published' as 'alert',
+      { version: '2.0.0', notes_count: 12, message: 'Empathy 2.0 is out' } as never,
+      { userId: 'release-bot' },
+    );
+    const [embed] = formatDiscordMessage(event).embeds;
+    expect(embed).toMatchObject({ title: '📣 Release published', description: 'Empathy 2.0 is out' });
+    expect(embed!.fields).toEqual([
+      { name: 'Version', value: '2.0.0', inline: true },
+      { name: 'Notes count', value: '12', inline: true },
+    ]);
+  });
+});
+
+describe('escapeMarkdown', () => {
+  it('escapes inline markup and line-start markers, and nothing else', () => {
+    expect(escapeMarkdown('*a* _b_ ~c~ `d` |e| [f](g) <@1> > q')).toBe(
+      '\\*a\\* \\_b\\_ \\~c\\~ \\`d\\` \\|e\\| \\[f\\](g) \\<@1\\> \\> q',
+    );
+    expect(escapeMarkdown('# h\n- item\n1. one\nuser-service v2.1')).toBe(
+      '\\# h\n\\- item\n1\\. one\nuser-service v2.1',
+    );
+    expect(live(escapeMarkdown(HOSTILE_TEXT))).not.toMatch(/[[\]<>*_~`|]/);
+  });
+});

@@ -1,0 +1,258 @@
+import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
+import { clean, type EventSummary, SEVERITY_LABELS, type Section, summarize, truncate } from './summary.js';
+
+/**
+ * Discord's message limits, in characters:
+ * discord.com/developers/docs/resources/message#embed-object-embed-limits
+ */
+export const DISCORD_LIMITS = {
+  content: 2000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+  author: 256,
+  /** title + description + field names and values + footer + author, across all embeds. */
+  total: 6000,
+} as const;
+
+/** Embed colours by severity (Discord's palette). */
+export const SEVERITY_COLORS: Record<Severity, number> = {
+  info: 0x3498db,
+  low: 0x2ecc71,
+  medium: 0xf1c40f,
+  warning: 0xe67e22,
+  high: 0xe74c3c,
+  critical: 0x992d22,
+};
+/** The colour of an event without a severity. */
+export const DEFAULT_COLOR = 0x95a5a6;
+/** The colour of a resolved alert. */
+export const RESOLVED_COLOR = 0x2ecc71;
+
+/** One field of an embed. */
+export interface DiscordEmbedField {
+  name: string;
+  value: string;
+  inline?: boolean;
+}
+
+/** The embed object, as far as this package uses it. */
+export interface DiscordEmbed {
+  author?: { name: string };
+  title: string;
+  url?: string;
+  description?: string;
+  color: number;
+  fields?: DiscordEmbedField[];
+  footer: { text: string };
+  /** ISO-8601. */
+  timestamp: string;
+}
+
+/** The body of `POST /webhooks/{id}/{token}`. */
+export interface DiscordMessage {
+  content?: string;
+  username?: string;
+  avatar_url?: string;
+  embeds: DiscordEmbed[];
+  /** Always `{ parse: [] }`: nothing in a message can ping anyone. */
+  allowed_mentions: { parse: [] };
+}
+
+/** Message-level options of {@link formatDiscordMessage}. */
+export interface DiscordMessageOptions {
+  /** Text above the embed (not escaped: it is yours, not the event's). */
+  content?: string;
+  username?: string;
+  avatarUrl?: string;
+}
+
+const MAX_LIST_ITEMS = 10;
+const MAX_ITEM = 300;
+/** Facts are short; a long one is cut so that the others still fit. */
+const MAX_FACT = 300;
+/** Room kept for fields when the description is long. */
+const FIELD_RESERVE = 2000;
+/** Below this much room a cut text says too little to be worth sending. */
+const MIN_PIECE = 16;
+
+/**
+ * Formats an event as a Discord webhook message: one embed (title, description, colour by
+ * severity, fields, timestamp, footer) within Discord's limits, and `allowed_mentions` that
+ * stop anything in it from pinging anyone. Pure.
+ */
+export function formatDiscordMessage(
+  event: EmpathyEvent,
+  options: DiscordMessageOptions = {},
+): DiscordMessage {
+  const message: DiscordMessage = {} as DiscordMessage;
+  if (options.content !== undefined) {
+    const content = truncate(clean(options.content), DISCORD_LIMITS.content);
+    if (content.trim() !== '') message.content = content;
+  }
+  if (options.username !== undefined) message.username = options.username;
+  if (options.avatarUrl !== undefined) message.avatar_url = options.avatarUrl;
+  message.embeds = [formatDiscordEmbed(event)];
+  message.allowed_mentions = { parse: [] };
+  return message;
+}
+
+/** Formats an event as one Discord embed within {@link DISCORD_LIMITS}. Pure. */
+export function formatDiscordEmbed(event: EmpathyEvent): DiscordEmbed {
+  const summary = summarize(event);
+  const severity = summary.severity ? `${SEVERITY_LABELS[summary.severity]} · ` : '';
+  const author = truncate(`${severity}${clean(String(event.event_type))}`, DISCORD_LIMITS.author);
+  const title = truncate(escapeMarkdown(`${summary.emoji} ${summary.title}`), DISCORD_LIMITS.title);
+  const footer = truncate(summary.footer, DISCORD_LIMITS.footer);
+  const fixed = author.length + title.length + footer.length;
+
+  const candidates = summary.facts.slice(0, DISCORD_LIMITS.fields).map((fact) => ({
+    name: truncate(escapeMarkdown(fact.name), DISCORD_LIMITS.fieldName),
+    value: truncate(escapeMarkdown(fact.value), Math.min(MAX_FACT, DISCORD_LIMITS.fieldValue)),
+  }));
+  const fieldsCost = candidates.reduce((n, f) => n + f.name.length + f.value.length, 0);
+  const descriptionMax = Math.min(
+    DISCORD_LIMITS.description,
+    DISCORD_LIMITS.total - fixed - Math.min(fieldsCost, FIELD_RESERVE),
+  );
+  const description = assemble(descriptionPieces(summary), descriptionMax);
+
+  let room = DISCORD_LIMITS.total - fixed - description.length;
+  const fields: DiscordEmbedField[] = [];
+  for (const { name, value } of candidates) {
+    const fitted = name.length + value.length <= room ? value : cut(value, room - name.length);
+    if (fitted === undefined) break;
+    fields.push({ name, value: fitted, inline: name.length <= 24 && fitted.length <= 48 });
+    room -= name.length + fitted.length;
+  }
+
+  const embed: DiscordEmbed = { author: { name: author }, title } as DiscordEmbed;
+  const link = summary.links[0];
+  if (link) embed.url = link.url;
+  if (description !== '') embed.description = description;
+  embed.color = summary.resolved
+    ? RESOLVED_COLOR
+    : summary.severity
+      ? SEVERITY_COLORS[summary.severity]
+      : DEFAULT_COLOR;
+  if (fields.length > 0) embed.fields = fields;
+  embed.footer = { text: footer };
+  embed.timestamp = event.timestamp;
+  return embed;
+}
+
+/**
+ * Escapes Discord markdown so that event text shows as typed: no forged links, mentions,
+ * headings, quotes or formatting. Discord renders a backslash before punctuation as the
+ * punctuation alone.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\\*_~`|[\]<>]/g, '\\$&')
+    .replace(/^(\s*)([#+-])(?=[\s#]|$)/gm, '$1\\$2')
+    .replace(/^(\s*\d+)\.(?=\s|$)/gm, '$1\\.');
+}
+
+/** Builds a piece of text for the room left; `undefined` if it does not fit. */
+type Piece = (room: number) => string | undefined;
+
+function descriptionPieces(summary: EventSummary): Piece[] {
+  const pieces: Piece[] = [];
+  const text = summary.text;
+  if (text !== undefined) pieces.push((room) => cut(escapeMarkdown(text), room));
+  for (const section of summary.sections) pieces.push((room) => renderSection(section, room));
+  const rec = summary.recommendation;
+  if (rec?.code) {
+    // Nothing can be escaped inside a code block: break any fence in the code itself.
+    const code = rec.text.replaceAll('```', '`\u200b``');
+    const head = `**${rec.label}**\n\`\`\`\n`;
+    const tail = '\n```';
+    pieces.push((room) => {
+      const inner = cut(code, room - head.length - tail.length);
+      return inner === undefined ? undefined : `${head}${inner}${tail}`;
+    });
+  } else if (rec) {
+    const head = `**${rec.label}:** `;
+    pieces.push((room) => {
+      const body = cut(escapeMarkdown(rec.text), room - head.length);
+      return body === undefined ? undefined : head + body;
+    });
+  }
+  for (const link of summary.links.slice(1)) {
+    // The URL went through `new URL()`; encoding parentheses keeps the markdown link whole.
+    const url = link.url.replaceAll('(', '%28').replaceAll(')', '%29');
+    pieces.push(() => `[${link.title}](${url})`);
+  }
+  return pieces;
+}
+
+function renderSection(section: Section, room: number): string | undefined {
+  const { items } = section;
+  const lines = [`**${section.heading}**`];
+  let used = lines[0]!.length;
+  for (const [i, item] of items.slice(0, MAX_LIST_ITEMS).entries()) {
+    const line = `${section.ordered ? `${i + 1}.` : '•'} ${truncate(escapeMarkdown(item), MAX_ITEM)}`;
+    // Keep room for the "…and N more" line that follows unless this is the last item.
+    const hidden = items.length - i - 1;
+    const left = room - used - 1 - (hidden > 0 ? moreLine(hidden).length + 1 : 0);
+    const fitted = cut(line, left);
+    if (fitted === undefined) break;
+    lines.push(fitted);
+    used += fitted.length + 1;
+    if (fitted !== line) break;
+  }
+  const shown = lines.length - 1;
+  if (shown === 0) return undefined;
+  if (items.length > shown) lines.push(moreLine(items.length - shown));
+  return lines.join('\n');
+}
+
+const moreLine = (hidden: number) => `…and ${hidden} more`;
+
+/**
+ * Joins pieces with blank lines within `max`. When they do not all fit, the room is shared
+ * fairly: short pieces get all they need and the long ones split the rest evenly, so a long text
+ * cannot push the recommendation out.
+ */
+function assemble(pieces: Piece[], max: number): string {
+  const separator = '\n\n';
+  const needs = pieces.map((piece) => piece(Number.POSITIVE_INFINITY)?.length ?? 0);
+  const room = max - separator.length * Math.max(0, needs.filter((n) => n > 0).length - 1);
+  const shares = fairShares(needs, Math.max(0, room));
+  const parts: string[] = [];
+  pieces.forEach((piece, i) => {
+    const text = shares[i]! > 0 ? piece(shares[i]!) : undefined;
+    if (text !== undefined && text !== '' && text.length <= shares[i]!) parts.push(text);
+  });
+  return parts.join(separator);
+}
+
+/** Max-min fair split of `total` between `needs`. */
+function fairShares(needs: number[], total: number): number[] {
+  const shares = needs.map(() => 0);
+  let left = total;
+  let open = needs.map((_, i) => i).filter((i) => needs[i]! > 0);
+  while (open.length > 0) {
+    const even = Math.floor(left / open.length);
+    const met = open.filter((i) => needs[i]! <= even);
+    if (met.length === 0) {
+      for (const i of open) shares[i] = even;
+      break;
+    }
+    for (const i of met) {
+      shares[i] = needs[i]!;
+      left -= needs[i]!;
+    }
+    open = open.filter((i) => needs[i]! > even);
+  }
+  return shares;
+}
+
+/** `text` cut to `room`, or `undefined` when the room is too small to say anything. */
+function cut(text: string, room: number): string | undefined {
+  if (text.length <= room) return text;
+  return room >= MIN_PIECE ? truncate(text, room) : undefined;
+}
