@@ -1,0 +1,36 @@
+export {
+  GitHubApiError,
+  type GitHubRateLimit,
+  type GitHubValidationError,
+  githubRateLimit,
+  toGitHubDeliveryError,
+} from './errors.js';
+export {
+  BODY_LIMIT,
+  CLIENT_PAYLOAD_MAX_KEYS,
+  type ClientPayload,
+  clientPayload,
+  DISPATCH_EVENT_TYPE_LIMIT,
+  findingFingerprint,
+  fingerprintMarker,
+  formatDispatch,
+  formatIssue,
+  formatReviewComment,
+  formatWorkflowInputs,
+  type IssuePayload,
+  PAYLOAD_BYTE_BUDGET,
+  reviewMarker,
+  summarizeEvent,
+  TITLE_LIMIT,
+  truncateBody,
+  type WorkflowInputs,
+} from './format.js';
+export {
+  GITHUB_RATE_LIMIT,
+  type GitHubAction,
+  type GitHubDispatchOptions,
+  type GitHubIssueOptions,
+  GitHubWebhook,
+  type GitHubWebhookOptions,
+  type GitHubWorkflowOptions,
+} from './github-webhook.js';
