@@ -1,0 +1,135 @@
+import type { ContractFailure, FakeResponse, RecordedRequest } from '@empathy/webhooks-core/testing';
+
+/** Credentials the fake accepts. */
+export const GRAFANA_TOKEN = 'glsa_FakeServiceAccountToken0123_SECRET';
+export const LOKI_USER = '123456';
+export const LOKI_PASSWORD = 'glc_FakeLokiAccessPolicyToken_SECRET';
+
+export const ANNOTATIONS_PATH = '/api/annotations';
+export const LOKI_PATH = '/loki/api/v1/push';
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * One fake for both APIs, answering as they do: Grafana's `POST /api/annotations` (200
+ * `{ message: 'Annotation added', id }`, errors as `{ message }`) and Loki's
+ * `POST /loki/api/v1/push` (204, errors as plain text). Failures queued with `failNext` get the
+ * body of whichever API the next request hits.
+ */
+export function createGrafanaFake() {
+  let nextId = 1;
+  const failures: { failure: ContractFailure; retryAfterSeconds: number }[] = [];
+
+  const handler = (request: RecordedRequest): FakeResponse => {
+    const queued = failures.shift();
+    if (queued) return failure(request.path, queued.failure, queued.retryAfterSeconds);
+    if (request.method === 'POST' && request.path === ANNOTATIONS_PATH) return annotate(request);
+    if (request.method === 'POST' && request.path === LOKI_PATH) return push(request);
+    return { status: 404, body: { message: 'Not found' } };
+  };
+
+  const annotate = (request: RecordedRequest): FakeResponse => {
+    if (request.headers.authorization !== `Bearer ${GRAFANA_TOKEN}`) {
+      return { status: 401, body: { message: 'invalid API key' } };
+    }
+    let body: any;
+    try {
+      body = request.json();
+    } catch {
+      return { status: 400, body: { message: 'bad request data' } };
+    }
+    const ok =
+      typeof body.time === 'number' &&
+      typeof body.text === 'string' &&
+      Array.isArray(body.tags) &&
+      body.tags.every((t: unknown) => typeof t === 'string' && t.length <= 100) &&
+      (body.dashboardUID === undefined || typeof body.dashboardUID === 'string') &&
+      (body.panelId === undefined || Number.isInteger(body.panelId));
+    if (!ok) return { status: 400, body: { message: 'bad request data' } };
+    return { status: 200, body: { message: 'Annotation added', id: nextId++ } };
+  };
+
+  const push = (request: RecordedRequest): FakeResponse => {
+    const expected = `Basic ${Buffer.from(`${LOKI_USER}:${LOKI_PASSWORD}`).toString('base64')}`;
+    if (request.headers.authorization !== expected) return text(401, 'invalid authentication credentials');
+    let body: any;
+    try {
+      body = request.json();
+    } catch (error) {
+      return text(400, `loghttp.PushRequest: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(body.streams)) return text(400, 'no streams in push request');
+    for (const stream of body.streams) {
+      const labels = Object.entries(stream.stream ?? {});
+      if (labels.length === 0) return text(400, 'error at least one label pair is required per stream');
+      for (const [name, value] of labels) {
+        if (!LABEL_NAME.test(name)) return text(400, `invalid label name: ${name}`);
+        if (typeof value !== 'string' || value.length > 2048)
+          return text(400, `invalid label value for ${name}`);
+      }
+      for (const entry of stream.values ?? []) {
+        if (!Array.isArray(entry) || !/^\d{1,19}$/.test(entry[0]) || typeof entry[1] !== 'string') {
+          return text(400, 'loghttp.PushRequest.Streams: invalid entry');
+        }
+        if (Buffer.byteLength(entry[1]) > 256 * 1024)
+          return text(400, 'Max entry size 262144 bytes exceeded');
+      }
+    }
+    return { status: 204 };
+  };
+
+  return {
+    handler,
+    failNext(failure: ContractFailure, retryAfterSeconds = 1) {
+      failures.push({ failure, retryAfterSeconds });
+    },
+  };
+}
+
+function failure(path: string, kind: ContractFailure, retryAfterSeconds: number): FakeResponse {
+  if (kind === 'hang') return { hang: true };
+  if (kind === 'disconnect') return { disconnect: true };
+  const loki = path === LOKI_PATH;
+  const retryAfter = { 'retry-after': String(retryAfterSeconds) };
+  switch (kind) {
+    case 'server_error':
+      return loki
+        ? text(500, 'rpc error: code = Unavailable desc = no healthy ingesters')
+        : grafana(500, 'Failed to save annotation');
+    case 'rate_limited':
+      return loki
+        ? {
+            ...text(
+              429,
+              "Ingestion rate limit exceeded for user fake (limit: 4194304 bytes/sec) while attempting to ingest '1' lines totaling '612' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased",
+            ),
+            headers: { 'content-type': 'text/plain; charset=utf-8', ...retryAfter },
+          }
+        : { ...grafana(429, 'Too many requests'), headers: retryAfter };
+    case 'client_error':
+      return loki
+        ? text(400, 'entry for stream \'{app="empathy"}\' has timestamp too old: 2025-11-25T14:30:00Z')
+        : grafana(
+            403,
+            "You'll need additional permissions to perform this action. Permissions needed: annotations:create",
+          );
+  }
+}
+
+function text(status: number, body: string): FakeResponse {
+  return { status, body, headers: { 'content-type': 'text/plain; charset=utf-8' } };
+}
+
+function grafana(status: number, message: string): FakeResponse {
+  return { status, body: { message } };
+}
+
+/** Log lines in a recorded Loki push (1 if the body is not a push). */
+export function linesIn(request: RecordedRequest): number {
+  try {
+    const body = request.json();
+    return body.streams.reduce((n: number, s: { values: unknown[] }) => n + s.values.length, 0) || 1;
+  } catch {
+    return 1;
+  }
+}
