@@ -1,0 +1,30 @@
+export {
+  type SlackErrorContext,
+  STALE_THREAD_ERRORS,
+  TRANSIENT_SLACK_ERRORS,
+  toSlackDeliveryError,
+} from './errors.js';
+export {
+  buildPayload,
+  escapeMrkdwn,
+  formatMessage,
+  type LinkButton,
+  type MrkdwnText,
+  type PlainText,
+  SLACK_LIMITS,
+  type SlackBlock,
+  type SlackMessage,
+  type SlackPayload,
+  type SlackPostingOptions,
+  truncateMrkdwn,
+  truncatePlain,
+} from './format.js';
+export {
+  DEFAULT_SLACK_EVENTS,
+  DEFAULT_SLACK_RATE_LIMIT,
+  defaultThreadKey,
+  type SlackBotTokenOptions,
+  type SlackIncomingWebhookOptions,
+  SlackWebhook,
+  type SlackWebhookOptions,
+} from './slack-webhook.js';
