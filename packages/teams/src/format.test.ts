@@ -1,0 +1,181 @@
+import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
+import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  type AdaptiveCard,
+  type CardElement,
+  defuseMarkdown,
+  formatTeamsMessage,
+  MAX_MESSAGE_BYTES,
+  type TeamsMessage,
+} from './format.js';
+import { parseCard } from './validate-card.js';
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+const cardOf = (message: TeamsMessage) => message.attachments[0].content;
+
+/** Asserts that Microsoft's parser accepts the card as Adaptive Cards 1.4 and reads it back whole. */
+function expectValidCard(card: AdaptiveCard) {
+  const { problems, parsed } = parseCard(card);
+  expect(problems, 'adaptivecards validation').toEqual([]);
+  // A misspelled or unknown property is dropped by the parser: the round trip would differ.
+  const { msteams: _teamsOnly, ...portable } = card;
+  expect(parsed).toEqual(portable);
+}
+
+function elements(body: CardElement[]): CardElement[] {
+  return body.flatMap((e) => (e.type === 'Container' ? [e, ...elements(e.items)] : [e]));
+}
+
+describe('formatTeamsMessage: golden cards', () => {
+  for (const type of EVENT_TYPES) {
+    it(`${type}`, async () => {
+      const message = formatTeamsMessage(sampleEvent(type));
+      expectValidCard(cardOf(message));
+      await expect(json(message)).toMatchFileSnapshot(`./__golden__/${type}.json`);
+    });
+
+    it(`${type} with long, hostile text`, async () => {
+      const message = formatTeamsMessage(hostileEvent(type));
+      const card = cardOf(message);
+      expectValidCard(card);
+      expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+      for (const element of elements(card.body)) {
+        if (element.type !== 'FactSet') continue;
+        for (const fact of element.facts) {
+          expect(`${fact.title} ${fact.value}`, 'a live markdown link in a fact').not.toMatch(/\]\s*\(/);
+        }
+      }
+      expect(JSON.stringify(message), 'control or bidi characters').not.toMatch(
+        /[\u0000-\u0008\u000B-\u001F\u202A-\u202E]/,
+      );
+      for (const action of card.actions ?? []) expect(action.url).toMatch(/^https?:\/\//);
+      await expect(json(message)).toMatchFileSnapshot(`./__golden__/hostile/${type}.json`);
+    });
+  }
+});
+
+describe('formatTeamsMessage', () => {
+  it('wraps one Adaptive Card 1.4 the way Workflows takes it', () => {
+    const message = formatTeamsMessage(sampleEvent('alert'));
+    expect(message).toMatchObject({
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          contentUrl: null,
+          content: { type: 'AdaptiveCard', version: '1.4', msteams: { width: 'Full' } },
+        },
+      ],
+    });
+    expect(message.attachments).toHaveLength(1);
+  });
+
+  it('titles the card in the severity colour and puts the fields in a FactSet', () => {
+    const card = cardOf(formatTeamsMessage(sampleEvent('security_vulnerability')));
+    expect(card.body[0]).toMatchObject({
+      type: 'Container',
+      style: 'attention',
+      items: [
+        {
+          type: 'RichTextBlock',
+          inlines: [
+            { text: '🔒 Security vulnerability: SQL injection', color: 'Attention', weight: 'Bolder' },
+          ],
+        },
+        { inlines: [{ text: 'Critical · security_vulnerability' }] },
+      ],
+    });
+    expect(card.body.find((e) => e.type === 'FactSet')).toEqual({
+      type: 'FactSet',
+      facts: [
+        { title: 'Location', value: 'auth.py:45' },
+        { title: 'Category', value: 'security' },
+        { title: 'CWE', value: 'CWE-89' },
+        { title: 'CVSS', value: '9.1' },
+        { title: 'Labels', value: 'sql-injection' },
+      ],
+    });
+    const green = cardOf(formatTeamsMessage(sampleEvent('alert', { resolved: true })));
+    expect(green.body[0]).toMatchObject({ style: 'good' });
+    expect(JSON.stringify(green.body[0])).toContain('"text":"✅ Resolved: Error rate above 5% on checkout"');
+    expect(JSON.stringify(green.body[0])).toContain('"color":"Good"');
+  });
+
+  it('shows the recommendation, and the fix in monospace', () => {
+    const prediction = cardOf(formatTeamsMessage(sampleEvent('prediction')));
+    expect(prediction.body).toContainEqual({
+      type: 'Container',
+      style: 'emphasis',
+      items: [
+        { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'Recommendation', weight: 'Bolder' }] },
+        {
+          type: 'RichTextBlock',
+          inlines: [{ type: 'TextRun', text: 'Deploy auth behind feature flag' }],
+          spacing: 'None',
+        },
+      ],
+    });
+    const bug = JSON.stringify(cardOf(formatTeamsMessage(sampleEvent('bug_detected'))));
+    expect(bug).toContain('"text":"with open(path) as fh:\\n    data = fh.read()","fontType":"Monospace"');
+  });
+
+  it('adds an Action.OpenUrl for the event link, and none for a link that is not http(s)', () => {
+    expect(cardOf(formatTeamsMessage(sampleEvent('test_failure'))).actions).toEqual([
+      { type: 'Action.OpenUrl', title: 'Open CI run', url: 'https://ci.example.com/runs/4521' },
+    ]);
+    expect(cardOf(formatTeamsMessage(sampleEvent('code_review_complete'))).actions).toEqual([
+      {
+        type: 'Action.OpenUrl',
+        title: 'View pull request',
+        url: 'https://github.com/Smart-AI-Memory/empathy/pull/123',
+      },
+    ]);
+    const card = cardOf(formatTeamsMessage(sampleEvent('alert', { url: 'javascript:alert(1)' })));
+    expect(card.actions).toBeUndefined();
+  });
+
+  it('keeps a huge event under the Teams message size by cutting its text', () => {
+    const event = sampleEvent('alert', {
+      message: '€'.repeat(50_000),
+      details: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`key_${i}`, 'ü'.repeat(2000)])),
+    });
+    const message = formatTeamsMessage(event);
+    expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expectValidCard(cardOf(message));
+  });
+
+  it('formats app-defined event types from their fields', () => {
+    registerEventType('release_published');
+    const event = createEvent(
+      'release_published' as 'alert',
+      { version: '2.0.0', message: 'Empathy 2.0 is out' } as never,
+      { userId: 'release-bot' },
+    );
+    const card = cardOf(formatTeamsMessage(event));
+    expectValidCard(card);
+    expect(JSON.stringify(card)).toContain('"text":"📣 Release published"');
+    expect(card.body).toContainEqual({ type: 'FactSet', facts: [{ title: 'Version', value: '2.0.0' }] });
+  });
+});
+
+describe('the card validation itself', () => {
+  it('catches a misspelled element, a misspelled property and a 1.5 feature', () => {
+    const card = cardOf(formatTeamsMessage(sampleEvent('alert')));
+    const broken = (patch: object) => parseCard({ ...card, body: [...card.body, patch] });
+    expect(broken({ type: 'TextBlok', text: 'x' }).problems).toEqual([
+      expect.stringContaining('Unknown element type "TextBlok"'),
+    ]);
+    expect(broken({ type: 'TextBlock', text: 'x', style: 'heading' }).problems).toEqual([
+      expect.stringContaining('supported in version 1.5'),
+    ]);
+    expect(broken({ type: 'TextBlock', text: 'x', colour: 'Good' }).parsed).not.toEqual(card);
+  });
+});
+
+describe('defuseMarkdown', () => {
+  it('breaks link syntax invisibly and leaves other text alone', () => {
+    expect(defuseMarkdown('[click](https://evil.example)')).toBe('[click]\u200b(https://evil.example)');
+    expect(defuseMarkdown('see https://ok.example (docs)')).toBe('see https://ok.example (docs)');
+  });
+});

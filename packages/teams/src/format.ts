@@ -1,0 +1,219 @@
+import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
+import { type EventSummary, SEVERITY_LABELS, summarize, truncate } from './summary.js';
+
+/** An Adaptive Card text colour. */
+export type CardColor = 'Default' | 'Accent' | 'Good' | 'Warning' | 'Attention';
+/** An Adaptive Card container style. */
+export type ContainerStyle = 'emphasis' | 'accent' | 'good' | 'warning' | 'attention';
+
+/** One run of plain text: Adaptive Cards never read markdown in a `TextRun`. */
+export interface TextRun {
+  type: 'TextRun';
+  text: string;
+  size?: 'Small' | 'Large';
+  weight?: 'Bolder';
+  color?: CardColor;
+  isSubtle?: true;
+  fontType?: 'Monospace';
+}
+
+/** The card elements this package uses. */
+export type CardElement =
+  | { type: 'RichTextBlock'; inlines: TextRun[]; spacing?: 'None' | 'Medium'; separator?: true }
+  | { type: 'FactSet'; facts: { title: string; value: string }[] }
+  | { type: 'Container'; style: ContainerStyle; bleed?: true; items: CardElement[] };
+
+/** A button that opens a link. */
+export interface OpenUrlAction {
+  type: 'Action.OpenUrl';
+  title: string;
+  url: string;
+}
+
+/** An Adaptive Card 1.4, as Teams renders it. */
+export interface AdaptiveCard {
+  $schema: 'http://adaptivecards.io/schemas/adaptive-card.json';
+  type: 'AdaptiveCard';
+  version: '1.4';
+  /** Shown where the card cannot be (notifications, old clients). */
+  fallbackText: string;
+  /** Teams-only: use the full width of the channel. */
+  msteams: { width: 'Full' };
+  body: CardElement[];
+  actions?: OpenUrlAction[];
+}
+
+/** The body a Teams Workflows webhook ("When a Teams webhook request is received") takes. */
+export interface TeamsMessage {
+  type: 'message';
+  attachments: [
+    {
+      contentType: 'application/vnd.microsoft.card.adaptive';
+      contentUrl: null;
+      content: AdaptiveCard;
+    },
+  ];
+}
+
+/** Header colours by severity; a resolved alert is green. */
+export const SEVERITY_TONES: Record<
+  Severity | 'none' | 'resolved',
+  { style: ContainerStyle; color: CardColor }
+> = {
+  critical: { style: 'attention', color: 'Attention' },
+  high: { style: 'attention', color: 'Attention' },
+  warning: { style: 'warning', color: 'Warning' },
+  medium: { style: 'warning', color: 'Warning' },
+  low: { style: 'good', color: 'Good' },
+  info: { style: 'accent', color: 'Accent' },
+  none: { style: 'emphasis', color: 'Default' },
+  resolved: { style: 'good', color: 'Good' },
+};
+
+/**
+ * The most a formatted message may weigh, in UTF-8 bytes. Teams refuses messages over about
+ * 28 KB ("Request Entity Too Large" in the flow run); this leaves room for what the flow adds.
+ */
+export const MAX_MESSAGE_BYTES = 24_000;
+
+/** Per-part caps at full size; halved until the message fits {@link MAX_MESSAGE_BYTES}. */
+const LIMITS = {
+  title: 200,
+  text: 3000,
+  facts: 20,
+  factName: 80,
+  factValue: 500,
+  items: 10,
+  item: 300,
+  next: 2000,
+};
+const SCALES = [1, 0.5, 0.25, 0.1, 0.05];
+
+/**
+ * Formats an event as a Teams Workflows message holding one Adaptive Card 1.4: a header in the
+ * severity's colour, the main text, a FactSet of the event's fields, lists, the recommendation,
+ * a footer, and an `Action.OpenUrl` per link. Event text goes into `TextRun`s, which Teams shows
+ * as typed (no markdown); FactSet values do read markdown, so links in them are defused. Long
+ * text is cut so that the message stays under {@link MAX_MESSAGE_BYTES}. Pure.
+ */
+export function formatTeamsMessage(event: EmpathyEvent): TeamsMessage {
+  const summary = summarize(event);
+  let message: TeamsMessage | undefined;
+  for (const scale of SCALES) {
+    message = wrap(formatCard(event, summary, scale));
+    if (Buffer.byteLength(JSON.stringify(message)) <= MAX_MESSAGE_BYTES) break;
+  }
+  return message!;
+}
+
+function wrap(card: AdaptiveCard): TeamsMessage {
+  return {
+    type: 'message',
+    attachments: [
+      { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card },
+    ],
+  };
+}
+
+function formatCard(event: EmpathyEvent, summary: EventSummary, scale: number): AdaptiveCard {
+  const limit = (key: keyof typeof LIMITS) => Math.max(1, Math.floor(LIMITS[key] * scale));
+  const tone = SEVERITY_TONES[summary.resolved ? 'resolved' : (summary.severity ?? 'none')];
+  const title = truncate(`${summary.emoji} ${summary.title}`, limit('title'));
+  const kind = [summary.severity && SEVERITY_LABELS[summary.severity], String(event.event_type)]
+    .filter(Boolean)
+    .join(' · ');
+
+  const body: CardElement[] = [
+    {
+      type: 'Container',
+      style: tone.style,
+      bleed: true,
+      items: [
+        rich([run(title, { size: 'Large', weight: 'Bolder', color: tone.color })]),
+        { ...rich([run(kind, { size: 'Small', isSubtle: true })]), spacing: 'None' },
+      ],
+    },
+  ];
+  if (summary.text !== undefined) body.push(rich([run(truncate(summary.text, limit('text')))]));
+  if (summary.facts.length > 0) {
+    body.push({
+      type: 'FactSet',
+      facts: summary.facts.slice(0, limit('facts')).map((fact) => ({
+        title: defuseMarkdown(truncate(fact.name, limit('factName'))),
+        value: defuseMarkdown(truncate(fact.value, limit('factValue'))),
+      })),
+    });
+  }
+  for (const section of summary.sections) {
+    body.push({ ...rich([run(section.heading, { weight: 'Bolder' })]), spacing: 'Medium' });
+    const shown = section.items.slice(0, limit('items'));
+    shown.forEach((item, i) => {
+      const bullet = section.ordered ? `${i + 1}.` : '•';
+      body.push({ ...rich([run(`${bullet} ${truncate(item, limit('item'))}`)]), spacing: 'None' });
+    });
+    const hidden = section.items.length - shown.length;
+    if (hidden > 0) {
+      body.push({ ...rich([run(`…and ${hidden} more`, { isSubtle: true })]), spacing: 'None' });
+    }
+  }
+  const next = summary.recommendation;
+  if (next) {
+    body.push({
+      type: 'Container',
+      style: 'emphasis',
+      items: [
+        rich([run(next.label, { weight: 'Bolder' })]),
+        {
+          ...rich([run(truncate(next.text, limit('next')), next.code ? { fontType: 'Monospace' } : {})]),
+          spacing: 'None',
+        },
+      ],
+    });
+  }
+  body.push({
+    ...rich([run(`${summary.footer} · ${displayTime(event.timestamp)}`, { size: 'Small', isSubtle: true })]),
+    spacing: 'Medium',
+    separator: true,
+  });
+
+  const card: AdaptiveCard = {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    fallbackText: title,
+    msteams: { width: 'Full' },
+    body,
+  };
+  if (summary.links.length > 0) {
+    card.actions = summary.links.map((link) => ({
+      type: 'Action.OpenUrl',
+      title: link.title,
+      url: link.url,
+    }));
+  }
+  return card;
+}
+
+/**
+ * Teams reads markdown in FactSet titles and values. A zero-width space between `]` and `(`
+ * (invisible) stops event text from forming a link whose label hides where it goes.
+ */
+export function defuseMarkdown(text: string): string {
+  return text.replace(/\](\s*)\(/g, ']\u200b$1(');
+}
+
+function rich(inlines: TextRun[]): { type: 'RichTextBlock'; inlines: TextRun[] } {
+  return { type: 'RichTextBlock', inlines };
+}
+
+function run(text: string, style: Omit<TextRun, 'type' | 'text'> = {}): TextRun {
+  return { type: 'TextRun', text, ...style };
+}
+
+/** `2025-11-25 14:30 UTC` from an ISO timestamp. */
+function displayTime(timestamp: string): string {
+  const date = new Date(timestamp);
+  return Number.isNaN(date.getTime())
+    ? timestamp
+    : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
