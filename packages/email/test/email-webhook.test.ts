@@ -165,6 +165,7 @@ describe('EmailWebhook against a real SMTP peer', () => {
     expect(parsed.headers.get('x-empathy-event-type')).toBe('prediction');
     expect(parsed.headers.get('x-empathy-severity')).toBe('warning');
     expect(parsed.headers.get('auto-submitted')).toBe('auto-generated');
+    expect(parsed.headers.has('priority')).toBe(false);
 
     expect(parsed.from?.value).toEqual([{ name: 'Empathy Bot', address: 'empathy@example.com' }]);
     const to = Array.isArray(parsed.to) ? parsed.to : [parsed.to];
@@ -193,6 +194,7 @@ describe('EmailWebhook against a real SMTP peer', () => {
     expect(parsed.subject).toMatch(/^\[Empathy\] 🔒 Security: <!channel> @everyone/);
     expect(parsed.subject).not.toMatch(/[\r\n\u0000\u202E]/);
     expect(parsed.subject!.length).toBeLessThanOrEqual(160);
+    expect(parsed.headers.get('priority')).toBe('high'); // from X-Priority: 1 / Importance: High
     const html = parsed.html as string;
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
