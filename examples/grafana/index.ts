@@ -1,0 +1,78 @@
+/**
+ * GrafanaWebhook against local fakes of Grafana's annotations API and Loki's push API: no
+ * credentials, no network.
+ * Run: cd /work/main && npx tsx examples/grafana/index.ts
+ */
+import { EmpathyOS } from '@empathy/os';
+import { createFakeServer, type RecordedRequest } from '@empathy/webhooks-core/fakes';
+import { GrafanaWebhook } from '@empathy/webhooks-grafana';
+
+// A tiny Grafana (annotations) and Loki (push): 200 with the annotation id, 204 for log lines.
+let annotationId = 0;
+const grafanaApi = await createFakeServer((req: RecordedRequest) => {
+  if (req.path === '/api/annotations') {
+    if (req.headers.authorization !== 'Bearer glsa_example_token')
+      return { status: 401, body: { message: 'invalid API key' } };
+    return { status: 200, body: { message: 'Annotation added', id: ++annotationId } };
+  }
+  if (req.path === '/loki/api/v1/push') return { status: 204 };
+  return { status: 404, body: { message: 'Not found' } };
+});
+
+const grafana = new GrafanaWebhook({
+  url: grafanaApi.url, // your Grafana, e.g. https://acme.grafana.net
+  token: 'glsa_example_token', // process.env.GRAFANA_TOKEN: a service account token
+  dashboardUid: 'empathy-ops', // omit for organisation-wide annotations
+  tags: ['production'],
+  loki: {
+    url: grafanaApi.url, // e.g. https://logs-prod-012.grafana.net
+    username: '123456', // Grafana Cloud Loki user id
+    password: 'glc_example_token', // process.env.LOKI_TOKEN
+    labels: { app: 'empathy', env: 'production' },
+  },
+  events: ['*'],
+});
+
+const empathy = new EmpathyOS({ userId: 'performance_agent', webhooks: [grafana] });
+
+await empathy.emit(
+  'performance_issue',
+  {
+    title: 'response time degraded',
+    service: 'api',
+    endpoint: '/api/users',
+    metric: 'p95_response_time',
+    value: 1840,
+    threshold: 500,
+  },
+  { severity: 'warning' },
+);
+await empathy.emit('deployment_risk', {
+  service: 'authentication',
+  environment: 'production',
+  risk: 'Schema migration locks the users table for ~40s',
+  version: '2.4.0',
+});
+for (let i = 1; i <= 5; i++) {
+  await empathy.emit('completion', { content: `answer ${i}`, level_used: 4, duration_ms: 800 + i });
+}
+await empathy.flush();
+
+for (const req of grafanaApi.requests) {
+  if (req.path === '/api/annotations') {
+    const { tags, text } = req.json();
+    console.log(`annotation [${tags.join(', ')}]\n  ${text.split('<br>\n').join('\n  ')}`);
+  } else {
+    const { streams } = req.json();
+    const lines = streams.reduce((n: number, s: { values: unknown[] }) => n + s.values.length, 0);
+    console.log(`Loki push: ${lines} line(s) in ${streams.length} stream(s)`);
+    for (const s of streams) console.log(`  ${JSON.stringify(s.stream)} ${s.values[0][1].slice(0, 90)}…`);
+  }
+}
+const stats = empathy.monitor.getWebhookStats('grafana');
+console.log(
+  `stats: attempts ${stats.totalSent}, delivered ${stats.successCount}, failed ${stats.failedCount}`,
+);
+
+await empathy.close();
+await grafanaApi.close();

@@ -1,0 +1,15 @@
+// Checked by `tsc -p tsconfig.json` (not run): wrong options must not compile.
+import { PagerDutyWebhook } from '../src/index.js';
+
+export function typeTests(routingKey: string): void {
+  new PagerDutyWebhook({ routingKey, events: ['alert'], filter: (event) => event.severity === 'high' });
+  new PagerDutyWebhook({ routingKey, region: 'eu', source: 'api', component: 'auth', group: 'prod' });
+  // @ts-expect-error routingKey is required
+  new PagerDutyWebhook({ events: ['alert'] });
+  // @ts-expect-error region is 'us' or 'eu'
+  new PagerDutyWebhook({ routingKey, region: 'asia' });
+  // @ts-expect-error a misspelt event type
+  new PagerDutyWebhook({ routingKey, events: ['alrt'] });
+  // @ts-expect-error dedupKey computes a string from an event
+  new PagerDutyWebhook({ routingKey, dedupKey: 'fixed' });
+}
