@@ -704,7 +704,7 @@ export class SqliteQueue implements DeliveryQueue {
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(
-      `INSERT OR IGNORE INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, last_error)
+      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, last_error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     lease: db.prepare(
@@ -761,11 +761,11 @@ function prepare(db: Database.Database) {
       `SELECT DISTINCT webhook FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`,
     ),
     requeueOne: db.prepare(
-      `INSERT OR IGNORE INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
+      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
        SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, ?, ? FROM dead_letters WHERE id = ?`,
     ),
     requeueAll: db.prepare(
-      `INSERT OR IGNORE INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
+      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
        SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, @now, @now FROM dead_letters
        WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq`,
     ),

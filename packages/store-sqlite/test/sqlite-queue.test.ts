@@ -54,14 +54,6 @@ describe('SqliteQueue: storing', () => {
     expect(seen).toEqual([original.event]);
   });
 
-  it('ignores a job id that is already waiting (enqueue is idempotent per event and webhook)', async () => {
-    const path = tempDb();
-    const q = queue({ path });
-    await q.enqueue([job('a', 1)]);
-    await q.enqueue([job('a', 1)]);
-    expect(await q.pending()).toBe(1);
-  });
-
   it('uses WAL and records its schema version', async () => {
     const path = tempDb();
     const q = queue({ path });
