@@ -200,16 +200,16 @@ export class GitHubWebhook implements WebhookPlugin {
     if (options === null || typeof options !== 'object') {
       throw new WebhookConfigError('github: options must be an object');
     }
-    const issues = parseIssues(options.issues, options.name ?? 'github');
     const cicd = options.dispatch || options.workflow ? ['deployment_risk', 'test_failure'] : [];
     const common = parseCommonOptions(options, {
       name: 'github',
-      events: ['code_review_complete', ...(issues ? FINDINGS : []), ...cicd] as EventType[],
+      events: ['code_review_complete', ...(options.issues ? FINDINGS : []), ...cicd] as EventType[],
       concurrency: 1,
       rateLimit: GITHUB_RATE_LIMIT,
     });
     const name = common.name;
     const fail = (message: string) => new WebhookConfigError(message, { webhook: name });
+    const issues = parseIssues(options.issues, name);
 
     if (typeof options.token !== 'string' || options.token.trim() === '' || /\s/.test(options.token)) {
       throw fail(`option 'token' must be a non-empty GitHub token without spaces`);
