@@ -1,0 +1,564 @@
+import {
+  type DeadLetter,
+  type DeliveryJob,
+  type DeliveryQueue,
+  type EmpathyEvent,
+  type JobError,
+  type JobHandler,
+  type RateLimiterFactory,
+  WebhookConfigError,
+} from '@empathy/webhooks-core';
+import {
+  type ConnectionOptions,
+  DelayedError,
+  isRedisInstance,
+  type Job,
+  Queue,
+  type RedisClient,
+  RedisConnection,
+  Worker,
+} from 'bullmq';
+import { type DeadLetterScriptRunner, RedisDeadLetterStore } from './dead-letters.js';
+import { jobIdFor, laneName } from './keys.js';
+import { redisRateLimiterFactory } from './rate-limiter.js';
+import { SCRIPTS, type ScriptName } from './scripts.js';
+
+/** BullMQ worker settings a consuming process may tune. */
+export interface BullMQWorkerSettings {
+  /**
+   * How long a worker holds a job before other workers may take it over, in ms. The worker renews
+   * the lock every half of it while the attempt runs; a crashed worker's jobs come back after it.
+   * @default 30000
+   */
+  lockDuration?: number;
+  /** How often each worker looks for jobs whose worker died (lock expired), in ms. @default 30000 */
+  stalledInterval?: number;
+  /**
+   * How many times a job may lose its worker (crash, kill) before it is moved to the dead letters
+   * instead of being run again: this stops a job that crashes every worker. @default 3
+   */
+  maxStalledCount?: number;
+}
+
+/** Options for {@link BullMQQueue}. */
+export interface BullMQQueueOptions {
+  /**
+   * The Redis to use: ioredis options (`{ host, port, password, db, tls, … }`, or `{ url }`), or an
+   * ioredis instance or cluster you own (for workers it needs `maxRetriesPerRequest: null`). Every
+   * producer and worker of one queue points at the same Redis.
+   * @example { host: '127.0.0.1', port: 6379 }
+   */
+  connection: ConnectionOptions;
+  /**
+   * Prefix of every Redis key (BullMQ's and this package's). Producers and workers that share a
+   * queue use the same prefix; with Redis Cluster, make it a hash tag such as `'{empathy}'`.
+   * @default 'empathy'
+   */
+  prefix?: string;
+  /**
+   * Run deliveries in this process. A queue given to `EmpathyOS` only produces by default: its
+   * `emit()` stores jobs in Redis and worker processes deliver them. `startWorker()` turns this on
+   * for you; set it to produce and deliver in one process.
+   * @default false
+   */
+  consume?: boolean;
+  /**
+   * How long `close()` lets this process keep delivering until the queue is empty, in ms, when it
+   * consumes. Use `close({ drainMs: 0 })` to hand pending jobs to the other workers at once.
+   * @default 10000
+   */
+  drainMs?: number;
+  /** BullMQ worker settings for consuming processes. */
+  worker?: BullMQWorkerSettings;
+  /**
+   * Told about Redis and worker errors that no call can report (a lost connection, a job that
+   * failed inside BullMQ). Never receives a secret from this package.
+   * @default a one-line warning on stderr
+   */
+  onError?: (error: Error) => void;
+}
+
+/** What a BullMQ job carries: the event and core's attempt bookkeeping. */
+interface JobData {
+  event: EmpathyEvent;
+  /** Attempts already made. */
+  attempt: number;
+  enqueuedAt: number;
+  lastError?: JobError;
+}
+
+interface Lane {
+  webhook: string;
+  /** The shared Redis client the lane's queue and worker use. */
+  client: RedisClient;
+  queue: Queue<JobData, void, string>;
+  worker: Worker<JobData, void, string> | undefined;
+}
+
+/**
+ * The value BullMQ's limiter key holds while a lane is paused (rate limit or open circuit).
+ * Workers are configured with a limiter whose `max` equals it, so BullMQ's own counter never
+ * reaches it and only a pause stops the lane.
+ */
+const LANE_PAUSED = 1e15;
+
+/** Settings `startWorker` hands to the queue it consumes. */
+interface WorkerRole {
+  concurrency: number | undefined;
+}
+const workerRoles = new WeakMap<BullMQQueue, WorkerRole>();
+/** Queues a dispatcher already consumes. */
+const consumed = new WeakSet<BullMQQueue>();
+
+/**
+ * Makes `queue` consume when a dispatcher calls `consume()`. Used by `startWorker`.
+ * @internal
+ */
+export function enableWorkerRole(queue: BullMQQueue, role: WorkerRole): void {
+  if (consumed.has(queue)) throw alreadyConsumed();
+  workerRoles.set(queue, role);
+}
+
+function alreadyConsumed(): WebhookConfigError {
+  return new WebhookConfigError(
+    'BullMQQueue.consume() was already called: give each EmpathyOS, Dispatcher or startWorker its own BullMQQueue',
+  );
+}
+
+/**
+ * A {@link DeliveryQueue} on Redis with BullMQ, for many processes and machines: producers
+ * (processes that `emit`) store jobs in Redis, workers (`startWorker`) deliver them. One BullMQ
+ * queue per webhook (its lane); a retry is a delayed job, a rate-limit or open-circuit wait pauses
+ * the lane for every worker, rate limits are counted in Redis (so N workers share one limit), and
+ * dead letters live in Redis with replay. A worker that dies loses nothing: its jobs go back to
+ * the queue when their lock expires (at-least-once; receivers de-duplicate on `event_id`).
+ *
+ * @example
+ * // producer
+ * const queue = new BullMQQueue({ connection: { host: '127.0.0.1', port: 6379 } });
+ * const empathy = new EmpathyOS({ userId: 'team', webhooks: [slack], queue });
+ * // worker process
+ * const worker = startWorker({ queue: new BullMQQueue({ connection }), webhooks: [slack] });
+ */
+export class BullMQQueue implements DeliveryQueue {
+  /** Dead letters in Redis: any producer or worker of the queue can list, replay, delete them. */
+  readonly deadLetters: RedisDeadLetterStore;
+  /** Rate limiters counted in Redis, shared by every worker of this queue. */
+  readonly rateLimiterFactory: RateLimiterFactory;
+  /** The Redis key prefix. */
+  readonly prefix: string;
+  readonly #connectionOptions: ConnectionOptions;
+  readonly #consumeOption: boolean;
+  readonly #drainMs: number;
+  readonly #worker: Required<BullMQWorkerSettings>;
+  readonly #onError: (error: Error) => void;
+  readonly #lanes = new Map<string, Promise<Lane>>();
+  readonly #starting = new Set<Promise<unknown>>();
+  #connection: RedisConnection | undefined;
+  #client: Promise<RedisClient> | undefined;
+  #handler: JobHandler | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: BullMQQueueOptions) {
+    const o = parseOptions(options);
+    this.prefix = o.prefix;
+    this.#connectionOptions = o.connection;
+    this.#consumeOption = o.consume;
+    this.#drainMs = o.drainMs;
+    this.#worker = o.worker;
+    this.#onError = o.onError;
+    const run = (name: ScriptName, keys: string[], args: (string | number)[]) => this.#run(name, keys, args);
+    this.deadLetters = new RedisDeadLetterStore(this.prefix, run as DeadLetterScriptRunner, (jobs) =>
+      this.enqueue(jobs),
+    );
+    this.rateLimiterFactory = redisRateLimiterFactory(this.prefix, run, this.#onError);
+  }
+
+  /** Whether this process delivers (it was created with `consume: true` or given to `startWorker`). */
+  get consuming(): boolean {
+    return this.#consumeOption || workerRoles.has(this);
+  }
+
+  /** Stores jobs in Redis, one BullMQ queue per webhook; resolves once Redis has them. */
+  async enqueue(jobs: DeliveryJob[]): Promise<void> {
+    if (this.#closed) throw new Error('BullMQQueue is closed');
+    if (jobs.length === 1) {
+      const job = jobs[0]!;
+      const lane = await this.#lane(job.webhook);
+      if (!lane.worker) this.#startWorker(lane);
+      await lane.queue.add(job.event.event_type, toData(job), jobOptions(job));
+      return;
+    }
+    const byLane = new Map<string, DeliveryJob[]>();
+    for (const job of jobs) {
+      const list = byLane.get(job.webhook);
+      if (list) list.push(job);
+      else byLane.set(job.webhook, [job]);
+    }
+    await Promise.all(
+      [...byLane].map(async ([webhook, list]) => {
+        const lane = await this.#lane(webhook);
+        if (!lane.worker) this.#startWorker(lane);
+        await lane.queue.addBulk(
+          list.map((job) => ({ name: job.event.event_type, data: toData(job), opts: jobOptions(job) })),
+        );
+      }),
+    );
+  }
+
+  /**
+   * Called by the dispatcher. In a consuming process it starts a BullMQ worker for each webhook
+   * registered with the dispatcher (also for one registered later, at its first event); otherwise
+   * it only remembers the handler and this process stays a producer. A worker never takes jobs of
+   * a webhook it does not have: those wait for a worker that does.
+   */
+  consume(handler: JobHandler): void {
+    if (consumed.has(this)) throw alreadyConsumed();
+    if (this.consuming) assertWorkerConnection(this.#connectionOptions);
+    consumed.add(this);
+    this.#handler = handler;
+    if (!this.consuming) return;
+    for (const name of registeredWebhooks(handler) ?? []) {
+      this.#track(this.#lane(name).then((lane) => this.#startWorker(lane)));
+    }
+  }
+
+  /**
+   * Resolves once this process's workers are connected and waiting for jobs (or, for a producer,
+   * once Redis answers). Rejects if Redis cannot be reached.
+   */
+  async ready(): Promise<void> {
+    await this.#redis();
+    while (this.#starting.size > 0) await Promise.all([...this.#starting]);
+    const lanes = await Promise.all(this.#lanes.values());
+    await Promise.all(lanes.map((lane) => lane.worker?.waitUntilReady()));
+  }
+
+  /**
+   * Resolves when the lanes this process knows (the webhooks it enqueued to or consumes) have
+   * nothing waiting, delayed or in flight in Redis, whichever process runs them. Polls Redis.
+   */
+  async idle(): Promise<void> {
+    let delay = 10;
+    while (!this.#closed) {
+      const pending = await this.pending().catch((error: Error) => {
+        this.#onError(error);
+        return 1;
+      });
+      if (pending === 0) return;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+
+  /** Jobs waiting, delayed (retries, paused lanes) or in flight in Redis, for one webhook or all known lanes. */
+  async pending(webhook?: string): Promise<number> {
+    const lanes = webhook === undefined ? [...this.#lanes.values()] : [this.#lane(webhook)];
+    let total = 0;
+    for (const lane of await Promise.all(lanes)) {
+      const counts = await lane.queue.getJobCounts(
+        'wait',
+        'paused',
+        'delayed',
+        'prioritized',
+        'active',
+        'waiting-children',
+      );
+      for (const n of Object.values(counts)) total += n;
+    }
+    return total;
+  }
+
+  /**
+   * Stops delivering and releases Redis. A consuming process first keeps delivering until the
+   * queue is empty or `drainMs` has passed; then its workers take no new job and finish the
+   * attempts in flight. Everything else stays in Redis for the other workers: nothing is lost.
+   */
+  close(options: { drainMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.drainMs ?? this.#drainMs);
+    return this.#closing;
+  }
+
+  async #close(drainMs: number): Promise<void> {
+    if (this.consuming && this.#handler && drainMs > 0 && this.#lanes.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
+      clearTimeout(timer);
+    }
+    this.#closed = true;
+    await Promise.allSettled([...this.#starting]);
+    const lanes = (await Promise.allSettled(this.#lanes.values()))
+      .filter((r) => r.status === 'fulfilled')
+      .map((r) => r.value);
+    await Promise.allSettled(lanes.map((lane) => lane.worker?.close()));
+    await Promise.allSettled(lanes.map((lane) => lane.queue.close()));
+    await this.#connection?.close();
+  }
+
+  /** The shared Redis client (created on first use), with this package's scripts loaded. */
+  #redis(): Promise<RedisClient> {
+    if (!this.#client) {
+      const options = this.#connectionOptions;
+      const connection = isRedisInstance(options)
+        ? new RedisConnection(options, { shared: true, blocking: false })
+        : // Workers' blocking connections are duplicates of this one, and BullMQ requires
+          // maxRetriesPerRequest: null for them. Commands then wait for Redis to come back.
+          new RedisConnection({ ...options, maxRetriesPerRequest: null } as ConnectionOptions, {
+            shared: false,
+            blocking: false,
+          });
+      connection.on('error', this.#onError);
+      this.#connection = connection;
+      this.#client = connection.client.then((client) => {
+        for (const [name, script] of Object.entries(SCRIPTS)) client.defineCommand(name, script);
+        return client;
+      });
+    }
+    return this.#client;
+  }
+
+  async #run(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const client = await this.#redis();
+    return client.runCommand(name, [...keys, ...args]);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked: Promise<void> = promise.then(
+      () => void this.#starting.delete(tracked),
+      (error: Error) => {
+        this.#starting.delete(tracked);
+        this.#onError(error);
+      },
+    );
+    this.#starting.add(tracked);
+  }
+
+  #lane(webhook: string): Promise<Lane> {
+    let lane = this.#lanes.get(webhook);
+    if (!lane) {
+      lane = this.#createLane(webhook);
+      this.#lanes.set(webhook, lane);
+      // A lane that could not be created (Redis unreachable) is tried again next time.
+      lane.catch(() => this.#lanes.get(webhook) === lane && this.#lanes.delete(webhook));
+    }
+    return lane;
+  }
+
+  async #createLane(webhook: string): Promise<Lane> {
+    const client = await this.#redis();
+    const queue = new Queue<JobData, void, string>(laneName(webhook), {
+      connection: client,
+      prefix: this.prefix,
+      defaultJobOptions: { removeOnComplete: true },
+    });
+    queue.on('error', this.#onError);
+    const lane: Lane = { webhook, client, queue, worker: undefined };
+    this.#startWorker(lane);
+    return lane;
+  }
+
+  /** In a consuming process, starts the lane's BullMQ worker (once) if the dispatcher has its webhook. */
+  #startWorker(lane: Lane): void {
+    const handler = this.#handler;
+    if (lane.worker || !handler || !this.consuming || this.#closed) return;
+    if (!(registeredWebhooks(handler)?.includes(lane.webhook) ?? true)) return;
+    const concurrency = workerRoles.get(this)?.concurrency ?? handler.concurrency(lane.webhook);
+    const worker = new Worker<JobData, void, string>(
+      lane.queue.name,
+      (job, token) => this.#process(lane, handler, job, token),
+      {
+        connection: lane.client,
+        prefix: this.prefix,
+        concurrency,
+        lockDuration: this.#worker.lockDuration,
+        stalledInterval: this.#worker.stalledInterval,
+        maxStalledCount: this.#worker.maxStalledCount,
+        // Never reached by BullMQ's own counter: it only lets a lane pause (see LANE_PAUSED) work.
+        limiter: { max: LANE_PAUSED, duration: 1000 },
+      },
+    );
+    worker.on('error', this.#onError);
+    worker.on('failed', (job) => {
+      if (job) this.#adopt(lane, job).catch(this.#onError);
+    });
+    lane.worker = worker;
+    this.#track(this.#adoptFailedJobs(lane));
+  }
+
+  /** Runs one BullMQ job through the dispatcher and carries out its decision. */
+  async #process(
+    lane: Lane,
+    handler: JobHandler,
+    job: Job<JobData, void, string>,
+    token: string | undefined,
+  ): Promise<void> {
+    const data = job.data;
+    const outcome = await handler.handle(toDeliveryJob(lane.webhook, data));
+    switch (outcome.kind) {
+      case 'delivered':
+        return;
+      case 'retry':
+        await job.updateData({ ...data, attempt: data.attempt + 1, lastError: outcome.error });
+        await job.moveToDelayed(outcome.at, token);
+        throw new DelayedError();
+      case 'defer': {
+        // The whole lane waits, in every worker; the job goes back to the head of the line.
+        const ms = Math.max(1, Math.ceil(outcome.at - Date.now()));
+        await this.#run('empathyPauseLane', [lane.queue.keys.limiter!], [ms, LANE_PAUSED]);
+        throw Worker.RateLimitError();
+      }
+      case 'dead':
+        await this.deadLetters.put({
+          id: deliveryJobId(lane.webhook, data.event),
+          webhook: lane.webhook,
+          event: data.event,
+          attempts: outcome.attempts,
+          error: outcome.error,
+          failedAt: Date.now(),
+        });
+        return;
+    }
+  }
+
+  /**
+   * A job that failed inside BullMQ (it lost its worker more than `maxStalledCount` times, or
+   * Redis refused to record an outcome) becomes a dead letter, so it can be replayed.
+   */
+  async #adopt(lane: Lane, job: Job<JobData, void, string>): Promise<void> {
+    const event = job.data?.event;
+    if (!event || typeof event.event_id !== 'string') return;
+    const letter: DeadLetter = {
+      id: deliveryJobId(lane.webhook, event),
+      webhook: lane.webhook,
+      event,
+      attempts: job.data.attempt ?? 0,
+      error: {
+        name: 'WebhookDeliveryError',
+        message: `[${lane.webhook}] the job failed in the queue worker: ${job.failedReason || 'unknown reason'}`,
+      },
+      failedAt: job.finishedOn ?? Date.now(),
+    };
+    await this.deadLetters.put(letter);
+    await job.remove();
+  }
+
+  /** Moves jobs a previous worker left in BullMQ's failed set into the dead letters. */
+  async #adoptFailedJobs(lane: Lane): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      const failed = await lane.queue.getFailed(0, 99);
+      if (failed.length === 0) return;
+      for (const job of failed) await this.#adopt(lane, job as Job<JobData, void, string>);
+    }
+  }
+}
+
+/** The webhooks a handler delivers, when it says (core's Dispatcher does); `undefined` for "all". */
+function registeredWebhooks(handler: JobHandler): string[] | undefined {
+  const webhooks = (handler as { webhooks?: unknown }).webhooks;
+  return Array.isArray(webhooks) ? webhooks.map((w: { name: string }) => w.name) : undefined;
+}
+
+function deliveryJobId(webhook: string, event: EmpathyEvent): string {
+  return `${event.event_id}:${webhook}`;
+}
+
+function toData(job: DeliveryJob): JobData {
+  const data: JobData = { event: job.event, attempt: job.attempt, enqueuedAt: job.enqueuedAt };
+  if (job.lastError) data.lastError = job.lastError;
+  return data;
+}
+
+function jobOptions(job: DeliveryJob): { jobId: string; delay?: number } {
+  const delay = job.availableAt - Date.now();
+  return delay > 0 ? { jobId: jobIdFor(job.event.event_id), delay } : { jobId: jobIdFor(job.event.event_id) };
+}
+
+function toDeliveryJob(webhook: string, data: JobData): DeliveryJob {
+  const job: DeliveryJob = {
+    id: deliveryJobId(webhook, data.event),
+    webhook,
+    event: data.event,
+    attempt: data.attempt,
+    availableAt: Date.now(),
+    enqueuedAt: data.enqueuedAt,
+  };
+  if (data.lastError) job.lastError = data.lastError;
+  return job;
+}
+
+/** Workers block on a duplicate of the connection, which BullMQ requires to never give up on a command. */
+function assertWorkerConnection(connection: ConnectionOptions): void {
+  if (!isRedisInstance(connection)) return;
+  const options = (connection as { options?: { maxRetriesPerRequest?: unknown; redisOptions?: object } })
+    .options;
+  const retries =
+    (options?.redisOptions as { maxRetriesPerRequest?: unknown } | undefined)?.maxRetriesPerRequest ??
+    options?.maxRetriesPerRequest;
+  if (retries !== null && retries !== undefined) {
+    throw new WebhookConfigError(
+      `BullMQQueue: a consuming queue's ioredis instance needs maxRetriesPerRequest: null (a BullMQ requirement for workers)`,
+    );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const DEFAULT_WORKER: Required<BullMQWorkerSettings> = {
+  lockDuration: 30_000,
+  stalledInterval: 30_000,
+  maxStalledCount: 3,
+};
+
+function parseOptions(options: BullMQQueueOptions) {
+  const fail = (message: string): never => {
+    throw new WebhookConfigError(`BullMQQueue: ${message}`);
+  };
+  if (options === null || typeof options !== 'object') fail('options must be an object');
+  const { connection, prefix = 'empathy', consume = false, drainMs = 10_000, worker = {}, onError } = options;
+  // Never echo the connection: it may hold a password.
+  if (connection === null || typeof connection !== 'object') {
+    fail(`option 'connection' must be ioredis options (e.g. { host, port }) or an ioredis instance`);
+  }
+  if (
+    isRedisInstance(connection) &&
+    (connection as { options?: { keyPrefix?: string } }).options?.keyPrefix
+  ) {
+    fail(`option 'connection' must not use an ioredis keyPrefix; use the 'prefix' option instead`);
+  }
+  if (typeof prefix !== 'string' || !/^\S{1,100}$/.test(prefix)) {
+    fail(`option 'prefix' must be 1-100 characters without spaces (got ${JSON.stringify(prefix)})`);
+  }
+  if (typeof consume !== 'boolean') fail(`option 'consume' must be a boolean`);
+  if (typeof drainMs !== 'number' || !Number.isFinite(drainMs) || drainMs < 0) {
+    fail(`option 'drainMs' must be a number >= 0 (got ${JSON.stringify(drainMs)})`);
+  }
+  if (worker === null || typeof worker !== 'object') fail(`option 'worker' must be an object`);
+  const settings = { ...DEFAULT_WORKER };
+  for (const [key, min] of [
+    ['lockDuration', 100],
+    ['stalledInterval', 10],
+    ['maxStalledCount', 0],
+  ] as const) {
+    const value = worker[key];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < min) {
+      fail(`option 'worker.${key}' must be an integer >= ${min} (got ${JSON.stringify(value)})`);
+    }
+    settings[key] = value;
+  }
+  if (onError !== undefined && typeof onError !== 'function') fail(`option 'onError' must be a function`);
+  if (consume) assertWorkerConnection(connection);
+  return {
+    connection,
+    prefix,
+    consume,
+    drainMs,
+    worker: settings,
+    onError:
+      onError ??
+      ((error: Error) => console.warn(`[empathy-webhooks] BullMQQueue: ${error?.message ?? error}`)),
+  };
+}

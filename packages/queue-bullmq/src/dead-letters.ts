@@ -1,0 +1,86 @@
+import type { DeadLetter, DeadLetterStore, DeliveryJob } from '@empathy/webhooks-core';
+import { deadLetterKeys } from './keys.js';
+
+type DeadScript = 'empathyDeadPut' | 'empathyDeadGet' | 'empathyDeadList' | 'empathyDeadDelete';
+
+/** Runs one of the queue's dead-letter scripts. */
+export type DeadLetterScriptRunner = (
+  name: DeadScript,
+  keys: string[],
+  args: (string | number)[],
+) => Promise<unknown>;
+
+/**
+ * Dead letters in Redis, shared by every producer and worker of a queue: a hash of letters (JSON)
+ * and a sorted set by failure time. Any process can list, replay, delete or clear them.
+ * Replaying puts the letter back in the queue before deleting it, so a crash in between repeats
+ * a delivery rather than losing it.
+ */
+export class RedisDeadLetterStore implements DeadLetterStore {
+  readonly #keys: string[];
+  readonly #run: DeadLetterScriptRunner;
+  readonly #requeue: (jobs: DeliveryJob[]) => Promise<void>;
+
+  constructor(prefix: string, run: DeadLetterScriptRunner, requeue: (jobs: DeliveryJob[]) => Promise<void>) {
+    const keys = deadLetterKeys(prefix);
+    this.#keys = [keys.letters, keys.order];
+    this.#run = run;
+    this.#requeue = requeue;
+  }
+
+  /** Stores a letter (a later letter with the same id replaces it). */
+  async put(letter: DeadLetter): Promise<void> {
+    await this.#run('empathyDeadPut', this.#keys, [letter.id, JSON.stringify(letter), letter.failedAt]);
+  }
+
+  async list(filter: { webhook?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    const limit = filter.limit === undefined ? -1 : Math.max(0, Math.floor(filter.limit));
+    const json = (await this.#run('empathyDeadList', this.#keys, [filter.webhook ?? '', limit])) as string[];
+    return json.map((text) => JSON.parse(text) as DeadLetter);
+  }
+
+  async replay(id: string): Promise<boolean> {
+    const json = (await this.#run('empathyDeadGet', this.#keys.slice(0, 1), [id])) as string | null;
+    if (!json) return false;
+    await this.#requeue([toJob(JSON.parse(json) as DeadLetter)]);
+    await this.#delete([id]);
+    return true;
+  }
+
+  async replayAll(filter: { webhook?: string } = {}): Promise<number> {
+    const letters = await this.list(filter);
+    if (letters.length === 0) return 0;
+    await this.#requeue(letters.map(toJob));
+    await this.#delete(letters.map((l) => l.id));
+    return letters.length;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.#delete([id])) > 0;
+  }
+
+  async clear(filter: { webhook?: string } = {}): Promise<number> {
+    return Number(await this.#run('empathyDeadDelete', this.#keys, ['webhook', filter.webhook ?? '']));
+  }
+
+  async #delete(ids: string[]): Promise<number> {
+    let removed = 0;
+    // Lua's unpack and Redis's argument lists have limits: delete in chunks.
+    for (let i = 0; i < ids.length; i += 1000) {
+      removed += Number(await this.#run('empathyDeadDelete', this.#keys, ['ids', ...ids.slice(i, i + 1000)]));
+    }
+    return removed;
+  }
+}
+
+function toJob(letter: DeadLetter): DeliveryJob {
+  const now = Date.now();
+  return {
+    id: letter.id,
+    webhook: letter.webhook,
+    event: letter.event,
+    attempt: 0,
+    availableAt: now,
+    enqueuedAt: now,
+  };
+}
