@@ -226,7 +226,7 @@ export class BullMQQueue implements DeliveryQueue {
 
   /**
    * Resolves once this process's workers are connected and waiting for jobs (or, for a producer,
-   * once Redis answers). Rejects if Redis cannot be reached.
+   * once Redis answers). While Redis is unreachable it keeps waiting, as every command does.
    */
   async ready(): Promise<void> {
     await this.#redis();
