@@ -224,29 +224,28 @@ export class SqliteQueue implements DeliveryQueue {
   }
 
   /**
-   * Stops leasing, waits up to `drainMs` for pending deliveries, lets in-flight attempts finish and
-   * commits their outcome, hands the jobs it leased but did not start back to the queue, and
-   * closes the file. Whatever is left runs when a process opens the file again.
+   * Stops leasing and lets pending deliveries run for up to `drainMs` in all (attempts in flight at
+   * the deadline included), commits what finished, hands every job it still holds back to the
+   * queue, and closes the file. Whatever is left runs when a process opens the file again; an
+   * attempt cut off by the deadline runs again then (at least once).
    */
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#stopping) return;
     const drainMs = options.drainMs ?? this.#drainMs;
-    if (this.#handler && drainMs > 0 && !this.#isIdle()) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
-      clearTimeout(timer);
-    }
+    const deadline = Date.now() + drainMs;
+    if (this.#handler && drainMs > 0 && !this.#isIdle()) await until(this.idle(), drainMs);
     this.#stopping = true;
     clearTimeout(this.#poller);
     for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
-    if (this.#inFlight() > 0) await new Promise<void>((r) => (this.#settled = r));
+    const remaining = deadline - Date.now();
+    if (this.#inFlight() > 0 && remaining > 0) {
+      await until(new Promise<void>((r) => (this.#settled = r)), remaining);
+    }
     clearTimeout(this.#writeRetry);
     if (this.#db) {
       this.#flush();
-      if (this.#inserts.length > 0 || this.#outcomes.length > 0) {
-        const error = new WebhookError('SqliteQueue: could not commit before closing');
-        for (const insert of this.#inserts) insert.reject(error);
-      }
+      const error = new WebhookError('SqliteQueue: could not commit before closing');
+      for (const insert of this.#inserts) insert.reject(error);
       this.#releaseLeases();
       this.#db.close();
     }
@@ -485,7 +484,7 @@ export class SqliteQueue implements DeliveryQueue {
     })();
   }
 
-  /** Hands the jobs this process leased but did not run back to the queue (on close). */
+  /** Hands the jobs this process still holds (not started, or cut off by close()) back to the queue. */
   #releaseLeases(): void {
     if (this.#leased.size === 0) return;
     const sql = this.#sql!;
@@ -550,6 +549,8 @@ export class SqliteQueue implements DeliveryQueue {
   }
 
   #settle(lane: Lane, held: Held, outcome: JobOutcome): void {
+    // An attempt that outlived close(): its job was handed back and runs again later.
+    if (this.#closed) return;
     switch (outcome.kind) {
       case 'delivered':
         this.#outcomes.push({ kind: 'delivered', lane, held, status: outcome.receipt.status });
@@ -796,6 +797,13 @@ function toDeadLetter(row: DeadRow): DeadLetter {
     error: JSON.parse(row.error) as JobError,
     failedAt: row.failed_at,
   };
+}
+
+/** Waits for `promise`, at most `ms`. */
+async function until(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 function integerOption(value: number | undefined, option: string, fallback: number, min: number): number {
