@@ -151,15 +151,12 @@ export class Dispatcher implements JobHandler {
     const targets = this.route(event);
     if (targets.length === 0) return Promise.resolve(0);
     const now = Date.now();
-    const jobs: DeliveryJob[] = targets.map((plugin) => ({
-      id: `${event.event_id}:${plugin.name}`,
-      webhook: plugin.name,
-      event,
-      attempt: 0,
-      availableAt: now,
-      enqueuedAt: now,
-    }));
-    for (const job of jobs) this.monitor.recordQueued(job.webhook);
+    const jobs: DeliveryJob[] = new Array(targets.length);
+    for (let i = 0; i < targets.length; i++) {
+      const webhook = targets[i]!.name;
+      jobs[i] = { id: `${event.event_id}:${webhook}`, webhook, event, attempt: 0, availableAt: now, enqueuedAt: now };
+      this.monitor.recordQueued(webhook);
+    }
     // The in-memory queue takes jobs synchronously: no extra promise hop on the hot path.
     if (this.#memory) {
       this.#memory.enqueueNow(jobs);
@@ -331,8 +328,11 @@ function toJobError(error: WebhookDeliveryError): JobError {
  * The context of one attempt. The AbortSignal is created only if the plugin reads it: most
  * attempts finish long before their timeout, and an AbortController per attempt costs.
  */
+/** What the attempt promise rejects with on timeout: a sentinel, so no Error (and stack) is built per attempt. */
+const TIMED_OUT = Object.freeze({ timedOut: true });
+
 class AttemptContext implements DeliveryContext {
-  readonly timeoutError = new Error('timeout');
+  readonly timeoutError = TIMED_OUT;
   #controller: AbortController | undefined;
   #timedOut = false;
 
@@ -345,14 +345,14 @@ class AttemptContext implements DeliveryContext {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
-      if (this.#timedOut) this.#controller.abort(this.timeoutError);
+      if (this.#timedOut) this.#controller.abort(new WebhookTimeoutError(this.timeoutMs));
     }
     return this.#controller.signal;
   }
 
   timeout(): void {
     this.#timedOut = true;
-    this.#controller?.abort(this.timeoutError);
+    this.#controller?.abort(new WebhookTimeoutError(this.timeoutMs));
   }
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { WebhookConfigError } from './errors.js';
 
 /** Severity of an event, used by filters and by integrations to pick colours and priorities. */
@@ -201,9 +201,18 @@ export interface CreateEventOptions {
 /** The framework version written into `metadata.framework_version` unless one is given. */
 export const DEFAULT_FRAMEWORK_VERSION = '1.8.0';
 
-/** A new event id: `evt_` + 32 hex characters. */
+// Event ids: a random 64-bit prefix per process plus a counter. Unique across processes without
+// a random draw per event (a UUID per emit cost ~10% of emit()).
+let idPrefix = randomBytes(8).toString('hex');
+let idCounter = 0;
+
+/** A new event id: `evt_` + 28 hex characters, unique across processes. */
 export function newEventId(): string {
-  return `evt_${randomUUID().replaceAll('-', '')}`;
+  if (idCounter >= 0xffffffffffff) {
+    idPrefix = randomBytes(8).toString('hex');
+    idCounter = 0;
+  }
+  return `evt_${idPrefix}${(idCounter++).toString(16).padStart(12, '0')}`;
 }
 
 /** Builds the wire envelope for an event. Validates the type name. */
@@ -213,10 +222,10 @@ export function createEvent<T extends EventType>(
   options: CreateEventOptions,
 ): EmpathyEvent<T> {
   assertEventType(type, 'emit');
-  const metadata: EventMetadata = {
-    framework_version: options.frameworkVersion ?? DEFAULT_FRAMEWORK_VERSION,
-    ...options.metadata,
-  };
+  const metadata: EventMetadata =
+    options.metadata === undefined
+      ? { framework_version: options.frameworkVersion ?? DEFAULT_FRAMEWORK_VERSION }
+      : { framework_version: options.frameworkVersion ?? DEFAULT_FRAMEWORK_VERSION, ...options.metadata };
   if (options.model !== undefined) metadata.model = options.model;
   const event = {
     event_type: type,
@@ -228,8 +237,7 @@ export function createEvent<T extends EventType>(
     metadata,
   } as EmpathyEvent<T> & { severity?: Severity; classification?: Classification };
   const severity = options.severity ?? (data as { severity?: Severity }).severity;
-  const classification =
-    options.classification ?? (data as { classification?: Classification }).classification;
+  const classification = options.classification ?? (data as { classification?: Classification }).classification;
   if (severity !== undefined) event.severity = severity;
   if (classification !== undefined) event.classification = classification;
   return event;

@@ -15,7 +15,7 @@ describe('events', () => {
       { prediction: 'Auth deployment may conflict with user-service v2.1', confidence: 0.87 },
       { userId: 'developer_123', empathyLevel: 4, model: 'claude-sonnet-4.5', severity: 'high' },
     );
-    expect(event.event_id).toMatch(/^evt_[0-9a-f]{32}$/);
+    expect(event.event_id).toMatch(/^evt_[0-9a-f]{28}$/);
     expect(event.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(event).toMatchObject({
       event_type: 'prediction',

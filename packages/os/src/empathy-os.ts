@@ -269,15 +269,18 @@ export class EmpathyOS {
   }
 
   #notify(event: EmpathyEvent): void {
-    for (const key of [event.event_type, '*']) {
-      const set = this.#listeners.get(key);
-      if (!set) continue;
-      for (const handler of set) {
-        try {
-          handler(event);
-        } catch {
-          // A listener's bug must not stop the event from going out.
-        }
+    if (this.#listeners.size === 0) return;
+    this.#call(this.#listeners.get(event.event_type), event);
+    this.#call(this.#listeners.get('*'), event);
+  }
+
+  #call(handlers: Set<Listener> | undefined, event: EmpathyEvent): void {
+    if (!handlers) return;
+    for (const handler of handlers) {
+      try {
+        handler(event);
+      } catch {
+        // A listener's bug must not stop the event from going out.
       }
     }
   }

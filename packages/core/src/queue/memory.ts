@@ -80,15 +80,21 @@ export class MemoryQueue implements DeliveryQueue {
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#stopped) return;
     const drainMs = options.drainMs ?? this.#drainMs;
-    if (this.#handler && this.#outstanding > 0 && drainMs > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
-      clearTimeout(timer);
-    }
+    const deadline = Date.now() + drainMs;
+    if (this.#handler && this.#outstanding > 0 && drainMs > 0) await this.#until(this.idle(), drainMs);
     this.#stopped = true;
     for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
-    // In-flight attempts finish (each is bounded by its timeout); nothing new is leased.
-    if (this.#inFlight() > 0) await new Promise<void>((r) => (this.#settled = r));
+    // Attempts already in flight may finish until the deadline; nothing new is leased.
+    const remaining = deadline - Date.now();
+    if (this.#inFlight() > 0 && remaining > 0) {
+      await this.#until(new Promise<void>((r) => (this.#settled = r)), remaining);
+    }
+  }
+
+  async #until(promise: Promise<void>, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   async pending(webhook?: string): Promise<number> {
