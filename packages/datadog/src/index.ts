@@ -1,0 +1,30 @@
+export {
+  DATADOG_SITES,
+  type DatadogMetricsOptions,
+  type DatadogSite,
+  DatadogWebhook,
+  type DatadogWebhookOptions,
+  type SendMetricOptions,
+} from './datadog-webhook.js';
+export { type DatadogApi, type DatadogResponse } from './errors.js';
+export {
+  ALERT_TYPE_MAP,
+  aggregationKey,
+  alertType,
+  type DatadogAlertType,
+  type DatadogEvent,
+  eventTags,
+  type FormatOptions,
+  formatDatadogEvent,
+  MAX_TEXT,
+  MAX_TITLE,
+} from './format.js';
+export { type MetricsErrorInfo } from './metric-buffer.js';
+export {
+  type DatadogSeries,
+  eventMetricPoints,
+  MAX_SERIES_PAYLOAD_BYTES,
+  type MetricPoint,
+  type MetricType,
+  toSeries,
+} from './metrics.js';
