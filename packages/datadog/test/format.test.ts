@@ -1,0 +1,152 @@
+import { ObjectSerializer as V1 } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/models/ObjectSerializer.js';
+import { ObjectSerializer as V2 } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/models/ObjectSerializer.js';
+import { createEvent, EVENT_TYPES, type Severity } from '@empathy/webhooks-core';
+import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  ALERT_TYPE_MAP,
+  type DatadogEvent,
+  eventMetricPoints,
+  formatDatadogEvent,
+  MAX_TEXT,
+  MAX_TITLE,
+  toSeries,
+} from '../src/index.js';
+import { eventErrors, seriesErrors } from './fake-datadog.js';
+
+// The sample events happened at this time; formatting "now" keeps date_happened in the goldens.
+const NOW = Date.parse('2025-11-25T14:35:00.000Z');
+
+/** The event body as the SDK sends it (snake_case), through the SDK's own serialiser. */
+function wire(event: DatadogEvent): Record<string, unknown> {
+  return V1.serialize(event, 'EventCreateRequest', '');
+}
+
+describe('formatDatadogEvent', () => {
+  for (const type of EVENT_TYPES) {
+    it(`formats ${type} (golden)`, async () => {
+      const body = wire(formatDatadogEvent(sampleEvent(type), { now: NOW }));
+      expect(eventErrors({ ...body, date_happened: undefined })).toEqual([]);
+      await expect(`${JSON.stringify(body, null, 2)}\n`).toMatchFileSnapshot(`./__golden__/${type}.json`);
+    });
+  }
+
+  it('formats the seed’s performance event: title, alert type and tags', () => {
+    const event = formatDatadogEvent(sampleEvent('performance_issue'), { now: NOW });
+    expect(event.title).toBe('Performance: /api/users response time degraded');
+    expect(event.alertType).toBe('warning');
+    expect(event.tags).toEqual([
+      'service:api',
+      'endpoint:/api/users',
+      'severity:warning',
+      'event_type:performance_issue',
+      'user:developer_123',
+    ]);
+    expect(event.dateHappened).toBe(Date.parse('2025-11-25T14:30:00Z') / 1000);
+  });
+
+  it('formats a cleared alert as success (golden)', async () => {
+    const event = formatDatadogEvent(sampleEvent('alert', { resolved: true }), { now: NOW });
+    expect(event.alertType).toBe('success');
+    expect(event.title).toBe('Resolved: Error rate above 5% on checkout');
+    expect(event.aggregationKey).toBe(formatDatadogEvent(sampleEvent('alert')).aggregationKey);
+    await expect(`${JSON.stringify(wire(event), null, 2)}\n`).toMatchFileSnapshot('./__golden__/alert-resolved.json');
+  });
+
+  it('maps every severity to an alert type; none is info, or error for error events', () => {
+    for (const severity of Object.keys(ALERT_TYPE_MAP) as Severity[]) {
+      const event = createEvent('alert', { message: 'm' }, { userId: 'u', severity });
+      expect(formatDatadogEvent(event).alertType).toBe(ALERT_TYPE_MAP[severity]);
+    }
+    expect(formatDatadogEvent(createEvent('alert', { message: 'm' }, { userId: 'u' })).alertType).toBe('info');
+    expect(
+      formatDatadogEvent(createEvent('error', { error_type: 'X', message: 'm' }, { userId: 'u' })).alertType,
+    ).toBe('error');
+  });
+
+  it('leaves out date_happened for events older than Datadog accepts (18 hours)', () => {
+    const event = sampleEvent('error');
+    expect(formatDatadogEvent(event, { now: NOW + 17 * 3600_000 }).dateHappened).toBeDefined();
+    expect(formatDatadogEvent(event, { now: NOW + 19 * 3600_000 }).dateHappened).toBeUndefined();
+  });
+
+  it('puts option tags first and turns values into Datadog tags', () => {
+    const event = createEvent(
+      'deployment_risk',
+      { service: 'Auth Service', environment: 'Prod EU', risk: 'r' },
+      { userId: 'Dr. Chen <chen@example.com>', severity: 'high' },
+    );
+    expect(formatDatadogEvent(event, { tags: ['env:prod', 'team:platform'] }).tags).toEqual([
+      'env:prod',
+      'team:platform',
+      'service:auth_service',
+      'environment:prod_eu',
+      'severity:high',
+      'event_type:deployment_risk',
+      'user:dr._chen_chen_example.com',
+    ]);
+  });
+
+  for (const type of EVENT_TYPES) {
+    it(`keeps hostile ${type} text within Datadog’s limits and inert`, () => {
+      const event = formatDatadogEvent(hostileEvent(type), { now: NOW });
+      expect(eventErrors({ ...wire(event), date_happened: undefined })).toEqual([]);
+      expect(event.title.length).toBeLessThanOrEqual(MAX_TITLE);
+      expect(event.text.length).toBeLessThanOrEqual(MAX_TEXT);
+      expect(event.text.startsWith('%%% \n')).toBe(true);
+      expect(event.text.endsWith(`_\n %%%`)).toBe(true);
+      // The footer (event id, user, time) survives the cut.
+      expect(event.text).toContain(`event evt\\_hostile\\_${type.replaceAll('_', '\\_')}`);
+      // Exactly one markdown block: no stray %%% to end it early.
+      expect(event.text.match(/%%%/g)).toHaveLength(2);
+      for (const text of [event.title, event.text]) {
+        // No live @-mention (Datadog notifies @handles named in events), no hidden text.
+        expect(text).not.toMatch(/@(?!\u200b)/);
+        expect(text).not.toMatch(/[\u0000\u0007\u202e]/);
+      }
+      // The title is plain text; the markdown body has no raw HTML and no link from user text,
+      // except inside indented code blocks (the fix), whose content markdown shows literally.
+      const prose = event.text
+        .split('\n')
+        .filter((line) => !line.startsWith('    '))
+        .join('\n');
+      expect(prose).not.toMatch(/(?<!\\)<script/);
+      expect(prose).not.toContain('[x](');
+      for (const t of event.tags) expect(t).toMatch(/^[a-z_]+:[a-z0-9_\-:./]*$/);
+      expect(event.aggregationKey.length).toBeLessThanOrEqual(100);
+    });
+  }
+
+  it('formats a hostile bug report (golden)', async () => {
+    const event = formatDatadogEvent(hostileEvent('bug_detected'), { now: NOW });
+    await expect(`${JSON.stringify(wire(event), null, 2)}\n`).toMatchFileSnapshot(
+      './__golden__/hostile-bug_detected.json',
+    );
+  });
+
+  it('formats app-defined event types from their scalar fields', () => {
+    const event = {
+      ...sampleEvent('error'),
+      event_type: 'release_published',
+      data: { title: 'v2.4.0 released', version: '2.4.0', notes: { long: true }, url: 'https://x.example/r' },
+    } as never;
+    const out = formatDatadogEvent(event, { now: NOW });
+    expect(out.title).toBe('release_published: v2.4.0 released');
+    expect(out.text).toContain('**version:** 2.4.0');
+    expect(out.text).toContain('[Open](https://x.example/r)');
+    expect(out.tags).toContain('event_type:release_published');
+  });
+});
+
+describe('event metrics', () => {
+  it('formats the metrics of a prediction, a performance issue and a completion (golden)', async () => {
+    const timestamp = Math.floor(Date.now() / 1000);
+    const points = ['prediction', 'performance_issue', 'completion', 'alert'].flatMap((type) =>
+      eventMetricPoints(sampleEvent(type as 'prediction'), ['env:prod'], timestamp, 10),
+    );
+    const body = V2.serialize({ series: toSeries(points) }, 'MetricPayload', '');
+    expect(seriesErrors(body)).toEqual([]);
+    const stable = JSON.stringify(body, null, 2).replaceAll(String(timestamp), '"<now>"');
+    await expect(`${stable}\n`).toMatchFileSnapshot('./__golden__/event-metrics.json');
+  });
+});
