@@ -13,12 +13,7 @@ import {
   type WebhookDeliveryError,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
-import {
-  type DatadogApi,
-  datadogClientError,
-  datadogHttpError,
-  datadogNetworkError,
-} from './errors.js';
+import { type DatadogApi, datadogClientError, datadogHttpError, datadogNetworkError } from './errors.js';
 import { type FormatOptions, formatDatadogEvent, MAX_TAG } from './format.js';
 import { MetricBuffer, type MetricsErrorInfo } from './metric-buffer.js';
 import { eventMetricPoints, METRIC_NAME, type MetricPoint, type MetricType, toSeries } from './metrics.js';
@@ -184,7 +179,10 @@ export class DatadogWebhook implements WebhookPlugin {
     if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
       fail(`option 'apiKey' must be a Datadog API key (a non-empty string)`);
     }
-    if (options.appKey !== undefined && (typeof options.appKey !== 'string' || options.appKey.trim() === '')) {
+    if (
+      options.appKey !== undefined &&
+      (typeof options.appKey !== 'string' || options.appKey.trim() === '')
+    ) {
       fail(`option 'appKey' must be a non-empty string when set`);
     }
     this.#keys = { apiKey: options.apiKey, appKey: options.appKey };
@@ -220,7 +218,8 @@ export class DatadogWebhook implements WebhookPlugin {
       const now = Math.floor(Date.now() / 1000);
       this.#metricBuffer().add(eventMetricPoints(event, this.#tags, now, this.#countInterval()));
     }
-    const id = created.event?.idStr ?? (created.event?.id === undefined ? undefined : String(created.event.id));
+    const id =
+      created.event?.idStr ?? (created.event?.id === undefined ? undefined : String(created.event.id));
     const detail: Record<string, unknown> = { aggregationKey: body.aggregationKey };
     if (created.event?.url) detail.url = created.event.url;
     return { status: exchange.response?.status, id, detail };
@@ -244,7 +243,8 @@ export class DatadogWebhook implements WebhookPlugin {
         `metric name must start with a letter and hold only ASCII letters, digits, '_' and '.', at most 200 (got ${JSON.stringify(String(metric).slice(0, 210))})`,
       );
     }
-    if (typeof value !== 'number' || !Number.isFinite(value)) fail(`value of '${metric}' must be a finite number`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      fail(`value of '${metric}' must be a finite number`);
     if (!Array.isArray(tags) || !tags.every(isTag)) {
       fail(`tags of '${metric}' must be an array of non-empty strings of at most ${MAX_TAG} characters`);
     }
@@ -256,7 +256,10 @@ export class DatadogWebhook implements WebhookPlugin {
     if (interval !== undefined && (!Number.isInteger(interval) || interval < 1)) {
       fail(`interval must be a positive integer number of seconds`);
     }
-    if (options.unit !== undefined && (typeof options.unit !== 'string' || !/^[a-z_]{1,50}$/.test(options.unit))) {
+    if (
+      options.unit !== undefined &&
+      (typeof options.unit !== 'string' || !/^[a-z_]{1,50}$/.test(options.unit))
+    ) {
       fail(`unit must be a Datadog unit name such as 'millisecond'`);
     }
     const point: MetricPoint = {
@@ -347,7 +350,10 @@ function resolveBaseUrl(options: DatadogWebhookOptions, fail: (message: string) 
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   }
   if (option === 'baseUrl') fail(`option 'baseUrl' must be an http(s) URL (got ${safeOrigin(given)})`);
-  const name = given.trim().toLowerCase().replace(/^app\./, '');
+  const name = given
+    .trim()
+    .toLowerCase()
+    .replace(/^app\./, '');
   const site = SITE_ALIASES[name] ?? (DATADOG_SITES as readonly string[]).find((s) => s === name);
   if (site === undefined) {
     const hint = DATADOG_SITES.find((s) => s.startsWith(name.split('.')[0] ?? '') || name.includes(s));

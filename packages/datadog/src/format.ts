@@ -193,7 +193,10 @@ function describeEvent(event: EmpathyEvent): Described {
         sections: [
           lead(d.description),
           fields([
-            ['File', d.file === undefined ? undefined : `${d.file}${d.line === undefined ? '' : `:${d.line}`}`],
+            [
+              'File',
+              d.file === undefined ? undefined : `${d.file}${d.line === undefined ? '' : `:${d.line}`}`,
+            ],
             ['CWE', security?.cwe],
             ['CVSS', security?.cvss],
             ['Category', d.category],
@@ -372,24 +375,25 @@ function markdown(sections: string[], foot: string): string {
 
 function footer(event: EmpathyEvent): string {
   const parts = [
-    `event ${escape(event.event_id)}`,
-    `user ${escape(truncate(event.user_id, 100))}`,
+    `event ${escapeMarkdown(event.event_id)}`,
+    `user ${escapeMarkdown(truncate(event.user_id, 100))}`,
     `level ${event.empathy_level}`,
   ];
   if (event.classification !== undefined) parts.push(event.classification);
-  if (event.metadata.model !== undefined) parts.push(`model ${escape(truncate(event.metadata.model, 100))}`);
-  parts.push(escape(event.timestamp));
+  if (event.metadata.model !== undefined)
+    parts.push(`model ${escapeMarkdown(truncate(event.metadata.model, 100))}`);
+  parts.push(escapeMarkdown(event.timestamp));
   return `_${parts.join(' · ')}_`;
 }
 
 function lead(text: string): string {
-  return escape(truncate(plain(text), 1500));
+  return escapeMarkdown(truncate(plain(text), 1500));
 }
 
 function fields(entries: [string, unknown][]): string {
   return entries
     .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([label, v]) => `**${escape(truncate(plain(label), 100))}:** ${value(v)}`)
+    .map(([label, v]) => `**${escapeMarkdown(truncate(plain(label), 100))}:** ${value(v)}`)
     .join('\n');
 }
 
@@ -407,7 +411,9 @@ function list(title: string, items: string[], messages?: string[]): string {
   const lines = items.slice(0, MAX_ITEMS).map((item, i) => {
     const message = messages?.[i];
     if (message === undefined) return `- ${value(item, 300)}`;
-    return item ? `${i + 1}. **${value(item, 200)}**: ${value(message, 300)}` : `${i + 1}. ${value(message, 300)}`;
+    return item
+      ? `${i + 1}. **${value(item, 200)}**: ${value(message, 300)}`
+      : `${i + 1}. ${value(message, 300)}`;
   });
   if (items.length > MAX_ITEMS) lines.push(`- … ${items.length - MAX_ITEMS} more`);
   return [`**${title}**`, ...lines].join('\n');
@@ -443,7 +449,7 @@ function link(url: unknown, label = 'Open'): string {
 
 function value(v: unknown, max = MAX_FIELD): string {
   const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return escape(truncate(plain(text ?? ''), max));
+  return escapeMarkdown(truncate(plain(text ?? ''), max));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,7 +472,7 @@ function neutralize(text: string): string {
 }
 
 /** Escapes the markdown characters that could make links, HTML, emphasis or table cells. */
-export function escape(text: string): string {
+export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]<>|~&]/g, '\\$&');
 }
 

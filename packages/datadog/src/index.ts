@@ -6,7 +6,7 @@ export {
   type DatadogWebhookOptions,
   type SendMetricOptions,
 } from './datadog-webhook.js';
-export { type DatadogApi, type DatadogResponse } from './errors.js';
+export type { DatadogApi, DatadogResponse } from './errors.js';
 export {
   ALERT_TYPE_MAP,
   aggregationKey,
@@ -19,7 +19,7 @@ export {
   MAX_TEXT,
   MAX_TITLE,
 } from './format.js';
-export { type MetricsErrorInfo } from './metric-buffer.js';
+export type { MetricsErrorInfo } from './metric-buffer.js';
 export {
   type DatadogSeries,
   eventMetricPoints,

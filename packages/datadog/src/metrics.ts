@@ -35,10 +35,12 @@ export const MAX_SERIES_PAYLOAD_BYTES = 512_000;
 
 /**
  * Groups points into v2 series (one per metric, type, tags, interval and unit), keeping their
- * order, so N values of one metric cost one series rather than N.
+ * order, so N values of one metric cost one series rather than N. Counts that share a second are
+ * summed: Datadog keeps one value per series and timestamp, so sending both would lose one.
  */
 export function toSeries(points: readonly MetricPoint[]): DatadogSeries[] {
   const series = new Map<string, DatadogSeries>();
+  const counts = new Map<string, { timestamp: number; value: number }>();
   for (const p of points) {
     const key = JSON.stringify([p.metric, p.type, p.tags, p.interval, p.unit]);
     let s = series.get(key);
@@ -48,7 +50,16 @@ export function toSeries(points: readonly MetricPoint[]): DatadogSeries[] {
       if (p.unit !== undefined) s.unit = p.unit;
       series.set(key, s);
     }
-    s.points.push({ timestamp: p.timestamp, value: p.value });
+    if (p.type === 'count') {
+      const same = counts.get(`${key}@${p.timestamp}`);
+      if (same) {
+        same.value += p.value;
+        continue;
+      }
+    }
+    const point = { timestamp: p.timestamp, value: p.value };
+    if (p.type === 'count') counts.set(`${key}@${p.timestamp}`, point);
+    s.points.push(point);
   }
   return [...series.values()];
 }

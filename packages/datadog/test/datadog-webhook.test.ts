@@ -23,7 +23,8 @@ describeWebhookContract('datadog', async () => {
   return {
     ...fakeServerHarness(server, datadogFailures),
     secrets: [API_KEY, APP_KEY],
-    create: (options) => new DatadogWebhook({ ...options, apiKey: API_KEY, appKey: APP_KEY, site: server.url }),
+    create: (options) =>
+      new DatadogWebhook({ ...options, apiKey: API_KEY, appKey: APP_KEY, site: server.url }),
   };
 });
 
@@ -55,7 +56,13 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
   let server: FakeServer;
   const made: DatadogWebhook[] = [];
   const make = (options: Partial<DatadogWebhookOptions> = {}) => {
-    const webhook = new DatadogWebhook({ apiKey: API_KEY, appKey: APP_KEY, site: server.url, retryPolicy: FAST, ...options });
+    const webhook = new DatadogWebhook({
+      apiKey: API_KEY,
+      appKey: APP_KEY,
+      site: server.url,
+      retryPolicy: FAST,
+      ...options,
+    });
     made.push(webhook);
     return webhook;
   };
@@ -102,7 +109,11 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
     expect(body.aggregation_key).toMatch(/^empathy:performance_issue:[0-9a-f]{32}$/);
     expect(body.text.startsWith('%%% \n')).toBe(true);
     expect(body.text.endsWith('\n %%%')).toBe(true);
-    for (const metric of ['avg\\_response\\_time | 612', 'p95\\_response\\_time | 1840', 'error\\_rate | 0.012']) {
+    for (const metric of [
+      'avg\\_response\\_time | 612',
+      'p95\\_response\\_time | 1840',
+      'error\\_rate | 0.012',
+    ]) {
       expect(body.text).toContain(metric);
     }
     expect(dispatcher.monitor.getWebhookStats('datadog')).toMatchObject({ successCount: 1, failedCount: 0 });
@@ -156,9 +167,13 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
   });
 
   it('a wrong API key is a permanent 403 that names no key', async () => {
-    const error = await rejection(make({ apiKey: 'wrong-key-0123456789' }).deliver(sampleEvent('error'), ctx()));
+    const error = await rejection(
+      make({ apiKey: 'wrong-key-0123456789' }).deliver(sampleEvent('error'), ctx()),
+    );
     expect(error).toMatchObject({ status: 403, retryable: false });
-    expect(error.message).toBe('[datadog] HTTP 403 from the Datadog events API (POST /api/v1/events): Forbidden');
+    expect(error.message).toBe(
+      '[datadog] HTTP 403 from the Datadog events API (POST /api/v1/events): Forbidden',
+    );
     expect(inspect(error, { depth: 12 })).not.toContain('wrong-key-0123456789');
   });
 
@@ -182,7 +197,11 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
 
   it('ignores DD_API_KEY, DD_APP_KEY and DD_SITE in the environment', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { DD_API_KEY: 'env-key-xxxx', DD_APP_KEY: 'env-app-xxxx', DD_SITE: 'datadoghq.eu' });
+    Object.assign(process.env, {
+      DD_API_KEY: 'env-key-xxxx',
+      DD_APP_KEY: 'env-app-xxxx',
+      DD_SITE: 'datadoghq.eu',
+    });
     try {
       await make().deliver(sampleEvent('error'), ctx());
     } finally {
@@ -243,7 +262,10 @@ describe('DatadogWebhook metrics', () => {
   let server: FakeServer;
   let errors: { error: WebhookDeliveryError; info: MetricsErrorInfo }[];
   const made: DatadogWebhook[] = [];
-  const make = (options: Partial<DatadogWebhookOptions> = {}, metrics: DatadogWebhookOptions['metrics'] = {}) => {
+  const make = (
+    options: Partial<DatadogWebhookOptions> = {},
+    metrics: DatadogWebhookOptions['metrics'] = {},
+  ) => {
     const webhook = new DatadogWebhook({
       apiKey: API_KEY,
       appKey: APP_KEY,
@@ -259,7 +281,9 @@ describe('DatadogWebhook metrics', () => {
   const points = () =>
     series()
       .filter((r) => r.status === 202)
-      .flatMap((r) => r.json().series.flatMap((s: any) => s.points.map((p: any) => ({ ...s, points: undefined, ...p }))));
+      .flatMap((r) =>
+        r.json().series.flatMap((s: any) => s.points.map((p: any) => ({ ...s, points: undefined, ...p }))),
+      );
 
   // Resolves once the fake has answered `count` series requests.
   const answered = (count: number) =>
@@ -280,8 +304,12 @@ describe('DatadogWebhook metrics', () => {
   it('sends the seed’s metrics in one request on close(): gauges by default, tags as given', async () => {
     const datadog = make({ tags: ['env:prod'] });
     datadog.sendMetric('empathy.prediction.confidence', 0.87, ['user:developer_123', 'level:4']);
-    datadog.sendMetric('empathy.interactions.duration_ms', 1234, ['user:developer_123'], { unit: 'millisecond' });
-    datadog.sendMetric('empathy.interactions.duration_ms', 987, ['user:developer_123'], { unit: 'millisecond' });
+    datadog.sendMetric('empathy.interactions.duration_ms', 1234, ['user:developer_123'], {
+      unit: 'millisecond',
+    });
+    datadog.sendMetric('empathy.interactions.duration_ms', 987, ['user:developer_123'], {
+      unit: 'millisecond',
+    });
     expect(datadog.pendingMetrics).toBe(3);
     expect(server.requests).toHaveLength(0);
     await datadog.close();
@@ -305,7 +333,9 @@ describe('DatadogWebhook metrics', () => {
     const now = Date.now() / 1000;
     for (const p of points()) expect(Math.abs(p.timestamp - now)).toBeLessThan(60);
     expect(errors).toEqual([]);
-    expect(() => datadog.sendMetric('late.metric', 1)).toThrow(/\[datadog\] sendMetric\(\): the webhook is closed/);
+    expect(() => datadog.sendMetric('late.metric', 1)).toThrow(
+      /\[datadog\] sendMetric\(\): the webhook is closed/,
+    );
   });
 
   it('count and rate carry their type and interval', async () => {
@@ -314,7 +344,13 @@ describe('DatadogWebhook metrics', () => {
     datadog.sendMetric('empathy.requests', 4.5, [], { type: 'rate', interval: 60 });
     await datadog.flushMetrics();
     expect(series()[0]!.json().series).toEqual([
-      { metric: 'empathy.deploys', type: 1, interval: 15, tags: ['service:auth'], points: [expect.any(Object)] },
+      {
+        metric: 'empathy.deploys',
+        type: 1,
+        interval: 15,
+        tags: ['service:auth'],
+        points: [expect.any(Object)],
+      },
       { metric: 'empathy.requests', type: 2, interval: 60, tags: [], points: [expect.any(Object)] },
     ]);
   });
@@ -345,7 +381,8 @@ describe('DatadogWebhook metrics', () => {
   it('keeps every request under 512,000 bytes', async () => {
     const datadog = make({}, { batchSize: 10_000, flushIntervalSeconds: 60 });
     const longTag = `build:${'x'.repeat(190)}`;
-    for (let i = 0; i < 3000; i++) datadog.sendMetric(`empathy.big.metric_${i % 1000}`, i, [longTag, `n:${i}`]);
+    for (let i = 0; i < 3000; i++)
+      datadog.sendMetric(`empathy.big.metric_${i % 1000}`, i, [longTag, `n:${i}`]);
     await datadog.close();
     expect(series().length).toBeGreaterThan(1);
     for (const r of series()) {
@@ -378,7 +415,9 @@ describe('DatadogWebhook metrics', () => {
     expect(datadog.pendingMetrics).toBe(0);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.info).toEqual({ points: 1, dropped: true });
-    expect(errors[0]!.error.message).toBe('[datadog] HTTP 403 from the Datadog metrics API (POST /api/v2/series): Forbidden');
+    expect(errors[0]!.error.message).toBe(
+      '[datadog] HTTP 403 from the Datadog metrics API (POST /api/v2/series): Forbidden',
+    );
     expect(inspect(errors, { depth: 12 })).not.toContain('not-the-right-key-123');
   });
 
@@ -395,7 +434,9 @@ describe('DatadogWebhook metrics', () => {
     expect(() => datadog.sendMetric('1bad', 1)).toThrow(/metric name must start with a letter/);
     expect(() => datadog.sendMetric('ok.name', Number.NaN)).toThrow(/must be a finite number/);
     expect(() => datadog.sendMetric('ok.name', 1, [''])).toThrow(/tags of 'ok.name'/);
-    expect(() => datadog.sendMetric('ok.name', 1, [], { type: 'histogram' as never })).toThrow(/type must be/);
+    expect(() => datadog.sendMetric('ok.name', 1, [], { type: 'histogram' as never })).toThrow(
+      /type must be/,
+    );
     expect(() => datadog.sendMetric('ok.name', 1, [], { interval: 0.5 })).toThrow(/interval/);
     expect(datadog.pendingMetrics).toBe(0);
   });
@@ -405,7 +446,11 @@ describe('DatadogWebhook metrics', () => {
     const dispatcher = new Dispatcher({ webhooks: [datadog] });
     const user = { userId: 'developer_123' };
     await dispatcher.dispatch(
-      createEvent('prediction', { prediction: 'Auth deploy may conflict', confidence: 0.87 }, { ...user, severity: 'warning' }),
+      createEvent(
+        'prediction',
+        { prediction: 'Auth deploy may conflict', confidence: 0.87 },
+        { ...user, severity: 'warning' },
+      ),
     );
     await dispatcher.flush();
     await dispatcher.dispatch(
@@ -424,13 +469,20 @@ describe('DatadogWebhook metrics', () => {
     expect(series()).toHaveLength(0);
     await dispatcher.close();
     expect(series()).toHaveLength(1);
-    const sent = series()[0]!.json().series.map((s: any) => [s.metric, s.type, s.tags, s.points.map((p: any) => p.value)]);
+    const sent = series()[0]!
+      .json()
+      .series.map((s: any) => [s.metric, s.type, s.tags, s.points.map((p: any) => p.value)]);
     expect(sent).toEqual([
       ['empathy.events', 1, ['env:prod', 'event_type:prediction', 'severity:warning'], [1]],
       ['empathy.prediction.confidence', 3, ['env:prod', 'user:developer_123', 'level:4'], [0.87]],
       ['empathy.events', 1, ['env:prod', 'event_type:performance_issue'], [1]],
       ['empathy.performance.avg_response_time', 3, ['env:prod', 'service:api', 'endpoint:/api/users'], [612]],
-      ['empathy.performance.p95_response_time', 3, ['env:prod', 'service:api', 'endpoint:/api/users'], [1840]],
+      [
+        'empathy.performance.p95_response_time',
+        3,
+        ['env:prod', 'service:api', 'endpoint:/api/users'],
+        [1840],
+      ],
     ]);
   });
 });

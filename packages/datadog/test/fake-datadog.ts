@@ -70,7 +70,10 @@ export function eventErrors(event: any): string[] {
     errors.push("'aggregation_key' must be a string of at most 100 characters");
   }
   if (event?.tags !== undefined) {
-    if (!Array.isArray(event.tags) || !event.tags.every((t: unknown) => typeof t === 'string' && t.length <= 200)) {
+    if (
+      !Array.isArray(event.tags) ||
+      !event.tags.every((t: unknown) => typeof t === 'string' && t.length <= 200)
+    ) {
       errors.push("'tags' must be strings of at most 200 characters");
     }
   }
@@ -103,16 +106,19 @@ function submitSeries(request: RecordedRequest): FakeResponse {
 /** What Datadog would refuse in a series body. */
 export function seriesErrors(payload: any, now = Date.now() / 1000): string[] {
   const errors: string[] = [];
-  if (!Array.isArray(payload?.series) || payload.series.length === 0) return ["'series' must be a non-empty array"];
+  if (!Array.isArray(payload?.series) || payload.series.length === 0)
+    return ["'series' must be a non-empty array"];
   for (const s of payload.series) {
-    if (typeof s.metric !== 'string' || !METRIC_NAME.test(s.metric)) errors.push(`Invalid metric name '${s.metric}'`);
+    if (typeof s.metric !== 'string' || !METRIC_NAME.test(s.metric))
+      errors.push(`Invalid metric name '${s.metric}'`);
     if (s.type !== undefined && ![0, 1, 2, 3].includes(s.type)) errors.push(`Invalid type for '${s.metric}'`);
     if (!Array.isArray(s.points) || s.points.length === 0) errors.push(`No points for '${s.metric}'`);
     for (const p of s.points ?? []) {
       if (!Number.isInteger(p.timestamp) || p.timestamp < now - 3600 || p.timestamp > now + 600) {
         errors.push(`Point timestamp out of range for '${s.metric}'`);
       }
-      if (typeof p.value !== 'number' || !Number.isFinite(p.value)) errors.push(`Invalid value for '${s.metric}'`);
+      if (typeof p.value !== 'number' || !Number.isFinite(p.value))
+        errors.push(`Invalid value for '${s.metric}'`);
     }
     if (s.tags !== undefined && !s.tags.every((t: unknown) => typeof t === 'string' && t.length <= 200)) {
       errors.push(`Invalid tags for '${s.metric}'`);

@@ -50,7 +50,9 @@ describe('formatDatadogEvent', () => {
     expect(event.alertType).toBe('success');
     expect(event.title).toBe('Resolved: Error rate above 5% on checkout');
     expect(event.aggregationKey).toBe(formatDatadogEvent(sampleEvent('alert')).aggregationKey);
-    await expect(`${JSON.stringify(wire(event), null, 2)}\n`).toMatchFileSnapshot('./__golden__/alert-resolved.json');
+    await expect(`${JSON.stringify(wire(event), null, 2)}\n`).toMatchFileSnapshot(
+      './__golden__/alert-resolved.json',
+    );
   });
 
   it('maps every severity to an alert type; none is info, or error for error events', () => {
@@ -58,7 +60,9 @@ describe('formatDatadogEvent', () => {
       const event = createEvent('alert', { message: 'm' }, { userId: 'u', severity });
       expect(formatDatadogEvent(event).alertType).toBe(ALERT_TYPE_MAP[severity]);
     }
-    expect(formatDatadogEvent(createEvent('alert', { message: 'm' }, { userId: 'u' })).alertType).toBe('info');
+    expect(formatDatadogEvent(createEvent('alert', { message: 'm' }, { userId: 'u' })).alertType).toBe(
+      'info',
+    );
     expect(
       formatDatadogEvent(createEvent('error', { error_type: 'X', message: 'm' }, { userId: 'u' })).alertType,
     ).toBe('error');
@@ -148,5 +152,41 @@ describe('event metrics', () => {
     expect(seriesErrors(body)).toEqual([]);
     const stable = JSON.stringify(body, null, 2).replaceAll(String(timestamp), '"<now>"');
     await expect(`${stable}\n`).toMatchFileSnapshot('./__golden__/event-metrics.json');
+  });
+});
+
+describe('toSeries', () => {
+  it('groups points per series and sums counts that share a second (Datadog keeps one value)', () => {
+    const base = { tags: ['a:b'], timestamp: 100 };
+    const series = toSeries([
+      { ...base, metric: 'm.count', type: 'count', value: 1, interval: 10 },
+      { ...base, metric: 'm.gauge', type: 'gauge', value: 5 },
+      { ...base, metric: 'm.count', type: 'count', value: 2, interval: 10 },
+      { ...base, metric: 'm.count', type: 'count', value: 4, interval: 10, timestamp: 101 },
+      { ...base, metric: 'm.count', type: 'count', value: 8, interval: 10, tags: ['a:c'] },
+      { ...base, metric: 'm.gauge', type: 'gauge', value: 6 },
+    ]);
+    expect(series).toEqual([
+      {
+        metric: 'm.count',
+        type: 1,
+        interval: 10,
+        tags: ['a:b'],
+        points: [
+          { timestamp: 100, value: 3 },
+          { timestamp: 101, value: 4 },
+        ],
+      },
+      {
+        metric: 'm.gauge',
+        type: 3,
+        tags: ['a:b'],
+        points: [
+          { timestamp: 100, value: 5 },
+          { timestamp: 100, value: 6 },
+        ],
+      },
+      { metric: 'm.count', type: 1, interval: 10, tags: ['a:c'], points: [{ timestamp: 100, value: 8 }] },
+    ]);
   });
 });
