@@ -1,4 +1,4 @@
-import { Dispatcher, isWebhookConfigError, verifyWebhookSignature } from '@empathy/webhooks-core';
+import { Dispatcher, type EmpathyEvent, isWebhookConfigError, verifyWebhookSignature } from '@empathy/webhooks-core';
 import {
   createFakeServer,
   describeWebhookContract,
@@ -42,7 +42,7 @@ describe('CustomWebhook', () => {
     await server?.close();
   });
 
-  const deliver = async (webhook: CustomWebhook, event = sampleEvent('prediction')) => {
+  const deliver = async (webhook: CustomWebhook, event: EmpathyEvent = sampleEvent('prediction')) => {
     dispatcher = new Dispatcher({ webhooks: [webhook] });
     await dispatcher.dispatch(event);
     await dispatcher.flush();
