@@ -154,7 +154,14 @@ export class Dispatcher implements JobHandler {
     const jobs: DeliveryJob[] = new Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
       const webhook = targets[i]!.name;
-      jobs[i] = { id: `${event.event_id}:${webhook}`, webhook, event, attempt: 0, availableAt: now, enqueuedAt: now };
+      jobs[i] = {
+        id: `${event.event_id}:${webhook}`,
+        webhook,
+        event,
+        attempt: 0,
+        availableAt: now,
+        enqueuedAt: now,
+      };
       this.monitor.recordQueued(webhook);
     }
     // The in-memory queue takes jobs synchronously: no extra promise hop on the hot path.

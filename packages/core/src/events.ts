@@ -237,7 +237,8 @@ export function createEvent<T extends EventType>(
     metadata,
   } as EmpathyEvent<T> & { severity?: Severity; classification?: Classification };
   const severity = options.severity ?? (data as { severity?: Severity }).severity;
-  const classification = options.classification ?? (data as { classification?: Classification }).classification;
+  const classification =
+    options.classification ?? (data as { classification?: Classification }).classification;
   if (severity !== undefined) event.severity = severity;
   if (classification !== undefined) event.classification = classification;
   return event;

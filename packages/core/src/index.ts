@@ -101,3 +101,14 @@ export {
   verifyStandardWebhook,
   verifyWebhookSignature,
 } from './signing.js';
+export {
+  clean as cleanText,
+  type EventSummary,
+  type Fact as SummaryFact,
+  type Link as SummaryLink,
+  SEVERITY_LABELS,
+  type Section as SummarySection,
+  safeLink,
+  summarize as summarizeEvent,
+  truncate as truncateText,
+} from './summary.js';

@@ -1,5 +1,12 @@
 import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
-import { clean, type EventSummary, SEVERITY_LABELS, type Section, summarize, truncate } from './summary.js';
+import {
+  cleanText as clean,
+  type EventSummary,
+  SEVERITY_LABELS,
+  type SummarySection as Section,
+  summarizeEvent as summarize,
+  truncateText as truncate,
+} from '@empathy/webhooks-core';
 
 /**
  * Discord's message limits, in characters:

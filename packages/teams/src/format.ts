@@ -1,5 +1,10 @@
 import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
-import { type EventSummary, SEVERITY_LABELS, summarize, truncate } from './summary.js';
+import {
+  type EventSummary,
+  SEVERITY_LABELS,
+  summarizeEvent as summarize,
+  truncateText as truncate,
+} from '@empathy/webhooks-core';
 
 /** An Adaptive Card text colour. */
 export type CardColor = 'Default' | 'Accent' | 'Good' | 'Warning' | 'Attention';

@@ -1,4 +1,4 @@
-import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
+import type { EmpathyEvent, Severity } from './events.js';
 
 /**
  * A vendor-neutral reading of an event: what a chat message about it shows. `format.ts` renders
