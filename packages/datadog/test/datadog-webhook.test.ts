@@ -288,7 +288,7 @@ describe('DatadogWebhook metrics', () => {
   // Resolves once the fake has answered `count` series requests.
   const answered = (count: number) =>
     vi.waitFor(() => expect(series().filter((r) => r.status !== 0).length).toBeGreaterThanOrEqual(count), {
-      timeout: 5000,
+      timeout: 15_000, // generous: CI machines may be loaded; the assertions bound timing from below
       interval: 10,
     });
 
