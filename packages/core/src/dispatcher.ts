@@ -184,88 +184,128 @@ export class Dispatcher implements JobHandler {
   }
 
   /** {@link JobHandler}: decides one leased job. Never rejects. */
-  async handle(job: DeliveryJob): Promise<JobOutcome> {
+  handle(job: DeliveryJob): Promise<JobOutcome> {
     const entry = this.#entries.get(job.webhook);
-    const { event } = job;
-    const base = { webhook: job.webhook, eventId: event.event_id, eventType: event.event_type };
     if (!entry) {
       const error: JobError = {
         name: 'WebhookConfigError',
         message: `[${job.webhook}] no webhook with this name is registered in this process`,
       };
-      this.monitor.record({ ...base, kind: 'dead', attempt: job.attempt, error: error.message });
-      return { kind: 'dead', error, attempts: job.attempt };
+      this.#record(job, 'dead', job.attempt, undefined, undefined, error.message);
+      return Promise.resolve({ kind: 'dead', error, attempts: job.attempt });
     }
-    const attempt = job.attempt + 1;
-    const { breaker, limiter } = entry;
-
     // Gates: an open circuit or a full rate window postpones the job without spending an attempt.
-    let now = Date.now();
-    let wait = breaker ? breaker.acquire(now) : 0;
-    let reason: 'rate_limit' | 'circuit_open' = 'circuit_open';
-    if (wait === 0 && limiter) {
-      const w = limiter.acquire(now);
-      wait = typeof w === 'number' ? w : await w;
-      reason = 'rate_limit';
-      // The breaker let a half-open trial through that will not happen now: release it.
-      if (wait > 0 && breaker?.state === 'half_open') breaker.release();
-    }
-    if (wait > 0) {
-      const at = now + wait;
-      this.monitor.record({ ...base, kind: 'deferred', attempt, nextAttemptAt: at, reason });
-      return { kind: 'defer', at, reason };
-    }
+    const now = Date.now();
+    const breakerWait = entry.breaker ? entry.breaker.acquire(now) : 0;
+    if (breakerWait > 0) return Promise.resolve(this.#defer(job, now + breakerWait, 'circuit_open'));
+    if (!entry.limiter) return this.#attempt(job, entry);
+    const wait = entry.limiter.acquire(now);
+    if (typeof wait === 'number') return Promise.resolve(this.#afterLimiter(job, entry, now, wait));
+    return wait.then((w) => this.#afterLimiter(job, entry, now, w));
+  }
 
-    const timeoutMs = entry.policy.timeoutSeconds * 1000;
-    const ctx = new AttemptContext(attempt, event.event_id, timeoutMs);
-    const started = performance.now();
-    let receipt: DeliveryReceipt;
-    try {
-      receipt = await runWithTimeout(entry.plugin, event, ctx);
-    } catch (thrown) {
-      const durationMs = performance.now() - started;
-      const error =
-        thrown === ctx.timeoutError
-          ? new WebhookTimeoutError(timeoutMs, { webhook: job.webhook })
-          : toDeliveryError(job.webhook, thrown);
-      now = Date.now();
-      const delay = nextRetryDelayMs(entry.policy, error, attempt);
-      // Permanent refusals (4xx) prove the endpoint is up; only retryable failures trip the breaker.
-      breaker?.record(!isTransient(error), now);
-      const jobError = toJobError(error);
-      if (delay !== undefined) {
-        const at = now + delay;
-        this.monitor.record({
-          ...base,
-          kind: 'retry',
-          attempt,
-          durationMs,
-          status: error.status,
-          error: error.message,
-          nextAttemptAt: at,
-        });
-        return { kind: 'retry', at, error: jobError };
-      }
-      this.monitor.record({
-        ...base,
-        kind: 'dead',
-        attempt,
-        durationMs,
-        status: error.status,
-        error: error.message,
-      });
-      await this.#notifyFailure(entry.plugin, event, error);
-      return { kind: 'dead', error: jobError, attempts: attempt };
-    }
-    breaker?.record(true, Date.now());
+  #afterLimiter(job: DeliveryJob, entry: Entry, now: number, wait: number): Promise<JobOutcome> | JobOutcome {
+    if (wait <= 0) return this.#attempt(job, entry);
+    // The breaker let a half-open trial through that will not happen now: release it.
+    if (entry.breaker?.state === 'half_open') entry.breaker.release();
+    return this.#defer(job, now + wait, 'rate_limit');
+  }
+
+  #defer(job: DeliveryJob, at: number, reason: 'rate_limit' | 'circuit_open'): JobOutcome {
     this.monitor.record({
-      ...base,
-      kind: 'delivered',
-      attempt,
-      durationMs: performance.now() - started,
-      status: receipt?.status,
+      kind: 'deferred',
+      webhook: job.webhook,
+      eventId: job.event.event_id,
+      eventType: job.event.event_type,
+      attempt: job.attempt + 1,
+      nextAttemptAt: at,
+      reason,
     });
-    return { kind: 'delivered', receipt: receipt ?? {} };
+    return { kind: 'defer', at, reason };
+  }
+
+  /**
+   * One attempt, bounded by the policy's timeout. One promise and one timer per attempt: this is
+   * the hot path (see docs/benchmarks.md).
+   */
+  #attempt(job: DeliveryJob, entry: Entry): Promise<JobOutcome> {
+    const attempt = job.attempt + 1;
+    const timeoutMs = entry.policy.timeoutSeconds * 1000;
+    const ctx = new AttemptContext(attempt, job.event.event_id, timeoutMs);
+    const started = performance.now();
+    return new Promise<JobOutcome>((resolve) => {
+      let settled = false;
+      const fail = (thrown: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown));
+      };
+      const timer = setTimeout(() => {
+        ctx.timeout();
+        fail(ctx.timeoutError);
+      }, timeoutMs);
+      let pending: Promise<DeliveryReceipt>;
+      try {
+        pending = entry.plugin.deliver(job.event, ctx);
+      } catch (thrown) {
+        fail(thrown);
+        return;
+      }
+      pending.then((receipt) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        entry.breaker?.record(true, Date.now());
+        this.#record(job, 'delivered', attempt, performance.now() - started, receipt?.status);
+        resolve({ kind: 'delivered', receipt: receipt ?? {} });
+      }, fail);
+    });
+  }
+
+  #failed(job: DeliveryJob, entry: Entry, attempt: number, durationMs: number, thrown: unknown): Promise<JobOutcome> | JobOutcome {
+    const error =
+      thrown === TIMED_OUT
+        ? new WebhookTimeoutError(entry.policy.timeoutSeconds * 1000, { webhook: job.webhook })
+        : toDeliveryError(job.webhook, thrown);
+    const now = Date.now();
+    const delay = nextRetryDelayMs(entry.policy, error, attempt);
+    // Permanent refusals (4xx) prove the endpoint is up; only retryable failures trip the breaker.
+    entry.breaker?.record(!isTransient(error), now);
+    const jobError = toJobError(error);
+    if (delay !== undefined) {
+      const at = now + delay;
+      this.#record(job, 'retry', attempt, durationMs, error.status, error.message, at);
+      return { kind: 'retry', at, error: jobError };
+    }
+    this.#record(job, 'dead', attempt, durationMs, error.status, error.message);
+    return this.#notifyFailure(entry.plugin, job.event, error).then(() => ({
+      kind: 'dead' as const,
+      error: jobError,
+      attempts: attempt,
+    }));
+  }
+
+  #record(
+    job: DeliveryJob,
+    kind: 'delivered' | 'retry' | 'dead',
+    attempt: number,
+    durationMs: number | undefined,
+    status?: number,
+    error?: string,
+    nextAttemptAt?: number,
+  ): void {
+    this.monitor.record({
+      kind,
+      webhook: job.webhook,
+      eventId: job.event.event_id,
+      eventType: job.event.event_type,
+      attempt,
+      durationMs,
+      status,
+      error,
+      nextAttemptAt,
+    });
   }
 
   /** Resolves when every queued delivery has ended (delivered or dead-lettered). */
@@ -361,35 +401,4 @@ class AttemptContext implements DeliveryContext {
     this.#timedOut = true;
     this.#controller?.abort(new WebhookTimeoutError(this.timeoutMs));
   }
-}
-
-function runWithTimeout(
-  plugin: WebhookPlugin,
-  event: EmpathyEvent,
-  ctx: AttemptContext,
-): Promise<DeliveryReceipt> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      ctx.timeout();
-      reject(ctx.timeoutError);
-    }, ctx.timeoutMs);
-    let attempt: Promise<DeliveryReceipt>;
-    try {
-      attempt = plugin.deliver(event, ctx);
-    } catch (error) {
-      clearTimeout(timer);
-      reject(error);
-      return;
-    }
-    attempt.then(
-      (receipt) => {
-        clearTimeout(timer);
-        resolve(receipt);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
