@@ -32,11 +32,11 @@ async function rawUndici(url: string): Promise<number> {
   return rate;
 }
 
-async function customWebhook(url: string): Promise<number> {
+async function customWebhook(url: string, signed = true): Promise<number> {
   const webhook = new CustomWebhook({
     name: 'bench',
     url: `${url}/hook`,
-    signingSecret: 'whsec_YmVuY2gtc2lnbmluZy1zZWNyZXQtMTIzNDU2Nzg5MA==',
+    ...(signed ? { signingSecret: 'whsec_YmVuY2gtc2lnbmluZy1zZWNyZXQtMTIzNDU2Nzg5MA==' } : {}),
     concurrency: CONCURRENCY,
     allowPrivateNetwork: true,
   });
@@ -94,18 +94,22 @@ export default async function run(): Promise<BenchRow[]> {
   try {
     const raw: number[] = [];
     const ours: number[] = [];
+    const unsigned: number[] = [];
     await rawUndici(sink.url); // warm-up both paths
     await customWebhook(sink.url);
     for (let i = 0; i < 3; i++) {
       raw.push(await rawUndici(sink.url));
       ours.push(await customWebhook(sink.url));
+      unsigned.push(await customWebhook(sink.url, false));
     }
     const r = median(raw);
     const o = median(ours);
+    const u = median(unsigned);
     const emits = await emitRate();
     const perJob = await bytesPerBackloggedJob(dead.url);
     return [
       { bench: 'CustomWebhook (signed, monitored, c=64)', metric: 'deliveries/s', value: Math.round(o), unit: 'req/s', baseline: Math.round(r), ratio: o / r, target: '>= 0.8x raw undici.request' },
+      { bench: 'CustomWebhook unsigned (monitored, c=64)', metric: 'deliveries/s', value: Math.round(u), unit: 'req/s', baseline: Math.round(r), ratio: u / r },
       { bench: 'raw undici.request (c=64)', metric: 'requests/s', value: Math.round(r), unit: 'req/s' },
       { bench: 'emit() with 3 subscribed webhooks', metric: 'events enqueued/s', value: Math.round(emits), unit: 'events/s', target: '>= 200k/s' },
       { bench: 'backlog, dead endpoint (100k jobs)', metric: 'heap per queued job', value: Math.round(perJob), unit: 'bytes' },

@@ -15,6 +15,7 @@ import { WebhookConfigError, WebhookSignatureError } from './errors.js';
 type Body = string | Uint8Array;
 
 function toBuffer(body: Body): Buffer {
+  if (Buffer.isBuffer(body)) return body;
   return typeof body === 'string'
     ? Buffer.from(body, 'utf8')
     : Buffer.from(body.buffer, body.byteOffset, body.byteLength);

@@ -173,12 +173,12 @@ export class CustomWebhook implements WebhookPlugin {
   }
 
   async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    const body = JSON.stringify(event);
+    // Encoded once: the same bytes are signed and sent.
+    const body = Buffer.from(JSON.stringify(event), 'utf8');
     let headers = this.#headers;
     if (this.#signer) {
       const s = this.#signer.sign(body, event.event_id);
-      headers = [
-        ...headers,
+      headers = headers.concat(
         'x-signature',
         s['x-signature'],
         'webhook-id',
@@ -187,7 +187,7 @@ export class CustomWebhook implements WebhookPlugin {
         s['webhook-timestamp'],
         'webhook-signature',
         s['webhook-signature'],
-      ];
+      );
     }
     let response: Awaited<ReturnType<Pool['request']>>;
     try {
