@@ -263,7 +263,13 @@ export class Dispatcher implements JobHandler {
     });
   }
 
-  #failed(job: DeliveryJob, entry: Entry, attempt: number, durationMs: number, thrown: unknown): Promise<JobOutcome> | JobOutcome {
+  #failed(
+    job: DeliveryJob,
+    entry: Entry,
+    attempt: number,
+    durationMs: number,
+    thrown: unknown,
+  ): Promise<JobOutcome> | JobOutcome {
     const error =
       thrown === TIMED_OUT
         ? new WebhookTimeoutError(entry.policy.timeoutSeconds * 1000, { webhook: job.webhook })

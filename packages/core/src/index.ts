@@ -42,6 +42,7 @@ export {
   SEVERITIES,
   type Severity,
 } from './events.js';
+export { conditionFingerprint, conditionIdentity } from './fingerprint.js';
 export {
   type DeliveryListener,
   type DeliveryOutcome,
