@@ -20,6 +20,11 @@ export interface CommonEventData {
   url?: string;
   /** Free-form context the agent attached (service, environment, …). */
   context?: Record<string, unknown>;
+  /**
+   * Groups related events into one incident or thread (PagerDuty `dedup_key`, Slack threads).
+   * Without it, integrations use {@link conditionFingerprint}-style keys of their own.
+   */
+  dedup_key?: string;
   [key: string]: unknown;
 }
 
