@@ -2,6 +2,7 @@ import {
   toDeliveryError,
   WebhookConfigError,
   type WebhookDeliveryError,
+  WebhookError,
   WebhookTimeoutError,
 } from './errors.js';
 import { assertEventType, type EmpathyEvent } from './events.js';
@@ -70,6 +71,8 @@ export class Dispatcher implements JobHandler {
   readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #onError: NonNullable<DispatcherOptions['onError']>;
   readonly #memory: MemoryQueue | undefined;
+  /** Attempts in flight, so that close() can abort the ones its deadline abandons. */
+  readonly #active = new Set<AttemptContext>();
   #closed = false;
 
   constructor(options: DispatcherOptions = {}) {
@@ -233,12 +236,14 @@ export class Dispatcher implements JobHandler {
     const timeoutMs = entry.policy.timeoutSeconds * 1000;
     const ctx = new AttemptContext(attempt, job.event.event_id, timeoutMs);
     const started = performance.now();
+    this.#active.add(ctx);
     return new Promise<JobOutcome>((resolve) => {
       let settled = false;
       const fail = (thrown: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.#active.delete(ctx);
         resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown));
       };
       const timer = setTimeout(() => {
@@ -256,6 +261,7 @@ export class Dispatcher implements JobHandler {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.#active.delete(ctx);
         entry.breaker?.record(true, Date.now());
         this.#record(job, 'delivered', attempt, performance.now() - started, receipt?.status);
         resolve({ kind: 'delivered', receipt: receipt ?? {} });
@@ -327,6 +333,11 @@ export class Dispatcher implements JobHandler {
     if (this.#closed) return;
     this.#closed = true;
     await this.queue.close(options);
+    // Attempts still running past the deadline are abandoned by the queue: cancel them (a
+    // durable queue delivers those jobs again later).
+    for (const ctx of this.#active)
+      ctx.abort(new WebhookError('the host closed before this attempt finished'));
+    this.#active.clear();
     await Promise.allSettled(this.webhooks.map((p) => p.close?.()));
   }
 
@@ -406,5 +417,9 @@ class AttemptContext implements DeliveryContext {
   timeout(): void {
     this.#timedOut = true;
     this.#controller?.abort(new WebhookTimeoutError(this.timeoutMs));
+  }
+
+  abort(reason: Error): void {
+    this.#controller?.abort(reason);
   }
 }

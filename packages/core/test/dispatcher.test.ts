@@ -323,6 +323,27 @@ describe('close', () => {
   });
 });
 
+describe('close aborts what its deadline abandons', () => {
+  it("aborts in-flight attempts' signals after the drain deadline", async () => {
+    let reason: unknown;
+    const stuck = scripted('stuck', [
+      (ctx) =>
+        new Promise<void>((_, reject) => {
+          ctx.signal.addEventListener('abort', () => {
+            reason = ctx.signal.reason;
+            reject(ctx.signal.reason);
+          });
+        }),
+    ]);
+    const d = new Dispatcher({ webhooks: [stuck.plugin] });
+    await d.dispatch(alert());
+    const started = Date.now();
+    await d.close({ drainMs: 100 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((reason as Error).message).toBe('the host closed before this attempt finished');
+  });
+});
+
 describe('timeouts are WebhookTimeoutError', () => {
   it('reaches onFailure as a timeout', async () => {
     const errors: Error[] = [];

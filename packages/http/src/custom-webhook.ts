@@ -219,10 +219,14 @@ export class CustomWebhook implements WebhookPlugin {
     );
   }
 
+  /**
+   * Closes the connection pool. The host calls it after its drain deadline, so requests still in
+   * flight are aborted rather than awaited (a durable queue delivers those jobs again).
+   */
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    await pool?.close();
+    await pool?.destroy();
   }
 
   #connection(): Pool {

@@ -1,4 +1,9 @@
-import { Dispatcher, type EmpathyEvent, isWebhookConfigError, verifyWebhookSignature } from '@empathy/webhooks-core';
+import {
+  Dispatcher,
+  type EmpathyEvent,
+  isWebhookConfigError,
+  verifyWebhookSignature,
+} from '@empathy/webhooks-core';
 import {
   createFakeServer,
   describeWebhookContract,
