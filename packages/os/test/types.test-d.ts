@@ -1,0 +1,34 @@
+// Compile-time checks (run by `tsc` in the typecheck task): a wrong event name or data shape is
+// a type error, not a silent no-op.
+import type { EmpathyOS } from '../src/index.js';
+
+declare const empathy: EmpathyOS;
+
+await empathy.emit('prediction', { prediction: 'p', confidence: 0.9 });
+await empathy.emit('alert', { message: 'disk full' }, { severity: 'high', classification: 'SENSITIVE' });
+
+// @ts-expect-error unknown event type
+await empathy.emit('predicton', { prediction: 'p', confidence: 0.9 });
+// @ts-expect-error `confidence` is required for a prediction
+await empathy.emit('prediction', { prediction: 'p' });
+// @ts-expect-error severity is one of the catalogue's values
+await empathy.emit('alert', { message: 'x' }, { severity: 'urgent' });
+// @ts-expect-error `on` takes event types or '*'
+empathy.on('alerts', () => {});
+
+empathy.on('bug_detected', (event) => {
+  if (event.event_type === 'bug_detected') {
+    const title: string = event.data.title;
+    void title;
+  }
+});
+
+// App-defined events: augment the map, then they type-check.
+declare module '@empathy/webhooks-core' {
+  interface EventDataMap {
+    release_published: { version: string };
+  }
+}
+await empathy.emit('release_published', { version: '2.0.0' });
+// @ts-expect-error wrong data for an app-defined type
+await empathy.emit('release_published', { version: 2 });
