@@ -54,9 +54,12 @@ function usageMessage(command: string, error: Error & { code?: string }): string
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${flag ?? ''} for '${command}' ${see}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /does not take an argument/.test(error.message)
-        ? `option ${flag} does not take a value ${see}`
-        : `option ${flag} needs a value ${see}`;
+      if (/does not take an argument/.test(error.message))
+        return `option ${flag} does not take a value ${see}`;
+      if (/ambiguous/.test(error.message)) {
+        return `option ${flag} needs a value; for a value starting with '-', write ${flag}=<value> ${see}`;
+      }
+      return `option ${flag} needs a value ${see}`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `'${command}' takes no such argument ${see}`;
     default:
