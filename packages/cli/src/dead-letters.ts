@@ -29,9 +29,14 @@ export async function deadLetters(args: string[], io: CliIO): Promise<number> {
       },
     }),
   );
-  if (values.help || positionals.length === 0) {
-    (values.help ? io.stdout : io.stderr).write(DEAD_LETTERS_HELP);
-    return values.help ? EXIT.ok : EXIT.usage;
+  if (values.help) {
+    io.stdout.write(DEAD_LETTERS_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) {
+    throw new UsageError(
+      `'dead-letters' needs an action: list, replay <id>, replay-all, delete <id> or clear (see 'empathy-webhooks dead-letters --help')`,
+    );
   }
   const [action, id, ...rest] = positionals as [string, string | undefined, ...string[]];
   if (!(ACTIONS as readonly string[]).includes(action)) {
