@@ -23,7 +23,6 @@ const PACKAGE = '@empathy/webhooks-store-sqlite';
  */
 export async function openQueueFile(path: string | undefined): Promise<QueueFile> {
   if (path === undefined || path === '') throw new UsageError('option --db <file.sqlite> is required');
-  await checkFile(path);
   let mod: typeof import('@empathy/webhooks-store-sqlite');
   try {
     mod = await import(PACKAGE);
@@ -37,6 +36,7 @@ export async function openQueueFile(path: string | undefined): Promise<QueueFile
     }
     throw new QueueFileError(`cannot load ${PACKAGE}: ${e.message}`);
   }
+  await checkFile(path);
   const queue = new mod.SqliteQueue({ path });
   try {
     // Opens the file now, so that a broken file is reported here and not halfway through a command.

@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, spawnCli } from './helpers.js';
 
@@ -79,5 +82,37 @@ describe('the built bin, end to end', () => {
     expect(run.stderr()).toBe(
       "empathy-webhooks: unknown option --retires for 'trigger' (see 'empathy-webhooks trigger --help')\n",
     );
+  });
+});
+
+describe('without @empathy/webhooks-store-sqlite installed', () => {
+  it('dead-letters and stats say how to install it (exit 1)', async () => {
+    // A copy of the built package whose node_modules holds core and http only.
+    const root = mkdtempSync(join(tmpdir(), 'cli-no-sqlite-'));
+    try {
+      const pkg = join(root, 'node_modules', '@empathy', 'webhooks-cli');
+      mkdirSync(join(root, 'node_modules', '@empathy'), { recursive: true });
+      cpSync(dirname(BIN), join(pkg, 'dist'), { recursive: true });
+      cpSync(fileURLToPath(new URL('../package.json', import.meta.url)), join(pkg, 'package.json'));
+      for (const dep of ['webhooks-core', 'webhooks-http']) {
+        symlinkSync(
+          realpathSync(fileURLToPath(new URL(`../node_modules/@empathy/${dep}`, import.meta.url))),
+          join(root, 'node_modules', '@empathy', dep),
+        );
+      }
+      for (const argv of [['dead-letters', 'list'], ['stats']]) {
+        const run = spawnSync(
+          process.execPath,
+          [join(pkg, 'dist', 'cli.js'), ...argv, '--db', join(root, 'q.db')],
+          { encoding: 'utf8' },
+        );
+        expect(run.status).toBe(1);
+        expect(run.stderr).toMatch(
+          /^empathy-webhooks: this command reads SqliteQueue files and needs @empathy\/webhooks-store-sqlite: install it next to the CLI \(npm install -g @empathy\/webhooks-store-sqlite/,
+        );
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
