@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 export interface QueueFile {
   readonly deadLetters: DeadLetterStore;
   pending(webhook?: string): Promise<number>;
+  pendingByWebhook(): Promise<Record<string, number>>;
   delivered(filter?: { webhook?: string }): Promise<{ webhook: string }[]>;
   close(options?: { drainMs?: number }): Promise<void>;
 }

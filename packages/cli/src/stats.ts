@@ -18,8 +18,8 @@ export interface QueueStats {
 
 /**
  * `empathy-webhooks stats --db <file>`: pending jobs, dead letters and recent deliveries per
- * webhook in a `SqliteQueue` file. Webhooks are found through their dead letters and delivery
- * records (or `--webhook`); jobs of webhooks the file knows no other way show as `(other)`.
+ * webhook in a `SqliteQueue` file: every webhook with pending jobs, dead letters or delivery
+ * records (or only those named with `--webhook`).
  */
 export async function stats(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = withUsage('stats', () =>
@@ -45,29 +45,30 @@ export async function stats(args: string[], io: CliIO): Promise<number> {
   let rows: QueueStats[];
   let total: number;
   try {
-    const [letters, delivered] = await Promise.all([queue.deadLetters.list(), queue.delivered()]);
+    const [letters, delivered, pending] = await Promise.all([
+      queue.deadLetters.list(),
+      queue.delivered(),
+      queue.pendingByWebhook(),
+    ]);
     const names = new Set<string>(values.webhook ?? []);
     if (values.webhook === undefined) {
+      for (const name of Object.keys(pending)) names.add(name);
       for (const l of letters) names.add(l.webhook);
       for (const d of delivered) names.add(d.webhook);
     }
-    rows = await Promise.all(
-      [...names].sort().map(async (webhook) => ({
-        webhook,
-        pending: await queue.pending(webhook),
-        dead: letters.filter((l) => l.webhook === webhook).length,
-        recentlyDelivered: delivered.filter((d) => d.webhook === webhook).length,
-      })),
-    );
-    total = await queue.pending();
+    rows = [...names].sort().map((webhook) => ({
+      webhook,
+      pending: pending[webhook] ?? 0,
+      dead: letters.filter((l) => l.webhook === webhook).length,
+      recentlyDelivered: delivered.filter((d) => d.webhook === webhook).length,
+    }));
+    total = Object.values(pending).reduce((n, c) => n + c, 0);
   } finally {
     await queue.close({ drainMs: 0 });
   }
-  const listed = rows.reduce((n, r) => n + r.pending, 0);
-  const other = values.webhook === undefined ? total - listed : 0;
 
   if (values.json) {
-    jsonLine(io.stdout, { webhooks: rows, otherPending: other, totalPending: total });
+    jsonLine(io.stdout, { webhooks: rows, totalPending: total });
     return EXIT.ok;
   }
   const c = palette(io.stdout, io.env);
@@ -80,8 +81,7 @@ export async function stats(args: string[], io: CliIO): Promise<number> {
       `${pad(r.webhook, width)}  ${pad(String(r.pending), 7)}  ${dead}  ${r.recentlyDelivered}`,
     );
   }
-  if (other > 0) line(io.stdout, `${pad('(other)', width)}  ${pad(String(other), 7)}  ${pad('-', 4)}  -`);
-  if (rows.length === 0 && other === 0) line(io.stdout, c.dim('The queue file is empty.'));
+  if (rows.length === 0) line(io.stdout, c.dim('The queue file is empty.'));
   line(
     io.stdout,
     c.dim('Recently delivered: the records the file keeps (deliveredRetentionMs, one hour by default).'),

@@ -262,6 +262,12 @@ export class SqliteQueue implements DeliveryQueue {
     return row.n;
   }
 
+  /** Jobs in the file per webhook, for every webhook that has any. */
+  async pendingByWebhook(): Promise<Record<string, number>> {
+    const rows = this.#statements().countByLane.all() as { webhook: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.webhook, r.n]));
+  }
+
   /**
    * Delivered jobs recorded in the last `deliveredRetentionMs`, newest first: to check what
    * reached a webhook (the payload itself is not kept).
@@ -751,6 +757,7 @@ function prepare(db: Database.Database) {
     anyJob: db.prepare(`SELECT 1 FROM jobs LIMIT 1`),
     countAll: db.prepare(`SELECT count(*) AS n FROM jobs`),
     countLane: db.prepare(`SELECT count(*) AS n FROM jobs WHERE webhook = ?`),
+    countByLane: db.prepare(`SELECT webhook, count(*) AS n FROM jobs GROUP BY webhook`),
     deadList: db.prepare(
       `SELECT id, webhook, event, attempts, error, failed_at FROM dead_letters
        WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq LIMIT @limit`,
