@@ -34,6 +34,7 @@ describe('SqliteQueue: storing', () => {
     ]);
     expect(await q.pending()).toBe(3);
     expect(await q.pending('a')).toBe(2);
+    expect(await q.pendingByWebhook()).toEqual({ a: 2, b: 1 });
   });
 
   it('stores the event as sent, so a restart delivers the same envelope', async () => {
