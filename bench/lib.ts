@@ -13,8 +13,12 @@ export interface BenchRow {
 }
 
 /** Starts the loopback sink in a child process; resolves with its URL and a stop function. */
-export async function startSink(mode: 'ok' | 'hang' = 'ok'): Promise<{ url: string; port: number; stop: () => void }> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./sink.mjs', import.meta.url)), [mode], { stdio: 'ignore' });
+export async function startSink(
+  mode: 'ok' | 'hang' = 'ok',
+): Promise<{ url: string; port: number; stop: () => void }> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./sink.mjs', import.meta.url)), [mode], {
+    stdio: 'ignore',
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port));
     child.once('error', reject);

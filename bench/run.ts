@@ -6,10 +6,14 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { BenchRow } from './lib.js';
 
-const suites = ['http', 'sqlite', 'bullmq'].filter((name) => existsSync(new URL(`./${name}.ts`, import.meta.url)));
+const suites = ['http', 'sqlite', 'bullmq'].filter((name) =>
+  existsSync(new URL(`./${name}.ts`, import.meta.url)),
+);
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
-console.log(`node ${process.version}, ${os.cpus().length}x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+console.log(
+  `node ${process.version}, ${os.cpus().length}x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+);
 for (const name of suites) {
   if (only.length > 0 && !only.includes(name)) continue;
   process.stdout.write(`running ${name}… `);
