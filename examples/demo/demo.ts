@@ -7,12 +7,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EmpathyOS } from '@empathy/os';
-import { type DeliveryOutcome, type EventType, verifyStandardWebhook, verifyWebhookSignature } from '@empathy/webhooks-core';
+import {
+  type DeliveryOutcome,
+  type EventType,
+  verifyStandardWebhook,
+  verifyWebhookSignature,
+} from '@empathy/webhooks-core';
 import { SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
 import { CustomWebhook } from '@empathy/webhooks-http';
 
 const SECRET = 'whsec_ZGVtby1zaWduaW5nLXNlY3JldC0xMjM0NTY3ODkw';
-const color = (code: number) => (text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
+const color = (code: number) => (text: string) =>
+  process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text;
 const green = color(32);
 const yellow = color(33);
 const red = color(31);
@@ -54,7 +60,9 @@ async function receive(req: IncomingMessage, res: ServerResponse) {
     }
   }
   if (req.url === '/crm' && !crmFixed) {
-    res.writeHead(422, { 'content-type': 'application/json' }).end('{"error":"unknown field: empathy_level"}');
+    res
+      .writeHead(422, { 'content-type': 'application/json' })
+      .end('{"error":"unknown field: empathy_level"}');
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -63,7 +71,10 @@ async function receive(req: IncomingMessage, res: ServerResponse) {
 const server = createServer((req, res) => void receive(req, res));
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-console.log(bold('Empathy webhooks demo'), dim(`receiver on ${base}, verifying X-Signature and Standard Webhooks signatures\n`));
+console.log(
+  bold('Empathy webhooks demo'),
+  dim(`receiver on ${base}, verifying X-Signature and Standard Webhooks signatures\n`),
+);
 
 // ── The webhooks ─────────────────────────────────────────────────────────────────────────────
 const common = { signingSecret: SECRET, allowPrivateNetwork: true } as const; // local receiver
@@ -101,24 +112,40 @@ const webhooks = [
     url: `${base}/crm`,
     events: ['bug_detected', 'compliance_violation'],
     onFailure: (webhook, event, error) =>
-      console.log(red(`  onFailure(${webhook.name}, ${event.event_type}) → stored for manual retry: ${error.message}`)),
+      console.log(
+        red(`  onFailure(${webhook.name}, ${event.event_type}) → stored for manual retry: ${error.message}`),
+      ),
   }),
 ];
 
-const empathy = new EmpathyOS({ userId: 'developer_123', targetLevel: 4, webhooks, model: 'claude-sonnet-4.5' });
+const empathy = new EmpathyOS({
+  userId: 'developer_123',
+  targetLevel: 4,
+  webhooks,
+  model: 'claude-sonnet-4.5',
+});
 
 // ── Print every outcome as it happens ────────────────────────────────────────────────────────
 const started = Date.now();
 const t = () => dim(`+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(7));
-const label = (o: DeliveryOutcome) => `${o.webhook.padEnd(14)} ${o.eventType.padEnd(22)} ${dim(o.eventId.slice(0, 12))}`;
+const label = (o: DeliveryOutcome) =>
+  `${o.webhook.padEnd(14)} ${o.eventType.padEnd(22)} ${dim(o.eventId.slice(0, 12))}`;
 empathy.monitor.on((o) => {
   const wait = o.nextAttemptAt ? `${((o.nextAttemptAt - Date.now()) / 1000).toFixed(1)}s` : '';
-  if (o.kind === 'delivered') console.log(`${t()} ${green('✓ delivered   ')} ${label(o)} attempt ${o.attempt}, ${o.durationMs?.toFixed(1)} ms`);
+  if (o.kind === 'delivered')
+    console.log(
+      `${t()} ${green('✓ delivered   ')} ${label(o)} attempt ${o.attempt}, ${o.durationMs?.toFixed(1)} ms`,
+    );
   else if (o.kind === 'retry' && o.status === 429)
-    console.log(`${t()} ${cyan('⏸ rate-limited')} ${label(o)} the endpoint said 429, Retry-After → again in ${wait}`);
-  else if (o.kind === 'retry') console.log(`${t()} ${yellow('↻ retry       ')} ${label(o)} ${o.error} → again in ${wait}`);
+    console.log(
+      `${t()} ${cyan('⏸ rate-limited')} ${label(o)} the endpoint said 429, Retry-After → again in ${wait}`,
+    );
+  else if (o.kind === 'retry')
+    console.log(`${t()} ${yellow('↻ retry       ')} ${label(o)} ${o.error} → again in ${wait}`);
   else if (o.kind === 'deferred')
-    console.log(`${t()} ${cyan('⏸ rate-limited')} ${label(o)} ${o.reason === 'rate_limit' ? 'over the limit' : 'circuit open'} → waits ${wait}`);
+    console.log(
+      `${t()} ${cyan('⏸ rate-limited')} ${label(o)} ${o.reason === 'rate_limit' ? 'over the limit' : 'circuit open'} → waits ${wait}`,
+    );
   else console.log(`${t()} ${red('✗ dead letter ')} ${label(o)} ${o.error}`);
 });
 
@@ -151,7 +178,11 @@ crmFixed = true;
 await empathy.deadLetters.replayAll();
 const waiting = empathy.monitor.getWebhookStats('audit-log').pendingCount;
 if (waiting > 0) {
-  console.log(bold(`\n${waiting} audit-log events wait for its 10/minute window (about a minute): nothing is dropped…\n`));
+  console.log(
+    bold(
+      `\n${waiting} audit-log events wait for its 10/minute window (about a minute): nothing is dropped…\n`,
+    ),
+  );
 }
 await empathy.flush();
 

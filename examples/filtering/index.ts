@@ -13,7 +13,10 @@ import { PagerDutyWebhook } from '@empathy/webhooks-pagerduty';
 
 const fake = await createFakeServer((request) => {
   if (request.path === '/v2/enqueue') {
-    return { status: 202, body: { status: 'success', message: 'Event processed', dedup_key: request.json().dedup_key } };
+    return {
+      status: 202,
+      body: { status: 'success', message: 'Event processed', dedup_key: request.json().dedup_key },
+    };
   }
   if (request.path === '/api/v1/events') {
     return { status: 202, body: { status: 'ok', event: { id: 1, title: request.json().title } } };

@@ -136,10 +136,10 @@ export function sampleEvents(): EmpathyEvent[] {
 }
 
 /** Text that tries every trick: mentions, markup, links, control characters. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${injection}` is the point.
 export const HOSTILE_TEXT =
   '<!channel> @everyone @here <@U123> <script>alert(1)</script> & <https://evil.example|click me> ' +
   '[x](https://evil.example) *bold* _it_ ~strike~ `code` ```fence``` \u0000\u0007 "quotes" \'single\' ' +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${injection}` is the point.
   '{{template}} ${injection} \u202Eright-to-left';
 
 /** `HOSTILE_TEXT` repeated past every vendor's limit (~20,000 chars). */
