@@ -18,6 +18,7 @@ import {
 } from '@empathy/webhooks-core';
 import { Pool } from 'undici';
 import { BlockedAddressError, guardedLookup, privateAddressReason } from './ssrf.js';
+import { type Answer, send } from './transport.js';
 
 /** HTTP methods a webhook may use. */
 export type WebhookMethod = 'POST' | 'PUT' | 'PATCH';
@@ -189,11 +190,11 @@ export class CustomWebhook implements WebhookPlugin {
         s['webhook-signature'],
       );
     }
-    let response: Awaited<ReturnType<Pool['request']>>;
+    let answer: Answer;
     try {
       // undici's own timeouts end the request with core's per-attempt timeout, so no
       // AbortController is needed on the hot path.
-      response = await this.#connection().request({
+      answer = await send(this.#connection(), {
         path: this.#path,
         method: this.method,
         headers,
@@ -204,15 +205,10 @@ export class CustomWebhook implements WebhookPlugin {
     } catch (error) {
       throw this.#networkError(error);
     }
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) {
-      await response.body.dump();
-      return { status };
-    }
-    const text = await response.body.text().catch(() => '');
-    const retryAfter = response.headers['retry-after'];
-    const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-    const snippet = redact(text.slice(0, 200).replace(/\s+/g, ' ').trim(), this.#secrets);
+    const status = answer.status;
+    if (status >= 200 && status < 300) return { status };
+    const retryAfterMs = parseRetryAfter(answer.retryAfter);
+    const snippet = redact(answer.body.slice(0, 200).replace(/\s+/g, ' ').trim(), this.#secrets);
     throw new WebhookDeliveryError(
       `HTTP ${status} from ${this.origin}${retryAfterMs !== undefined ? ` (retry after ${Math.ceil(retryAfterMs / 1000)}s)` : ''}${snippet ? `: ${snippet}` : ''}`,
       { webhook: this.name, status, retryAfterMs },
