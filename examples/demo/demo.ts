@@ -129,7 +129,7 @@ const empathy = new EmpathyOS({
 const started = Date.now();
 const t = () => dim(`+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(7));
 const label = (o: DeliveryOutcome) =>
-  `${o.webhook.padEnd(14)} ${o.eventType.padEnd(22)} ${dim(o.eventId.slice(0, 12))}`;
+  `${o.webhook.padEnd(14)} ${o.eventType.padEnd(22)} ${dim(`…${o.eventId.slice(-6)}`)}`;
 empathy.monitor.on((o) => {
   const wait = o.nextAttemptAt ? `${((o.nextAttemptAt - Date.now()) / 1000).toFixed(1)}s` : '';
   if (o.kind === 'delivered')
