@@ -360,17 +360,19 @@ export class Dispatcher implements JobHandler {
       list: (filter) => store.list(filter),
       delete: (id) => store.delete(id),
       clear: (filter) => store.clear(filter),
+      // Counted as queued before the replay: a replayed job may be delivered before replay() returns.
       async replay(id) {
         const letter = (await store.list()).find((l) => l.id === id);
+        if (!letter) return false;
+        monitor.recordQueued(letter.webhook);
         const replayed = await store.replay(id);
-        if (replayed && letter) monitor.recordQueued(letter.webhook);
+        if (!replayed) monitor.recordQueued(letter.webhook, -1);
         return replayed;
       },
       async replayAll(filter) {
         const letters = await store.list(filter);
-        const count = await store.replayAll(filter);
         for (const letter of letters) monitor.recordQueued(letter.webhook);
-        return count;
+        return store.replayAll(filter);
       },
     };
   }

@@ -8,7 +8,11 @@ export interface WebhookStats {
   failedCount: number;
   /** Attempts that were retries. */
   retriedCount: number;
-  /** Deliveries queued, deferred by the rate limit or circuit, or waiting for a retry. */
+  /**
+   * Deliveries this process queued that are queued, deferred by the rate limit or circuit, or
+   * waiting for a retry. With a durable or distributed queue, ask the queue (`pending()`) for
+   * the whole picture: other processes' jobs are not counted here.
+   */
   pendingCount: number;
   /** Times a delivery waited for the rate limit or an open circuit. */
   deferredCount: number;
@@ -81,7 +85,7 @@ class Figures {
       successCount: this.successCount,
       failedCount: this.failedCount,
       retriedCount: this.retriedCount,
-      pendingCount: Math.max(0, this.pendingCount),
+      pendingCount: this.pendingCount,
       deferredCount: this.deferredCount,
       successRate: finished === 0 ? 0 : this.successCount / finished,
       avgResponseTimeMs: this.durationCount === 0 ? 0 : round(this.durationSum / this.durationCount),
@@ -156,12 +160,14 @@ export class WebhookMonitor {
         if (outcome.attempt > 1) f.retriedCount++;
         f.addDuration(outcome.durationMs);
       }
+      // Floored at 0: a durable queue may finish jobs queued before this process started,
+      // which it never counted; they must not hide the ones it did.
       if (outcome.kind === 'delivered') {
         f.successCount++;
-        f.pendingCount--;
+        if (f.pendingCount > 0) f.pendingCount--;
       } else if (outcome.kind === 'dead') {
         f.failedCount++;
-        f.pendingCount--;
+        if (f.pendingCount > 0) f.pendingCount--;
       }
       if (outcome.error !== undefined) {
         f.lastError = outcome.error;

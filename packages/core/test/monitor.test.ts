@@ -84,3 +84,24 @@ describe('WebhookMonitor', () => {
     expect(monitor.getWebhookStats('w').successCount).toBe(1);
   });
 });
+
+describe('pendingCount with jobs from before this process', () => {
+  it('finishing jobs it never counted does not hide the ones it did', () => {
+    const monitor = new WebhookMonitor();
+    const done = (eventId: string) =>
+      monitor.record({
+        kind: 'delivered',
+        webhook: 'w',
+        eventId,
+        eventType: 'alert',
+        attempt: 1,
+        durationMs: 1,
+      });
+    done('recovered-1'); // a durable queue's job from the last run
+    done('recovered-2');
+    monitor.recordQueued('w', 3);
+    expect(monitor.getWebhookStats('w').pendingCount).toBe(3);
+    done('new-1');
+    expect(monitor.getWebhookStats('w')).toMatchObject({ pendingCount: 2, successCount: 3 });
+  });
+});
