@@ -6,6 +6,7 @@ import { type EmpathyEvent, EVENT_TYPES, type EventSelector, type EventType } fr
 import type { WebhookPlugin } from '../plugin.js';
 import type { CircuitBreakerOptions } from '../policies/circuit-breaker.js';
 import type { RetryPolicy } from '../policies/retry.js';
+import type { DeliveryQueue } from '../queue/types.js';
 import type { FakeResponse, FakeServer } from './fake-server.js';
 import { sampleEvent } from './samples.js';
 
@@ -33,6 +34,11 @@ export interface ContractHarness {
   secrets: string[];
   /** Event types the plugin handles. @default its `events`, or every built-in type for '*' */
   events?: EventType[];
+  /**
+   * A fresh queue per test, to run the contract on a durable or distributed queue.
+   * @default a new in-memory queue
+   */
+  queue?: () => DeliveryQueue;
   /** Stops the fake. */
   close(): Promise<void>;
 }
@@ -97,7 +103,7 @@ export function describeWebhookContract(title: string, setup: () => Promise<Cont
         circuitBreaker: false,
         onFailure: (_webhook, event, error) => void failures.push({ event, error }),
       });
-      dispatcher = new Dispatcher({ webhooks: [plugin] });
+      dispatcher = new Dispatcher({ webhooks: [plugin], queue: harness.queue?.() });
       return plugin;
     };
     const handled = (plugin: WebhookPlugin): EventType[] =>
