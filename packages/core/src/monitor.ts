@@ -65,21 +65,28 @@ class Figures {
   durationCount = 0;
   lastError: string | undefined;
   lastErrorAt: number | undefined;
+  /** The p95 of the window, kept until the next attempt: reading stats often stays cheap. */
+  p95: number | undefined;
 
   addDuration(ms: number): void {
     this.durations[this.durationCount % WINDOW] = ms;
     this.durationCount++;
     this.durationSum += ms;
+    this.p95 = undefined;
+  }
+
+  percentile95(): number {
+    if (this.p95 !== undefined) return this.p95;
+    const n = Math.min(this.durationCount, WINDOW);
+    if (n === 0) return 0;
+    const sorted = this.durations.slice(0, n).sort();
+    this.p95 = sorted[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!;
+    return this.p95;
   }
 
   snapshot(): WebhookStats {
     const finished = this.successCount + this.failedCount;
-    const n = Math.min(this.durationCount, WINDOW);
-    let p95 = 0;
-    if (n > 0) {
-      const sorted = this.durations.slice(0, n).sort();
-      p95 = sorted[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!;
-    }
+    const p95 = this.percentile95();
     const stats: WebhookStats = {
       totalSent: this.totalSent,
       successCount: this.successCount,
