@@ -55,6 +55,7 @@ export {
   type DeliveryReceipt,
   type ParsedCommonOptions,
   parseCommonOptions,
+  parseEndpointOption,
   type WebhookPlugin,
   wants,
 } from './plugin.js';

@@ -159,3 +159,35 @@ export function wants(plugin: WebhookPlugin, event: EmpathyEvent): boolean {
   if (!events.includes('*') && !events.includes(event.event_type)) return false;
   return plugin.filter === undefined || plugin.filter(event) === true;
 }
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Validates a vendor endpoint option (a webhook URL, an API base URL): a URL string (or `URL`),
+ * `https:`, or `http:` to this machine only (a local fake or proxy). Messages never quote the
+ * value: webhook URLs are credentials.
+ *
+ * @param what what the option should hold, for the "is required" message
+ * @example parseEndpointOption(options.webhookUrl, { option: 'webhookUrl', webhook: 'discord', what: 'the Discord channel webhook URL' })
+ */
+export function parseEndpointOption(
+  value: unknown,
+  where: { option: string; webhook: string; what: string },
+): URL {
+  const fail = (rule: string): never => {
+    throw new WebhookConfigError(`option '${where.option}' ${rule}`, { webhook: where.webhook });
+  };
+  if ((typeof value !== 'string' || value === '') && !(value instanceof URL)) {
+    return fail(`is required: ${where.what} (a string)`);
+  }
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    return fail('is not a valid URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    fail(`must be an https URL (http is allowed only for localhost); got ${url.origin}`);
+  }
+  return url;
+}

@@ -6,6 +6,7 @@ import {
   type EmpathyEvent,
   type EventSelector,
   parseCommonOptions,
+  parseEndpointOption,
   type RateLimit,
   type RetryPolicy,
   safeOrigin,
@@ -79,7 +80,6 @@ export const DEFAULT_DISCORD_EVENTS = [
 export const DEFAULT_DISCORD_RATE_LIMIT = { maxRequestsPerMinute: 30 } as const satisfies RateLimit;
 
 const WEBHOOK_PATH = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,25})\/([\w-]{1,200})\/?$/;
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Posts each event to a Discord channel through a webhook: one embed with the title, text,
@@ -195,18 +195,11 @@ function parseWebhookUrl(value: unknown, webhook: string): { endpoint: URL; secr
     // The value is a credential: the message describes it, never quotes it.
     throw new WebhookConfigError(`option 'webhookUrl' ${rule}`, { webhook });
   };
-  if (typeof value !== 'string' && !(value instanceof URL)) {
-    return fail('is required: the Discord channel webhook URL (a string)');
-  }
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    return fail('is not a valid URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    fail('must be an https URL (http is allowed only for localhost)');
-  }
+  const url = parseEndpointOption(value, {
+    option: 'webhookUrl',
+    webhook,
+    what: 'the Discord channel webhook URL',
+  });
   const match = WEBHOOK_PATH.exec(url.pathname);
   if (!match) {
     fail(`must look like https://discord.com/api/webhooks/<id>/<token> (the path does not match)`);

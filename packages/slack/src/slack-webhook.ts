@@ -6,6 +6,7 @@ import {
   type EmpathyEvent,
   type EventSelector,
   parseCommonOptions,
+  parseEndpointOption,
   type RateLimit,
   type RetryPolicy,
   redact,
@@ -116,7 +117,6 @@ export const DEFAULT_SLACK_EVENTS = [
 export const DEFAULT_SLACK_RATE_LIMIT = { maxRequestsPerMinute: 60 } satisfies RateLimit;
 
 const MAX_THREADS = 1000;
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * The default {@link SlackBotTokenOptions.threadKey}: `data.dedup_key` when the event carries
@@ -381,21 +381,7 @@ function boundFetch(signal: AbortSignal, onResponse?: (response: Response) => vo
 
 /** Validates a URL option: https, or http to this machine only (a local fake or proxy). */
 function endpoint(value: unknown, option: string, webhook: string): URL {
-  if (typeof value !== 'string' || value === '') {
-    throw new WebhookConfigError(`option '${option}' must be a URL string`, { webhook });
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    // Never echo the value: a webhook URL is a credential.
-    throw new WebhookConfigError(`option '${option}' is not a valid URL`, { webhook });
-  }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) return url;
-  throw new WebhookConfigError(
-    `option '${option}' must be an https URL (http is allowed for localhost only); got ${safeOrigin(url)}`,
-    { webhook },
-  );
+  return parseEndpointOption(value, { option, webhook, what: 'a URL' });
 }
 
 function optionalString(

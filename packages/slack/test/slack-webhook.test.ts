@@ -355,7 +355,7 @@ describe('options', () => {
     expect(notUrl.message).toBe("[slack] option 'webhookUrl' is not a valid URL");
     const plain = configError({ webhookUrl: `http://${secret}` });
     expect(plain.message).toBe(
-      "[slack] option 'webhookUrl' must be an https URL (http is allowed for localhost only); got http://hooks.slack.com",
+      "[slack] option 'webhookUrl' must be an https URL (http is allowed only for localhost); got http://hooks.slack.com",
     );
     expect(inspect([notUrl, plain], { depth: 12 })).not.toContain('S3CR3T');
   });

@@ -6,6 +6,7 @@ import {
   type EmpathyEvent,
   type EventSelector,
   parseCommonOptions,
+  parseEndpointOption,
   type RateLimit,
   type RetryPolicy,
   safeOrigin,
@@ -51,8 +52,6 @@ export const DEFAULT_TEAMS_EVENTS = [
 
 /** The default rate limit of a {@link TeamsWebhook}. */
 export const DEFAULT_TEAMS_RATE_LIMIT = { maxRequestsPerMinute: 60 } as const satisfies RateLimit;
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * Posts each event to a Microsoft Teams chat or channel through a Workflows webhook, as an
@@ -138,18 +137,11 @@ function parseWebhookUrl(value: unknown, webhook: string): { url: URL; secrets: 
     // The value is a credential: the message describes it, never quotes it.
     throw new WebhookConfigError(`option 'webhookUrl' ${rule}`, { webhook });
   };
-  if (typeof value !== 'string' && !(value instanceof URL)) {
-    return fail('is required: the URL of a Teams Workflows "When a Teams webhook request is received" flow');
-  }
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    return fail('is not a valid URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    fail('must be an https URL (http is allowed only for localhost)');
-  }
+  const url = parseEndpointOption(value, {
+    option: 'webhookUrl',
+    webhook,
+    what: 'the URL of a Teams Workflows "When a Teams webhook request is received" flow',
+  });
   if (url.username || url.password) fail('must not carry a user name or password');
   const secrets = [String(value), url.href, `${url.pathname}${url.search}`, url.search];
   if (url.pathname.length > 8) secrets.push(url.pathname);
