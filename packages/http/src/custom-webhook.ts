@@ -175,7 +175,17 @@ export class CustomWebhook implements WebhookPlugin {
 
   async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
     // Encoded once: the same bytes are signed and sent.
-    const body = Buffer.from(JSON.stringify(event), 'utf8');
+    let body: Buffer;
+    try {
+      body = Buffer.from(JSON.stringify(event), 'utf8');
+    } catch (error) {
+      // A BigInt or a cycle in the event's data: no retry will fix that.
+      throw new WebhookDeliveryError(`the event cannot be sent as JSON: ${(error as Error).message}`, {
+        webhook: this.name,
+        retryable: false,
+        code: 'EINVALIDPAYLOAD',
+      });
+    }
     let headers = this.#headers;
     if (this.#signer) {
       const s = this.#signer.sign(body, event.event_id);

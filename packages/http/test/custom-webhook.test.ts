@@ -159,6 +159,16 @@ describe('CustomWebhook', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('fails an event that cannot be serialised once, without retries', async () => {
+    server = await createFakeServer();
+    const webhook = new CustomWebhook({ url: `${server.url}/hook`, allowPrivateNetwork: true, name: 'json' });
+    const event = sampleEvent('alert', { details: { size: 10n } as never });
+    const stats = await deliver(webhook, event);
+    expect(stats).toMatchObject({ failedCount: 1, totalSent: 1 });
+    expect(stats.lastError).toMatch(/^\[json\] the event cannot be sent as JSON: /);
+    expect(server.requests).toHaveLength(0);
+  });
+
   describe('SSRF guard', () => {
     it.each([
       ['http://127.0.0.1:8080/hook', 'loopback'],
