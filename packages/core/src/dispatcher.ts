@@ -248,7 +248,7 @@ export class Dispatcher implements JobHandler {
       };
       const timer = setTimeout(() => {
         ctx.timeout();
-        fail(ctx.timeoutError);
+        fail(TIMED_OUT);
       }, timeoutMs);
       let pending: Promise<DeliveryReceipt>;
       try {
@@ -390,15 +390,14 @@ function toJobError(error: WebhookDeliveryError): JobError {
   return out;
 }
 
+/** What the attempt promise rejects with on timeout: a sentinel, so no Error (and stack) is built per attempt. */
+const TIMED_OUT = Object.freeze({ timedOut: true });
+
 /**
  * The context of one attempt. The AbortSignal is created only if the plugin reads it: most
  * attempts finish long before their timeout, and an AbortController per attempt costs.
  */
-/** What the attempt promise rejects with on timeout: a sentinel, so no Error (and stack) is built per attempt. */
-const TIMED_OUT = Object.freeze({ timedOut: true });
-
 class AttemptContext implements DeliveryContext {
-  readonly timeoutError = TIMED_OUT;
   #controller: AbortController | undefined;
   #timedOut = false;
 
