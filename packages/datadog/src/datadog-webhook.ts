@@ -158,6 +158,7 @@ export class DatadogWebhook implements WebhookPlugin {
     onError: NonNullable<DatadogMetricsOptions['onError']>;
   };
   #buffer: MetricBuffer | undefined;
+  #metricsApi: Promise<MetricsApiModule> | undefined;
   #closed = false;
 
   constructor(options: DatadogWebhookOptions) {
@@ -297,6 +298,14 @@ export class DatadogWebhook implements WebhookPlugin {
   }
 
   #metricBuffer(): MetricBuffer {
+    // The v2 client is large (its model serialiser takes seconds to load on a busy machine):
+    // start loading it with the first metric, so the first flush does not spend its attempt's
+    // timeout on the import.
+    if (!this.#metricsApi) {
+      this.#metricsApi = loadMetricsApi();
+      // Awaited (and so reported) by the first flush; this only keeps it from being "unhandled".
+      this.#metricsApi.catch(() => {});
+    }
     this.#buffer ??= new MetricBuffer((points, signal) => this.#submit(points, signal), {
       webhook: this.name,
       batchSize: this.#metrics.batchSize,
@@ -309,11 +318,7 @@ export class DatadogWebhook implements WebhookPlugin {
   }
 
   async #submit(points: MetricPoint[], signal: AbortSignal): Promise<void> {
-    // The v2 client is large (its model serialiser loads in seconds on a busy machine): load it
-    // only when the first batch of metrics goes out.
-    const { MetricsApi } = await import(
-      '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js'
-    );
+    const { MetricsApi } = await (this.#metricsApi ??= loadMetricsApi());
     const exchange = new Exchange(signal);
     try {
       await new MetricsApi(attemptConfiguration(this.baseUrl, this.#keys, exchange)).submitMetrics({
@@ -329,6 +334,13 @@ export class DatadogWebhook implements WebhookPlugin {
     if (exchange.failed) return datadogNetworkError(this.name, api, error, this.#origin, this.#secrets);
     return datadogClientError(this.name, api, error, this.#secrets);
   }
+}
+
+type MetricsApiModule =
+  typeof import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js');
+
+function loadMetricsApi(): Promise<MetricsApiModule> {
+  return import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js');
 }
 
 function resolveBaseUrl(options: DatadogWebhookOptions, fail: (message: string) => never): string {

@@ -14,7 +14,7 @@ import {
   fakeServerHarness,
   sampleEvent,
 } from '@empathy/webhooks-core/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DatadogWebhook, type DatadogWebhookOptions, type MetricsErrorInfo } from '../src/index.js';
 import { API_KEY, APP_KEY, datadogApi, datadogFailures, rateLimited } from './fake-datadog.js';
 
@@ -259,6 +259,12 @@ describe('DatadogWebhook options', () => {
 });
 
 describe('DatadogWebhook metrics', () => {
+  // The webhook loads the SDK's v2 metrics client on the first flush; cold, that import takes
+  // seconds (over 20 on a loaded 2-core CI machine). Warm it once here so each test's time is
+  // the delivery it asserts, not the module load.
+  beforeAll(async () => {
+    await import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js');
+  }, 120_000);
   let server: FakeServer;
   let errors: { error: WebhookDeliveryError; info: MetricsErrorInfo }[];
   const made: DatadogWebhook[] = [];
