@@ -318,7 +318,7 @@ export class DatadogWebhook implements WebhookPlugin {
   }
 
   async #submit(points: MetricPoint[], signal: AbortSignal): Promise<void> {
-    const { MetricsApi } = await (this.#metricsApi ??= loadMetricsApi());
+    const { MetricsApi } = await (this.#metricsApi ?? loadMetricsApi());
     const exchange = new Exchange(signal);
     try {
       await new MetricsApi(attemptConfiguration(this.baseUrl, this.#keys, exchange)).submitMetrics({
