@@ -71,8 +71,11 @@ export class Dispatcher implements JobHandler {
   readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #onError: NonNullable<DispatcherOptions['onError']>;
   readonly #memory: MemoryQueue | undefined;
-  /** Attempts in flight, so that close() can abort the ones its deadline abandons. */
-  readonly #active = new Set<AttemptContext>();
+  /**
+   * Attempts in flight, each with the function that abandons it, so that close() can cancel the
+   * ones its deadline leaves behind.
+   */
+  readonly #active = new Map<AttemptContext, () => void>();
   #closed = false;
 
   constructor(options: DispatcherOptions = {}) {
@@ -236,9 +239,15 @@ export class Dispatcher implements JobHandler {
     const timeoutMs = entry.policy.timeoutSeconds * 1000;
     const ctx = new AttemptContext(attempt, job.event.event_id, timeoutMs);
     const started = performance.now();
-    this.#active.add(ctx);
     return new Promise<JobOutcome>((resolve) => {
       let settled = false;
+      // close() gave up on this attempt: its queue no longer listens, so whatever the plugin does
+      // next is not reported (a durable queue hands the job out again), and its timer must not
+      // keep the process alive.
+      this.#active.set(ctx, () => {
+        settled = true;
+        clearTimeout(timer);
+      });
       const fail = (thrown: unknown) => {
         if (settled) return;
         settled = true;
@@ -335,8 +344,10 @@ export class Dispatcher implements JobHandler {
     await this.queue.close(options);
     // Attempts still running past the deadline are abandoned by the queue: cancel them (a
     // durable queue delivers those jobs again later).
-    for (const ctx of this.#active)
+    for (const [ctx, abandon] of this.#active) {
+      abandon();
       ctx.abort(new WebhookError('the host closed before this attempt finished'));
+    }
     this.#active.clear();
     await Promise.allSettled(this.webhooks.map((p) => p.close?.()));
   }

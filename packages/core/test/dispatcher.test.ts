@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createEvent,
@@ -341,6 +343,55 @@ describe('close aborts what its deadline abandons', () => {
     await d.close({ drainMs: 100 });
     expect(Date.now() - started).toBeLessThan(1000);
     expect((reason as Error).message).toBe('the host closed before this attempt finished');
+  });
+
+  it('reports nothing for an abandoned attempt afterwards: no outcome, no retry, no onFailure', async () => {
+    const failures: Error[] = [];
+    const outcomes: string[] = [];
+    // Rejects when aborted, and its timeout would fire 200 ms later: neither may count once closed.
+    const stuck = scripted(
+      'stuck',
+      [
+        (ctx) =>
+          new Promise<void>((_, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+          ),
+      ],
+      {
+        retryPolicy: { timeoutSeconds: 0.2, maxRetries: 0 },
+        onFailure: (_w, _e, error) => void failures.push(error),
+      },
+    );
+    const d = new Dispatcher({ webhooks: [stuck.plugin] });
+    d.monitor.on((o: DeliveryOutcome) => void outcomes.push(o.kind));
+    await d.dispatch(alert());
+    await d.close({ drainMs: 0 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(stuck.attempts).toHaveLength(1);
+    expect(failures).toEqual([]);
+    expect(outcomes).toEqual([]);
+    expect(d.monitor.getWebhookStats('stuck')).toMatchObject({ failedCount: 0, retriedCount: 0 });
+  });
+
+  it('lets the process exit at once, though an attempt that ignores its signal still hangs', () => {
+    // A plugin that never settles and a 10-minute timeout: after close(), nothing may keep Node alive.
+    const script = `
+      import { Dispatcher, createEvent } from ${JSON.stringify(fileURLToPath(new URL('../src/index.ts', import.meta.url)))};
+      const d = new Dispatcher({ webhooks: [{ name: 'stuck', events: ['*'], retryPolicy: { timeoutSeconds: 600 }, deliver: () => new Promise(() => {}) }] });
+      await d.dispatch(createEvent('alert', { message: 'x' }, { userId: 'u' }));
+      await new Promise((r) => setTimeout(r, 50));
+      await d.close({ drainMs: 0 });
+      console.log('closed');
+    `;
+    const started = Date.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('closed');
+    expect(run.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 });
 
