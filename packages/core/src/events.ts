@@ -220,6 +220,20 @@ export function newEventId(): string {
   return `evt_${idPrefix}${(idCounter++).toString(16).padStart(12, '0')}`;
 }
 
+// `toISOString()` is the costliest step of building an event (~1-2 µs); events created in the
+// same millisecond share one string.
+let isoMs = Number.NaN;
+let isoString = '';
+
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoString = new Date(ms).toISOString();
+  }
+  return isoString;
+}
+
 /** Builds the wire envelope for an event. Validates the type name. */
 export function createEvent<T extends EventType>(
   type: T,
@@ -235,7 +249,7 @@ export function createEvent<T extends EventType>(
   const event = {
     event_type: type,
     event_id: options.eventId ?? newEventId(),
-    timestamp: (options.timestamp ?? new Date()).toISOString(),
+    timestamp: options.timestamp === undefined ? isoNow() : options.timestamp.toISOString(),
     user_id: options.userId,
     empathy_level: options.empathyLevel ?? 4,
     data,
