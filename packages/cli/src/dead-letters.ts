@@ -6,11 +6,11 @@ import { type CliIO, EXIT } from './io.js';
 import { jsonLine, line, pad, palette } from './output.js';
 import { openQueueFile } from './queue-file.js';
 
-const ACTIONS = ['list', 'replay', 'replay-all', 'delete', 'clear'] as const;
+const ACTIONS = ['list', 'show', 'replay', 'replay-all', 'delete', 'clear'] as const;
 type Action = (typeof ACTIONS)[number];
 
 /**
- * `empathy-webhooks dead-letters list|replay <id>|replay-all|delete <id>|clear --db <file>`:
+ * `empathy-webhooks dead-letters list|show <id>|replay <id>|replay-all|delete <id>|clear --db <file>`:
  * inspects and manages the dead letters of a `SqliteQueue` file. A replayed letter goes back into
  * the file's queue as a fresh job (same event id); the application's workers deliver it.
  */
@@ -35,14 +35,14 @@ export async function deadLetters(args: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length === 0) {
     throw new UsageError(
-      `'dead-letters' needs an action: list, replay <id>, replay-all, delete <id> or clear (see 'empathy-webhooks dead-letters --help')`,
+      `'dead-letters' needs an action: list, show <id>, replay <id>, replay-all, delete <id> or clear (see 'empathy-webhooks dead-letters --help')`,
     );
   }
   const [action, id, ...rest] = positionals as [string, string | undefined, ...string[]];
   if (!(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown dead-letters action '${action}': use ${ACTIONS.join(', ')}`);
   }
-  const needsId = action === 'replay' || action === 'delete';
+  const needsId = action === 'show' || action === 'replay' || action === 'delete';
   if (needsId && id === undefined)
     throw new UsageError(`'dead-letters ${action}' needs the dead letter's id (see 'dead-letters list')`);
   if ((!needsId && id !== undefined) || rest.length > 0) {
@@ -86,6 +86,17 @@ async function run(
       const letters = await store.list({ ...filter, ...(o.limit === undefined ? {} : { limit: o.limit }) });
       if (o.json) jsonLine(io.stdout, letters);
       else printLetters(letters, io);
+      return EXIT.ok;
+    }
+    case 'show': {
+      const letter = await store.get(id!);
+      if (!letter) {
+        line(io.stderr, `dead-letters show: no dead letter with id '${id}' (see 'dead-letters list')`);
+        return EXIT.failure;
+      }
+      // The whole letter, event payload included: what `list` abbreviates.
+      if (o.json) jsonLine(io.stdout, letter);
+      else io.stdout.write(`${JSON.stringify(letter, null, 2)}\n`);
       return EXIT.ok;
     }
     case 'replay':

@@ -75,6 +75,7 @@ Inspects the dead letters of a SqliteQueue file (needs @empathy/webhooks-store-s
 
 Actions:
   list                  list dead letters, oldest first
+  show <id>             print one in full (its event payload and error), as JSON
   replay <id>           put one back in the queue (same event id); the app's workers deliver it
   replay-all            put all of them (or one webhook's) back in the queue
   delete <id>           delete one

@@ -64,7 +64,10 @@ describe('empathy-webhooks', () => {
     [['dead-letters', 'purge', '--db', 'x.db'], /unknown dead-letters action 'purge'/],
     [['dead-letters', 'replay', '--db', 'x.db'], /'dead-letters replay' needs the dead letter's id/],
     [['dead-letters', 'list'], /option --db <file.sqlite> is required/],
-    [['dead-letters', '--db', 'x.db'], /'dead-letters' needs an action: list, replay <id>, replay-all/],
+    [
+      ['dead-letters', '--db', 'x.db'],
+      /'dead-letters' needs an action: list, show <id>, replay <id>, replay-all/,
+    ],
     [['stats', '--db'], /option --db needs a value/],
     [
       ['listen', '--secret-env', 'NOT_SET_ANYWHERE'],

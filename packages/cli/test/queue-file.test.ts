@@ -98,6 +98,29 @@ describe('dead-letters and stats on a real SqliteQueue file', () => {
     expect(letters[0].event).toMatchObject({ event_type: 'alert', event_id: 'evt_q0' });
   });
 
+  it('shows one letter in full: its event payload and error', async () => {
+    const { code, out, err } = await cli('dead-letters', 'show', 'evt_q0:billing', '--db', db);
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const letter = JSON.parse(out);
+    expect(letter).toMatchObject({
+      id: 'evt_q0:billing',
+      webhook: 'billing',
+      attempts: 1,
+      error: { status: 400 },
+    });
+    expect(letter.event).toMatchObject({ event_type: 'alert', event_id: 'evt_q0', data: expect.any(Object) });
+    expect(out).toContain('\n  "webhook": "billing",\n');
+
+    const json = await cli('dead-letters', 'show', 'evt_q0:billing', '--db', db, '--json');
+    expect(JSON.parse(json.out)).toEqual(letter);
+    expect(json.out.trim()).not.toContain('\n');
+
+    const missing = await cli('dead-letters', 'show', 'evt_nope', '--db', db);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/no dead letter with id 'evt_nope'/);
+    expect(missing.out).toBe('');
+  });
+
   it('stats: pending, dead and recently delivered per webhook', async () => {
     const { code, out } = await cli('stats', '--db', db);
     expect(code).toBe(0);

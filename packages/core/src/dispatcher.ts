@@ -369,11 +369,12 @@ export class Dispatcher implements JobHandler {
     const monitor = this.monitor;
     return {
       list: (filter) => store.list(filter),
+      get: (id) => store.get(id),
       delete: (id) => store.delete(id),
       clear: (filter) => store.clear(filter),
       // Counted as queued before the replay: a replayed job may be delivered before replay() returns.
       async replay(id) {
-        const letter = (await store.list()).find((l) => l.id === id);
+        const letter = await store.get(id);
         if (!letter) return false;
         monitor.recordQueued(letter.webhook);
         const replayed = await store.replay(id);

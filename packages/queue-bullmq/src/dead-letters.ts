@@ -39,10 +39,15 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     return json.map((text) => JSON.parse(text) as DeadLetter);
   }
 
-  async replay(id: string): Promise<boolean> {
+  async get(id: string): Promise<DeadLetter | undefined> {
     const json = (await this.#run('empathyDeadGet', this.#keys.slice(0, 1), [id])) as string | null;
-    if (!json) return false;
-    await this.#requeue([toJob(JSON.parse(json) as DeadLetter)]);
+    return json ? (JSON.parse(json) as DeadLetter) : undefined;
+  }
+
+  async replay(id: string): Promise<boolean> {
+    const letter = await this.get(id);
+    if (!letter) return false;
+    await this.#requeue([toJob(letter)]);
     await this.#delete([id]);
     return true;
   }

@@ -675,6 +675,10 @@ export class SqliteQueue implements DeliveryQueue {
         }) as DeadRow[];
         return rows.map(toDeadLetter);
       },
+      get: async (id) => {
+        const row = this.#statements().deadGet.get(id) as DeadRow | undefined;
+        return row ? toDeadLetter(row) : undefined;
+      },
       replay: async (id) => {
         const sql = this.#statements();
         const now = Date.now();

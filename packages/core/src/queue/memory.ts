@@ -253,6 +253,9 @@ export function createDeadLetterStore(
       const all = matching(filter);
       return filter?.limit !== undefined ? all.slice(0, filter.limit) : all;
     },
+    async get(id) {
+      return letters.get(id);
+    },
     async replay(id) {
       const letter = letters.get(id);
       if (!letter) return false;

@@ -65,6 +65,8 @@ export interface DeadLetter {
 export interface DeadLetterStore {
   /** Dead letters, oldest first, optionally for one webhook. */
   list(filter?: { webhook?: string; limit?: number }): Promise<DeadLetter[]>;
+  /** One dead letter by its id, or `undefined` if there is none. */
+  get(id: string): Promise<DeadLetter | undefined>;
   /** Puts one back in the queue as a fresh job (same event id). Returns false if there is no such letter. */
   replay(id: string): Promise<boolean>;
   /** Puts all (or one webhook's) back in the queue. Returns how many. */

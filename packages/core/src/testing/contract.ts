@@ -193,10 +193,13 @@ export function describeWebhookContract(title: string, setup: () => Promise<Cont
       await dispatcher.dispatch(firstEvent(plugin));
       await dispatcher.flush();
       const [letter] = await dispatcher.deadLetters.list();
+      expect(await dispatcher.deadLetters.get(letter!.id)).toEqual(letter);
+      expect(await dispatcher.deadLetters.get('no-such-letter')).toBeUndefined();
       expect(await dispatcher.deadLetters.replay(letter!.id)).toBe(true);
       await dispatcher.flush();
       expect(stats()).toMatchObject({ successCount: 1, failedCount: 1, pendingCount: 0 });
       expect(await dispatcher.deadLetters.list()).toHaveLength(0);
+      expect(await dispatcher.deadLetters.get(letter!.id)).toBeUndefined();
     });
 
     it('times out a hung attempt and retries it', async () => {
