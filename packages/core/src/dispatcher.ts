@@ -5,7 +5,7 @@ import {
   WebhookError,
   WebhookTimeoutError,
 } from './errors.js';
-import { assertEventType, type EmpathyEvent } from './events.js';
+import { type EmpathyEvent, unknownEventType } from './events.js';
 import { WebhookMonitor } from './monitor.js';
 import { type DeliveryContext, type DeliveryReceipt, type WebhookPlugin, wants } from './plugin.js';
 import { CircuitBreaker } from './policies/circuit-breaker.js';
@@ -117,7 +117,11 @@ export class Dispatcher implements JobHandler {
     if (!Array.isArray(plugin.events) || plugin.events.length === 0) {
       throw new WebhookConfigError(`option 'events' must be a non-empty array`, { webhook: name });
     }
-    for (const type of plugin.events) if (type !== '*') assertEventType(type, `${name}] [option 'events'`);
+    for (const type of plugin.events) {
+      const problem = type === '*' ? undefined : unknownEventType(type);
+      if (problem !== undefined)
+        throw new WebhookConfigError(`option 'events': ${problem}`, { webhook: name });
+    }
     const rateLimit = plugin.rateLimit === undefined ? undefined : normalizeRateLimit(plugin.rateLimit, name);
     const entry: Entry = {
       plugin,

@@ -293,14 +293,26 @@ export function knownEventTypes(): string[] {
   return [...EVENT_TYPES, ...customEventTypes];
 }
 
-/** Throws a {@link WebhookConfigError} naming the unknown type and the closest known one. */
-export function assertEventType(name: string, where: string): asserts name is EventType {
-  if (isEventType(name)) return;
+/**
+ * Why `name` is not an event type, naming the closest known one; `undefined` when it is one.
+ * Not exported from the package: {@link assertEventType} is the public form.
+ */
+export function unknownEventType(name: string): string | undefined {
+  if (isEventType(name)) return undefined;
   const hint = closest(name, knownEventTypes());
-  throw new WebhookConfigError(
-    `[${where}] unknown event type '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; ` +
-      `known types: ${knownEventTypes().join(', ')}. Register your own with registerEventType().`,
+  return (
+    `unknown event type '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; ` +
+    `known types: ${knownEventTypes().join(', ')}. Register your own with registerEventType().`
   );
+}
+
+/**
+ * Throws a {@link WebhookConfigError} naming the unknown type and the closest known one.
+ * @param where what the message is prefixed with, in brackets (e.g. `emit`).
+ */
+export function assertEventType(name: string, where: string): asserts name is EventType {
+  const problem = unknownEventType(name);
+  if (problem !== undefined) throw new WebhookConfigError(`[${where}] ${problem}`);
 }
 
 function closest(name: string, candidates: string[]): string | undefined {

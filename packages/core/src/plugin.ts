@@ -1,5 +1,5 @@
 import { WebhookConfigError } from './errors.js';
-import { assertEventType, type EmpathyEvent, type EventSelector } from './events.js';
+import { type EmpathyEvent, type EventSelector, unknownEventType } from './events.js';
 import type { CircuitBreakerOptions } from './policies/circuit-breaker.js';
 import { normalizeRateLimit, type RateLimit } from './policies/rate-limit.js';
 import { normalizeRetryPolicy, type RetryPolicy } from './policies/retry.js';
@@ -114,7 +114,8 @@ export function parseCommonOptions(
     if (typeof event !== 'string') {
       throw new WebhookConfigError(`option 'events' holds a non-string entry`, { webhook: name });
     }
-    assertEventType(event, `${name}] [option 'events'`);
+    const problem = unknownEventType(event);
+    if (problem !== undefined) throw new WebhookConfigError(`option 'events': ${problem}`, { webhook: name });
   }
   if (options.filter !== undefined && typeof options.filter !== 'function') {
     throw new WebhookConfigError(`option 'filter' must be a function (event) => boolean`, { webhook: name });

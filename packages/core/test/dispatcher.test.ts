@@ -54,7 +54,7 @@ describe('routing', () => {
     const d = start(scripted('a').plugin);
     expect(() => d.register(scripted('a').plugin)).toThrow(/already registered/);
     expect(() => d.register(scripted('b', [], { events: ['bug_detcted' as never] }).plugin)).toThrow(
-      "[b] [option 'events'] unknown event type 'bug_detcted' (did you mean 'bug_detected'?)",
+      "[b] option 'events': unknown event type 'bug_detcted' (did you mean 'bug_detected'?)",
     );
   });
 
