@@ -5,6 +5,7 @@ import {
   type EmpathyEvent,
   type JobError,
   type JobHandler,
+  type JobOutcome,
   type RateLimiterFactory,
   WebhookConfigError,
 } from '@empathy/webhooks-core';
@@ -102,6 +103,9 @@ interface Lane {
  */
 const LANE_PAUSED = 1e15;
 
+/** What an attempt still running at close()'s deadline resolves to: its job is handed back. */
+const HANDED_BACK = Symbol('handed back');
+
 /** Settings `startWorker` hands to the queue it consumes. */
 interface WorkerRole {
   concurrency: number | undefined;
@@ -154,6 +158,8 @@ export class BullMQQueue implements DeliveryQueue {
   readonly #onError: (error: Error) => void;
   readonly #lanes = new Map<string, Promise<Lane>>();
   readonly #starting = new Set<Promise<unknown>>();
+  /** Attempts in flight in this process, each with the function that hands its job back. */
+  readonly #running = new Set<() => void>();
   #connection: RedisConnection | undefined;
   #client: Promise<RedisClient> | undefined;
   #handler: JobHandler | undefined;
@@ -272,8 +278,10 @@ export class BullMQQueue implements DeliveryQueue {
 
   /**
    * Stops delivering and releases Redis. A consuming process first keeps delivering until the
-   * queue is empty or `drainMs` has passed; then its workers take no new job and finish the
-   * attempts in flight. Everything else stays in Redis for the other workers: nothing is lost.
+   * queue is empty or `drainMs` has passed; then its workers take no new job, and the jobs of
+   * attempts still in flight are handed back to the queue at once, for any worker to run again
+   * (at least once). Everything else stays in Redis for the other workers: nothing is lost, and
+   * close() keeps its deadline even when a delivery hangs.
    */
   close(options: { drainMs?: number } = {}): Promise<void> {
     this.#closing ??= this.#close(options.drainMs ?? this.#drainMs);
@@ -291,7 +299,13 @@ export class BullMQQueue implements DeliveryQueue {
     const lanes = (await Promise.allSettled(this.#lanes.values()))
       .filter((r) => r.status === 'fulfilled')
       .map((r) => r.value);
-    await Promise.allSettled(lanes.map((lane) => lane.worker?.close()));
+    // Workers fetch no job once closing; then the attempts still running hand their jobs back,
+    // or the workers' close would wait for every one to end (a hung delivery holds it for the
+    // whole attempt timeout).
+    const workersClosed = Promise.allSettled(lanes.map((lane) => lane.worker?.close()));
+    for (const handBack of this.#running) handBack();
+    this.#running.clear();
+    await workersClosed;
     await Promise.allSettled(lanes.map((lane) => lane.queue.close()));
     await this.#connection?.close();
   }
@@ -394,7 +408,15 @@ export class BullMQQueue implements DeliveryQueue {
     token: string | undefined,
   ): Promise<void> {
     const data = job.data;
-    const outcome = await handler.handle(toDeliveryJob(lane.webhook, data));
+    const outcome = this.#closed
+      ? HANDED_BACK
+      : await this.#untilHandedBack(handler.handle(toDeliveryJob(lane.webhook, data)));
+    if (outcome === HANDED_BACK) {
+      // close() reached its deadline first: the job is due again now, with its attempt count
+      // unchanged, rather than once its lock lapses. The attempt itself is abandoned.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     switch (outcome.kind) {
       case 'delivered':
         return;
@@ -419,6 +441,19 @@ export class BullMQQueue implements DeliveryQueue {
         });
         return;
     }
+  }
+
+  /** The attempt's outcome, or {@link HANDED_BACK} if close() hands its job back first. */
+  #untilHandedBack(attempt: Promise<JobOutcome>): Promise<JobOutcome | typeof HANDED_BACK> {
+    return new Promise((resolve) => {
+      const handBack = () => resolve(HANDED_BACK);
+      this.#running.add(handBack);
+      // handle() never rejects (JobHandler's contract).
+      void attempt.then((outcome) => {
+        this.#running.delete(handBack);
+        resolve(outcome);
+      });
+    });
   }
 
   /**

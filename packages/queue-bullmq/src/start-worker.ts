@@ -41,8 +41,9 @@ export interface DeliveryWorker {
   ready(): Promise<void>;
   /**
    * Stops the worker: with `drainMs` > 0 it first keeps delivering until the queue is empty or
-   * the time is up; then it takes no new job, finishes the attempts in flight, and closes the
-   * webhooks. Pending jobs stay in Redis for the other workers.
+   * the time is up; then it takes no new job, hands the jobs of attempts still in flight back to
+   * the queue (they run again, at least once), and closes the webhooks. Pending jobs stay in
+   * Redis for the other workers.
    * @default drainMs: the queue's `drainMs` (10000)
    */
   close(options?: { drainMs?: number }): Promise<void>;

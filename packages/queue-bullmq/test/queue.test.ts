@@ -207,17 +207,50 @@ describe('BullMQQueue: producers and workers', () => {
     const emitter = producer([hook()]);
     for (let i = 0; i < 6; i++) await emitter.dispatch(event(i));
     const first = startWorker({ queue: new BullMQQueue({ connection: REDIS, prefix }), webhooks: [hook()] });
-    await sink.waitForRequests(1);
+    await sink.waitForRequests(2);
+    // Past the deadline at once: the attempt in flight is cut off and its job handed back.
     await first.close({ drainMs: 0 });
     const deliveredByFirst = first.monitor.getWebhookStats('slow').successCount;
     expect(deliveredByFirst).toBeGreaterThanOrEqual(1);
     expect(deliveredByFirst).toBeLessThan(6);
     expect(await emitter.queue.pending?.('slow')).toBe(6 - deliveredByFirst);
 
+    // The handed-back job is due at once, not when its 30 s lock would lapse.
+    const next = Date.now();
     worker([hook()]);
     await emitter.flush();
+    expect(Date.now() - next).toBeLessThan(10_000);
     expect(new Set(ids(sink)).size).toBe(6);
   });
+
+  it('close() keeps its drain deadline though an attempt hangs; the job goes to the next worker', async () => {
+    let started = 0;
+    const hung: WebhookPlugin = {
+      name: 'hung',
+      events: ['*'],
+      // Ignores its abort signal, and its timeout is far away: only close()'s deadline ends it.
+      retryPolicy: { timeoutSeconds: 600 },
+      deliver: () => {
+        started++;
+        return new Promise(() => {});
+      },
+    };
+    const emitter = producer([hung]);
+    await emitter.dispatch(event(1));
+    const first = startWorker({ queue: new BullMQQueue({ connection: REDIS, prefix }), webhooks: [hung] });
+    await waitFor(async () => started === 1, 5000, 'the attempt to start');
+    const closing = Date.now();
+    await first.close({ drainMs: 200 });
+    expect(Date.now() - closing).toBeLessThan(3000);
+
+    // The job was handed back, not lost: the next worker delivers it at once (its lock is 30 s).
+    expect(await emitter.queue.pending?.('hung')).toBe(1);
+    worker([httpWebhook(sink.url, { name: 'hung', retryPolicy: FAST })]);
+    const next = Date.now();
+    await emitter.flush();
+    expect(Date.now() - next).toBeLessThan(10_000);
+    expect(ids(sink)).toEqual(['evt_q_1']);
+  }, 30_000);
 
   it('moves jobs that failed inside BullMQ into the dead letters when a worker starts', async () => {
     const lane = new Queue('webhook.sink', { connection: REDIS, prefix });
