@@ -1,88 +1,10 @@
-// The README's "Write a plugin" and "Testing your plugin" examples, as written (only the import
-// paths differ): they must compile, and the plugin must pass the contract suite. The last test
-// fails when the README and this file drift apart.
-import {
-  type CommonWebhookOptions,
-  type DeliveryContext,
-  type DeliveryReceipt,
-  type EmpathyEvent,
-  type EventSelector,
-  parseCommonOptions,
-  parseEndpointOption,
-  parseRetryAfter,
-  WebhookConfigError,
-  WebhookDeliveryError,
-  type WebhookPlugin,
-} from '../src/index.js';
-
-export interface StatusPageOptions extends CommonWebhookOptions {
-  apiKey: string;
-  /** @default 'https://api.statuspage.example' (tests point it at a local fake) */
-  baseUrl?: string;
-}
-
-export class StatusPageWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: WebhookPlugin['filter'];
-  readonly retryPolicy: WebhookPlugin['retryPolicy'];
-  readonly rateLimit: WebhookPlugin['rateLimit'];
-  readonly circuitBreaker: WebhookPlugin['circuitBreaker'];
-  readonly concurrency: number;
-  readonly onFailure: WebhookPlugin['onFailure'];
-  readonly #apiKey: string;
-  readonly #incidents: URL;
-
-  constructor(options: StatusPageOptions) {
-    // Every common option, validated once: a bad one throws WebhookConfigError naming it.
-    const common = parseCommonOptions(options, {
-      name: 'statuspage',
-      events: ['alert'],
-      rateLimit: { maxRequestsPerMinute: 60 }, // the vendor's limit: over it, jobs wait
-    });
-    this.name = common.name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-    if (typeof options.apiKey !== 'string' || options.apiKey === '') {
-      throw new WebhookConfigError(`option 'apiKey' is required`, { webhook: this.name });
-    }
-    this.#apiKey = options.apiKey;
-    const base = parseEndpointOption(options.baseUrl ?? 'https://api.statuspage.example', {
-      option: 'baseUrl',
-      webhook: this.name,
-      what: 'the StatusPage API URL',
-    });
-    this.#incidents = new URL('/incidents', base);
-  }
-
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    const res = await fetch(this.#incidents, {
-      method: 'POST',
-      body: JSON.stringify({ title: event.event_type, body: event.data }),
-      signal: ctx.signal, // core's per-attempt timeout
-      headers: {
-        authorization: `Bearer ${this.#apiKey}`,
-        'content-type': 'application/json',
-        'idempotency-key': ctx.idempotencyKey,
-      },
-    });
-    if (!res.ok) {
-      throw new WebhookDeliveryError(`HTTP ${res.status} from ${this.#incidents.origin}`, {
-        webhook: this.name,
-        status: res.status,
-        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
-      });
-    }
-    return { status: res.status };
-  }
-}
-
+// The README's "Testing your plugin" example, as written (only the imports differ), run on
+// the README's plugin (readme-plugin.ts): both must compile and the plugin must pass the
+// contract suite. The last test fails when the README and these files drift apart.
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 import { createFakeServer, describeWebhookContract, fakeServerHarness } from '../src/testing/index.js';
+import { StatusPageWebhook } from './readme-plugin.js';
 
 describeWebhookContract('statuspage', async () => {
   const server = await createFakeServer(() => ({ status: 201, body: { id: 'inc_1' } }));
@@ -97,16 +19,21 @@ describeWebhookContract('statuspage', async () => {
   };
 });
 
-import { readFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
-
 it("is the README's example, word for word", () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  const self = readFileSync(new URL(import.meta.url), 'utf8');
-  const body = self.slice(self.indexOf('import {'), self.indexOf('\nimport { readFileSync }'));
-  const asInReadme = body
-    .replace("from '../src/index.js';", "from '@empathy/webhooks-core';")
-    .replace("from '../src/testing/index.js';", "from '@empathy/webhooks-core/testing';");
-  expect(asInReadme).toBe(`${blocks[0]}\n${blocks[1]}`);
+  const code = (file: string, from: string) => {
+    const text = readFileSync(new URL(file, import.meta.url), 'utf8');
+    return text.slice(text.indexOf(from));
+  };
+  const plugin = code('./readme-plugin.ts', 'import {').replace(
+    "'../src/index.js'",
+    "'@empathy/webhooks-core'",
+  );
+  const contract = code('./readme-example.test.ts', 'import { createFakeServer')
+    .replace("'../src/testing/index.js'", "'@empathy/webhooks-core/testing'")
+    .replace("import { StatusPageWebhook } from './readme-plugin.js';\n", '')
+    .split('\nit("is the README')[0]!;
+  expect(plugin).toBe(blocks[0]);
+  expect(contract).toBe(blocks[1]);
 });
