@@ -173,6 +173,11 @@ export class CustomWebhook implements WebhookPlugin {
     ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
   }
 
+  /**
+   * One attempt: the event as JSON (signed when a secret is set) to `url`. A non-2xx answer
+   * throws a {@link WebhookDeliveryError} with the status and any Retry-After for core's retry
+   * policy; a refused (private) address is permanent.
+   */
   async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
     // Encoded once: the same bytes are signed and sent.
     let body: Buffer;

@@ -33,17 +33,20 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     await this.#run('empathyDeadPut', this.#keys, [letter.id, JSON.stringify(letter), letter.failedAt]);
   }
 
+  /** Dead letters, oldest first, optionally one webhook's, at most `limit`. */
   async list(filter: { webhook?: string; limit?: number } = {}): Promise<DeadLetter[]> {
     const limit = filter.limit === undefined ? -1 : Math.max(0, Math.floor(filter.limit));
     const json = (await this.#run('empathyDeadList', this.#keys, [filter.webhook ?? '', limit])) as string[];
     return json.map((text) => JSON.parse(text) as DeadLetter);
   }
 
+  /** One dead letter by id, or `undefined`. */
   async get(id: string): Promise<DeadLetter | undefined> {
     const json = (await this.#run('empathyDeadGet', this.#keys.slice(0, 1), [id])) as string | null;
     return json ? (JSON.parse(json) as DeadLetter) : undefined;
   }
 
+  /** Puts one back in the queue (same event id), then deletes it; false if there is none. */
   async replay(id: string): Promise<boolean> {
     const letter = await this.get(id);
     if (!letter) return false;
@@ -52,6 +55,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     return true;
   }
 
+  /** Puts all (or one webhook's) back in the queue, then deletes them; returns how many. */
   async replayAll(filter: { webhook?: string } = {}): Promise<number> {
     const letters = await this.list(filter);
     if (letters.length === 0) return 0;
@@ -60,10 +64,12 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     return letters.length;
   }
 
+  /** Deletes one; false if there is none. */
   async delete(id: string): Promise<boolean> {
     return (await this.#delete([id])) > 0;
   }
 
+  /** Deletes all (or one webhook's); returns how many. */
   async clear(filter: { webhook?: string } = {}): Promise<number> {
     return Number(await this.#run('empathyDeadDelete', this.#keys, ['webhook', filter.webhook ?? '']));
   }

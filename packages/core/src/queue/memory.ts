@@ -49,6 +49,7 @@ export class MemoryQueue implements DeliveryQueue {
     this.deadLetters = createDeadLetterStore(this.#dead, (jobs) => this.enqueue(jobs));
   }
 
+  /** Adds jobs to their webhooks' lanes; a job with a future `availableAt` waits until then. */
   async enqueue(jobs: DeliveryJob[]): Promise<void> {
     this.enqueueNow(jobs);
   }
@@ -66,17 +67,23 @@ export class MemoryQueue implements DeliveryQueue {
     }
   }
 
+  /** Starts handing jobs to `handler`, up to its `concurrency(webhook)` per lane. Once only. */
   consume(handler: JobHandler): void {
     if (this.#handler) throw new Error('MemoryQueue.consume() was already called');
     this.#handler = handler;
     for (const lane of this.#lanes.values()) this.#pump(lane);
   }
 
+  /** Resolves when no job is queued, waiting or in flight. */
   idle(): Promise<void> {
     if (this.#outstanding === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /**
+   * Lets queued jobs run for up to `drainMs`, then takes no new job and waits for attempts in
+   * flight until the same deadline. Jobs still queued are not delivered (this queue is not durable).
+   */
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#stopped) return;
     const drainMs = options.drainMs ?? this.#drainMs;
@@ -97,6 +104,7 @@ export class MemoryQueue implements DeliveryQueue {
     clearTimeout(timer);
   }
 
+  /** Jobs queued, waiting (retry, rate limit) or in flight, for one webhook or all. */
   async pending(webhook?: string): Promise<number> {
     let n = 0;
     for (const [name, lane] of this.#lanes) {
