@@ -13,7 +13,8 @@ Options:
   -h, --help                  show help (also: empathy-webhooks <command> --help)
   -v, --version               show the version
 
-Exit codes: 0 success, 1 failure (a delivery failed, a file is missing), 2 bad command line.
+Exit codes: 0 success, 1 failure (a delivery failed, a file is missing), 2 bad command line,
+130 interrupted by Ctrl-C.
 Pass secrets with --secret-env NAME: a --secret value ends up in your shell history.
 `;
 
@@ -91,10 +92,10 @@ Options:
 /** `empathy-webhooks stats --help` */
 export const STATS_HELP = `Usage: empathy-webhooks stats --db <file.sqlite> [options]
 
-Pending jobs (queued, deferred or waiting for a retry), dead letters and recently delivered jobs
-per webhook in a SqliteQueue file (needs @empathy/webhooks-store-sqlite installed). Webhooks are
-found through their dead letters and delivery records; pending jobs of any other webhook are
-counted as "(other)" — name it with --webhook to see it on its own row.
+Pending jobs (queued, deferred, waiting for a retry or in flight), dead letters and recently
+delivered jobs per webhook in a SqliteQueue file (needs @empathy/webhooks-store-sqlite installed).
+Every webhook with pending jobs, dead letters or delivery records is listed; name webhooks with
+--webhook to see exactly those.
 
 Options:
   --db <file>           the SqliteQueue file (required)

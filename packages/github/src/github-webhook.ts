@@ -36,8 +36,9 @@ export interface GitHubIssueOptions {
    */
   labels?: string[];
   /**
-   * Open no second issue for a finding whose fingerprint (`data.fingerprint`, else a hash of
-   * type, title and file) is on an open issue already.
+   * Open no second issue for a finding whose fingerprint (`data.fingerprint` when it is 1-64
+   * characters of `[A-Za-z0-9_.:-]`, else a hash of repository, type, title and file) is on an
+   * open issue already.
    * @default true
    */
   dedupe?: boolean;

@@ -116,9 +116,10 @@ export function formatPagerDutyEvent(event: EmpathyEvent, options: FormatOptions
 }
 
 /**
- * The incident key of an event: `data.dedup_key` when the event carries one, else a fingerprint
- * of the fields that identify the condition (not of volatile text such as measured values), so a
- * repeat of the same condition updates the open incident instead of paging again.
+ * The incident key of an event: `custom(event)` when given (the `dedupKey` option), else
+ * `data.dedup_key`; when that is missing or blank, a fingerprint of the fields that identify the
+ * condition (not of volatile text such as measured values), so a repeat of the same condition
+ * updates the open incident instead of paging again.
  *
  * @example incidentKey(alert) // 'empathy:alert:3f6c…' (32 hex digits)
  */
