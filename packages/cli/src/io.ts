@@ -2,7 +2,7 @@
 export interface OutputStream {
   write(chunk: string): unknown;
   /** Colours are used only on a TTY. */
-  isTTY?: boolean;
+  isTTY?: boolean | undefined;
 }
 
 /** Where a command reads its environment and writes its output. */
@@ -12,7 +12,7 @@ export interface CliIO {
   /** Environment variables (`--secret-env`, `NO_COLOR`). @default process.env */
   env: Record<string, string | undefined>;
   /** Aborting it stops `listen` and interrupts `trigger` (the bin aborts it on Ctrl-C). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** The process's own streams and environment. */

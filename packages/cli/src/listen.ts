@@ -29,16 +29,16 @@ export interface ListenRecord {
   /** `ok`: every signature present verified; `failed`; `unsigned`: no `--secret` given. */
   signature: 'ok' | 'failed' | 'unsigned';
   /** Why the request was refused (401, 400, 404, …). */
-  reason?: string;
-  event_type?: string;
-  event_id?: string;
-  user_id?: string;
-  severity?: string;
+  reason?: string | undefined;
+  event_type?: string | undefined;
+  event_id?: string | undefined;
+  user_id?: string | undefined;
+  severity?: string | undefined;
   /** Times this event id arrived so far (2 or more: a repeat, as at-least-once delivery allows). */
-  deliveries?: number;
-  duplicate?: boolean;
-  summary?: string;
-  event?: unknown;
+  deliveries?: number | undefined;
+  duplicate?: boolean | undefined;
+  summary?: string | undefined;
+  event?: unknown | undefined;
 }
 
 interface ListenOptions {

@@ -29,13 +29,13 @@ import type {
 /** Options for {@link Dispatcher}. */
 export interface DispatcherOptions {
   /** Webhooks to register right away. */
-  webhooks?: readonly WebhookPlugin[];
+  webhooks?: readonly WebhookPlugin[] | undefined;
   /** Where jobs wait. @default new MemoryQueue() */
-  queue?: DeliveryQueue;
+  queue?: DeliveryQueue | undefined;
   /** Where figures go. @default new WebhookMonitor() */
-  monitor?: WebhookMonitor;
+  monitor?: WebhookMonitor | undefined;
   /** Builds each webhook's rate limiter. @default the queue's `rateLimiterFactory`, else in-process limiters */
-  rateLimiterFactory?: RateLimiterFactory;
+  rateLimiterFactory?: RateLimiterFactory | undefined;
   /**
    * Told about problems that are not a delivery's: a `filter` or `onFailure` that threw.
    * @default logs a one-line warning to stderr

@@ -22,19 +22,19 @@ export class WebhookConfigError extends WebhookError {
 
 /** Options for {@link WebhookDeliveryError}. */
 export interface WebhookDeliveryErrorOptions {
-  webhook?: string;
-  cause?: unknown;
+  webhook?: string | undefined;
+  cause?: unknown | undefined;
   /** HTTP status of the vendor's answer, when there was one. */
-  status?: number;
+  status?: number | undefined;
   /** How long the vendor asked us to wait (Retry-After, `retry_after`, rate-limit reset), in ms. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /**
    * Whether another attempt may succeed. Defaults to `true` without a status (network errors)
    * and to {@link isRetryableStatus} with one.
    */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
   /** A vendor error code (`channel_not_found`, `EENVELOPE`, …), safe to show. */
-  code?: string;
+  code?: string | undefined;
 }
 
 /** One attempt to deliver failed. */

@@ -17,21 +17,21 @@ export type EmpathyLevel = 1 | 2 | 3 | 4 | 5;
 /** Fields every event's `data` may carry besides its own. */
 export interface CommonEventData {
   /** A link to more detail (a dashboard, a PR, a run); integrations render it as a button or link. */
-  url?: string;
+  url?: string | undefined;
   /** Free-form context the agent attached (service, environment, …). */
-  context?: Record<string, unknown>;
+  context?: Record<string, unknown> | undefined;
   /**
    * Groups related events into one incident or thread (PagerDuty `dedup_key`, Slack threads).
    * Without it, integrations use {@link conditionFingerprint}-style keys of their own.
    */
-  dedup_key?: string;
+  dedup_key?: string | undefined;
   [key: string]: unknown;
 }
 
 /** One suggestion in a code review. */
 export interface ReviewSuggestion {
-  file?: string;
-  line?: number;
+  file?: string | undefined;
+  line?: number | undefined;
   message: string;
 }
 
@@ -50,33 +50,33 @@ export interface EventDataMap {
     prediction: string;
     /** 0..1 */
     confidence: number;
-    recommendation?: string;
-    timeframe?: string;
-    impact?: string;
+    recommendation?: string | undefined;
+    timeframe?: string | undefined;
+    impact?: string | undefined;
   };
   alert: CommonEventData & {
     message: string;
-    title?: string;
-    source?: string;
-    details?: Record<string, unknown>;
+    title?: string | undefined;
+    source?: string | undefined;
+    details?: Record<string, unknown> | undefined;
     /** `true` marks the condition as cleared: incident integrations resolve it. */
-    resolved?: boolean;
+    resolved?: boolean | undefined;
   };
   bug_detected: CommonEventData & FindingData;
   security_vulnerability: CommonEventData & FindingData & { cwe?: string; cvss?: number };
   performance_issue: CommonEventData & {
     title: string;
-    service?: string;
-    endpoint?: string;
-    metric?: string;
-    value?: number;
-    threshold?: number;
-    metrics?: Record<string, number>;
+    service?: string | undefined;
+    endpoint?: string | undefined;
+    metric?: string | undefined;
+    value?: number | undefined;
+    threshold?: number | undefined;
+    metrics?: Record<string, number> | undefined;
   };
   code_review_complete: CommonEventData & {
-    repository?: string;
+    repository?: string | undefined;
     pull_request: number;
-    summary?: string;
+    summary?: string | undefined;
     positives: string[];
     suggestions: ReviewSuggestion[];
     security: string[];
@@ -86,35 +86,35 @@ export interface EventDataMap {
   test_failure: CommonEventData & {
     test_name: string;
     message: string;
-    file?: string;
-    suite?: string;
-    run_url?: string;
+    file?: string | undefined;
+    suite?: string | undefined;
+    run_url?: string | undefined;
   };
   deployment_risk: CommonEventData & {
     service: string;
     environment: string;
     risk: string;
-    recommendation?: string;
-    version?: string;
+    recommendation?: string | undefined;
+    version?: string | undefined;
   };
   compliance_violation: CommonEventData & {
     /** HIPAA, GDPR, SOC2, … */
     regulation: string;
     description: string;
-    rule?: string;
-    resource?: string;
+    rule?: string | undefined;
+    resource?: string | undefined;
   };
   pattern_discovered: CommonEventData & {
     name: string;
     description: string;
-    pattern_id?: string;
-    confidence?: number;
+    pattern_id?: string | undefined;
+    confidence?: number | undefined;
   };
   completion: CommonEventData & {
     content: string;
     level_used: EmpathyLevel;
-    proactive?: boolean;
-    duration_ms?: number;
+    proactive?: boolean | undefined;
+    duration_ms?: number | undefined;
   };
   error: CommonEventData & { error_type: string; message: string };
   phi_access: CommonEventData & { resource: string; accessor?: string; purpose?: string };
@@ -124,14 +124,14 @@ export interface EventDataMap {
 export interface FindingData {
   title: string;
   description: string;
-  file?: string;
-  line?: number;
-  fix?: string;
+  file?: string | undefined;
+  line?: number | undefined;
+  fix?: string | undefined;
   /** e.g. `security`; integrations turn it into a label. */
-  category?: string;
-  labels?: string[];
+  category?: string | undefined;
+  labels?: string[] | undefined;
   /** Who owns the file (an account id or handle); Jira can assign to it. */
-  owner?: string;
+  owner?: string | undefined;
 }
 
 /** Every event type name: the built-in ones plus those an application adds to {@link EventDataMap}. */
@@ -163,7 +163,7 @@ export type EventSelector = EventType | '*';
 /** Envelope metadata. */
 export interface EventMetadata {
   framework_version: string;
-  model?: string;
+  model?: string | undefined;
   [key: string]: unknown;
 }
 
@@ -180,8 +180,8 @@ export type EmpathyEvent<T extends EventType = EventType> = {
     timestamp: string;
     user_id: string;
     empathy_level: EmpathyLevel;
-    severity?: Severity;
-    classification?: Classification;
+    severity?: Severity | undefined;
+    classification?: Classification | undefined;
     data: EventDataMap[K];
     metadata: EventMetadata;
   };
@@ -190,17 +190,17 @@ export type EmpathyEvent<T extends EventType = EventType> = {
 /** Options for {@link createEvent}. */
 export interface CreateEventOptions {
   userId: string;
-  empathyLevel?: EmpathyLevel;
-  severity?: Severity;
-  classification?: Classification;
-  frameworkVersion?: string;
-  model?: string;
+  empathyLevel?: EmpathyLevel | undefined;
+  severity?: Severity | undefined;
+  classification?: Classification | undefined;
+  frameworkVersion?: string | undefined;
+  model?: string | undefined;
   /** Extra metadata fields. */
-  metadata?: Record<string, unknown>;
+  metadata?: Record<string, unknown> | undefined;
   /** Override the generated id (tests, replays from another system). */
-  eventId?: string;
+  eventId?: string | undefined;
   /** Override the timestamp. */
-  timestamp?: Date;
+  timestamp?: Date | undefined;
 }
 
 /** The framework version written into `metadata.framework_version` unless one is given. */

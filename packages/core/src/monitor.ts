@@ -23,9 +23,9 @@ export interface WebhookStats {
   /** 95th percentile of the last 1024 attempts' durations, in ms. */
   p95ResponseTimeMs: number;
   /** The most recent error message (redacted: no secrets, URLs show their origin only). */
-  lastError?: string;
+  lastError?: string | undefined;
   /** ISO time of the most recent error. */
-  lastErrorAt?: string;
+  lastErrorAt?: string | undefined;
 }
 
 /** One thing that happened to a delivery: the monitor's event stream. */
@@ -37,15 +37,15 @@ export interface DeliveryOutcome {
   /** The attempt this outcome concerns (1-based); for `deferred`, the attempt that is waiting. */
   attempt: number;
   /** Attempt duration in ms (not for `deferred`). */
-  durationMs?: number;
+  durationMs?: number | undefined;
   /** HTTP status, when known. */
-  status?: number;
+  status?: number | undefined;
   /** Redacted error message (retry, dead). */
-  error?: string;
+  error?: string | undefined;
   /** For `retry` and `deferred`: when the next try happens (epoch ms). */
-  nextAttemptAt?: number;
+  nextAttemptAt?: number | undefined;
   /** For `deferred`: why. */
-  reason?: 'rate_limit' | 'circuit_open';
+  reason?: 'rate_limit' | 'circuit_open' | undefined;
 }
 
 /** A listener on the monitor's event stream. */

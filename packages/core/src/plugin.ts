@@ -19,11 +19,11 @@ export interface DeliveryContext {
 /** What a successful attempt reports. */
 export interface DeliveryReceipt {
   /** HTTP status of the vendor's answer, when there was one. */
-  status?: number;
+  status?: number | undefined;
   /** A vendor id for what was created (Jira key, comment id, message ts, …). */
-  id?: string;
+  id?: string | undefined;
   /** Extra, secret-free detail (e.g. `{ action: 'commented' }`). */
-  detail?: Record<string, unknown>;
+  detail?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -37,15 +37,17 @@ export interface WebhookPlugin {
   /** Event types this webhook receives; `'*'` for all. */
   readonly events: readonly EventSelector[];
   /** Further narrows which events are delivered. */
-  readonly filter?: (event: EmpathyEvent) => boolean;
-  readonly retryPolicy?: RetryPolicy;
-  readonly rateLimit?: RateLimit;
+  readonly filter?: ((event: EmpathyEvent) => boolean) | undefined;
+  readonly retryPolicy?: RetryPolicy | undefined;
+  readonly rateLimit?: RateLimit | undefined;
   /** Circuit breaker settings, or `false` to switch it off. */
-  readonly circuitBreaker?: CircuitBreakerOptions | false;
+  readonly circuitBreaker?: CircuitBreakerOptions | false | undefined;
   /** The most deliveries in flight at once for this webhook. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Called once per event after the last attempt failed (the event is then in the dead letters). */
-  readonly onFailure?: (webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>;
+  readonly onFailure?:
+    | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
+    | undefined;
   /** One attempt. */
   deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt>;
   /** Releases connections and flushes buffers; called by the host's `close()`. */
@@ -55,21 +57,23 @@ export interface WebhookPlugin {
 /** Options every integration accepts. */
 export interface CommonWebhookOptions {
   /** Unique name; the monitor's key and the prefix of every error message. */
-  name?: string;
+  name?: string | undefined;
   /** Event types to receive; `'*'` for all. */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /** Receive only events for which this returns true. @example (e) => e.severity === 'high' */
-  filter?: (event: EmpathyEvent) => boolean;
+  filter?: ((event: EmpathyEvent) => boolean) | undefined;
   /** @default { maxRetries: 3, backoffMultiplier: 2, initialDelaySeconds: 1, timeoutSeconds: 30 } */
-  retryPolicy?: RetryPolicy;
+  retryPolicy?: RetryPolicy | undefined;
   /** Over the limit, deliveries wait and are sent later; nothing is dropped. */
-  rateLimit?: RateLimit;
+  rateLimit?: RateLimit | undefined;
   /** @default { failureThreshold: 5, cooldownSeconds: 30 } */
-  circuitBreaker?: CircuitBreakerOptions | false;
+  circuitBreaker?: CircuitBreakerOptions | false | undefined;
   /** Most deliveries in flight at once. @default 4 (integrations may choose another) */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Called once per event after the last attempt failed. */
-  onFailure?: (webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>;
+  onFailure?:
+    | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
+    | undefined;
 }
 
 /** {@link CommonWebhookOptions} after validation. */

@@ -97,9 +97,9 @@ export class PayloadSigner {
 /** Options for {@link verifyStandardWebhook}. */
 export interface VerifyStandardWebhookOptions {
   /** How far `webhook-timestamp` may be from now, in seconds. @default 300 */
-  toleranceSeconds?: number;
+  toleranceSeconds?: number | undefined;
   /** "Now" in epoch ms (tests). */
-  now?: number;
+  now?: number | undefined;
 }
 
 /** Headers as node:http, fetch `Headers` or a plain object gives them. */

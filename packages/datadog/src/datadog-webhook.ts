@@ -57,9 +57,9 @@ export interface DatadogMetricsOptions {
    * Datadog's 512,000-byte payload limit (bigger batches are split).
    * @default 1000
    */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Points waiting are sent at least this often, in seconds. @default 10 */
-  flushIntervalSeconds?: number;
+  flushIntervalSeconds?: number | undefined;
   /**
    * Also send metrics for every delivered event: `empathy.events` (count, by type and severity),
    * `empathy.prediction.confidence`, `empathy.performance.<name>` for a performance issue's
@@ -67,13 +67,13 @@ export interface DatadogMetricsOptions {
    * Datadog, hence off by default.
    * @default false
    */
-  eventMetrics?: boolean;
+  eventMetrics?: boolean | undefined;
   /**
    * Told when a batch could not be sent. `info.dropped` says whether the points are gone
    * (refused, or closing) or kept for the next flush (network error, 5xx, 429).
    * @default a one-line warning on stderr
    */
-  onError?: (error: WebhookDeliveryError, info: MetricsErrorInfo) => void;
+  onError?: ((error: WebhookDeliveryError, info: MetricsErrorInfo) => void) | undefined;
 }
 
 /** Options for {@link DatadogWebhook}. */
@@ -84,39 +84,39 @@ export interface DatadogWebhookOptions extends CommonWebhookOptions {
    * A Datadog application key. Posting events and metrics needs only the API key, so it is not
    * sent to either endpoint; it is accepted (the seed's configuration passes one) and kept secret.
    */
-  appKey?: string;
+  appKey?: string | undefined;
   /**
    * Your Datadog site (`datadoghq.com`, `datadoghq.eu`, `us3.datadoghq.com`, `us5.datadoghq.com`,
    * `ap1.datadoghq.com`, …, or the short `us3`, `eu`, `ap1`, …), or a base URL (a proxy, a fake).
    * @default 'datadoghq.com'
    * @example 'datadoghq.eu'
    */
-  site?: DatadogSite | (string & {});
+  site?: DatadogSite | (string & {}) | undefined;
   /** The API's base URL; instead of `site`. @default `https://api.<site>` */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * Tags added to every event and metric.
    * @example ['env:prod', 'team:platform']
    */
-  tags?: string[];
+  tags?: string[] | undefined;
   /** Your own aggregation key (events with one key group together). @default a fingerprint */
-  aggregationKey?: (event: EmpathyEvent) => string;
+  aggregationKey?: ((event: EmpathyEvent) => string) | undefined;
   /** Metric batching. */
-  metrics?: DatadogMetricsOptions;
+  metrics?: DatadogMetricsOptions | undefined;
   /** Event types to post as Datadog events. @default ['*'] */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
 }
 
 /** Options of one {@link DatadogWebhook.sendMetric} call. */
 export interface SendMetricOptions {
   /** @default 'gauge' */
-  type?: MetricType;
+  type?: MetricType | undefined;
   /** When the value was measured. @default now */
-  timestamp?: Date;
+  timestamp?: Date | undefined;
   /** Seconds a `count` or `rate` covers. @default the flush interval, for count and rate */
-  interval?: number;
+  interval?: number | undefined;
   /** A Datadog unit name, e.g. `millisecond`. */
-  unit?: string;
+  unit?: string | undefined;
 }
 
 const DEFAULT_BATCH_SIZE = 1000;

@@ -17,17 +17,17 @@ export interface DatadogEvent {
   /** Events with the same key are grouped in the event stream. At most 100 characters. */
   aggregationKey: string;
   /** POSIX seconds; left out for events older than Datadog accepts (18 hours). */
-  dateHappened?: number;
+  dateHappened?: number | undefined;
 }
 
 /** Settings {@link formatDatadogEvent} takes from the webhook's options. */
 export interface FormatOptions {
   /** Tags put first on every event. */
-  tags?: readonly string[];
+  tags?: readonly string[] | undefined;
   /** Overrides the fingerprint used as `aggregationKey`. */
-  aggregationKey?: (event: EmpathyEvent) => string;
+  aggregationKey?: ((event: EmpathyEvent) => string) | undefined;
   /** The current time in ms, to decide whether `dateHappened` is still accepted. @default Date.now() */
-  now?: number;
+  now?: number | undefined;
 }
 
 // Datadog limits: docs.datadoghq.com/api/latest/events/ (text 4000, aggregation key 100) and the

@@ -13,8 +13,8 @@ export interface MetricPoint {
   timestamp: number;
   tags: string[];
   /** Seconds a `count` or `rate` covers. */
-  interval?: number;
-  unit?: string;
+  interval?: number | undefined;
+  unit?: string | undefined;
 }
 
 /** One series of a v2 `POST /api/v2/series` body, as the SDK's `MetricSeries` takes it. */
@@ -24,8 +24,8 @@ export interface DatadogSeries {
   type: 1 | 2 | 3;
   points: { timestamp: number; value: number }[];
   tags: string[];
-  interval?: number;
-  unit?: string;
+  interval?: number | undefined;
+  unit?: string | undefined;
 }
 
 const INTAKE_TYPE = { count: 1, rate: 2, gauge: 3 } as const satisfies Record<MetricType, 1 | 2 | 3>;

@@ -30,40 +30,40 @@ export interface DiscordWebhookOptions extends CommonWebhookOptions {
    * "discord" or "clyde" (Discord refuses those).
    * @default the name set on the webhook in Discord
    */
-  username?: string;
+  username?: string | undefined;
   /**
    * Overrides the webhook's avatar (an http(s) image URL).
    * @default the avatar set on the webhook in Discord
    */
-  avatarUrl?: string;
+  avatarUrl?: string | undefined;
   /**
    * Posts into this thread of the webhook's channel (required for forum channels).
    * @default none: the channel itself
    */
-  threadId?: string;
+  threadId?: string | undefined;
   /**
    * Text above the embed, or a function of the event that returns it. It cannot ping anyone
    * either: every message carries `allowed_mentions: { parse: [] }`. Cut to 2000 characters.
    * @default none
    * @example (event) => event.severity === 'critical' ? 'Critical event' : undefined
    */
-  content?: string | ((event: EmpathyEvent) => string | undefined);
+  content?: string | ((event: EmpathyEvent) => string | undefined) | undefined;
   /**
    * Event types to receive; `'*'` for all.
    * @default ['alert', 'deployment_risk', 'test_failure', 'code_review_complete', 'pattern_discovered', 'error']
    */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /**
    * Discord's documented limit for a webhook is 30 messages a minute; over it, deliveries wait.
    * @default { maxRequestsPerMinute: 30 }
    */
-  rateLimit?: RateLimit;
+  rateLimit?: RateLimit | undefined;
   /**
    * Deliveries in flight at once. One keeps messages in the order they were emitted (retries
    * aside), and one at a time is far faster than Discord's per-webhook limit anyway.
    * @default 1
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 /** The events a {@link DiscordWebhook} receives unless `events` says otherwise: status and community updates. */

@@ -12,12 +12,12 @@ export interface ErrorContext {
 
 /** Discord's JSON error body: discord.com/developers/docs/reference#error-messages */
 interface DiscordErrorBody {
-  message?: unknown;
-  code?: unknown;
+  message?: unknown | undefined;
+  code?: unknown | undefined;
   /** 429 only: seconds to wait. */
-  retry_after?: unknown;
-  global?: unknown;
-  errors?: unknown;
+  retry_after?: unknown | undefined;
+  global?: unknown | undefined;
+  errors?: unknown | undefined;
 }
 
 const MAX_DETAIL = 300;

@@ -43,17 +43,17 @@ export const RESOLVED_COLOR = 0x2ecc71;
 export interface DiscordEmbedField {
   name: string;
   value: string;
-  inline?: boolean;
+  inline?: boolean | undefined;
 }
 
 /** The embed object, as far as this package uses it. */
 export interface DiscordEmbed {
-  author?: { name: string };
+  author?: { name: string } | undefined;
   title: string;
-  url?: string;
-  description?: string;
+  url?: string | undefined;
+  description?: string | undefined;
   color: number;
-  fields?: DiscordEmbedField[];
+  fields?: DiscordEmbedField[] | undefined;
   footer: { text: string };
   /** ISO-8601. */
   timestamp: string;
@@ -61,9 +61,9 @@ export interface DiscordEmbed {
 
 /** The body of `POST /webhooks/{id}/{token}`. */
 export interface DiscordMessage {
-  content?: string;
-  username?: string;
-  avatar_url?: string;
+  content?: string | undefined;
+  username?: string | undefined;
+  avatar_url?: string | undefined;
   embeds: DiscordEmbed[];
   /** Always `{ parse: [] }`: nothing in a message can ping anyone. */
   allowed_mentions: { parse: [] };
@@ -72,9 +72,9 @@ export interface DiscordMessage {
 /** Message-level options of {@link formatDiscordMessage}. */
 export interface DiscordMessageOptions {
   /** Text above the embed (not escaped: it is yours, not the event's). */
-  content?: string;
-  username?: string;
-  avatarUrl?: string;
+  content?: string | undefined;
+  username?: string | undefined;
+  avatarUrl?: string | undefined;
 }
 
 const MAX_LIST_ITEMS = 10;

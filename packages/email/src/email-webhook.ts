@@ -36,23 +36,23 @@ export interface EmailWebhookOptions extends CommonWebhookOptions {
    */
   host: string;
   /** @default 465 when `secure`, else 587 */
-  port?: number;
+  port?: number | undefined;
   /**
    * TLS from the first byte (port 465). When false, the connection is upgraded with STARTTLS
    * if the server offers it (require it with `requireTLS`).
    * @default true when `port` is 465, else false
    */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /** Refuse to send unless STARTTLS succeeds (for `secure: false`). @default false */
-  requireTLS?: boolean;
+  requireTLS?: boolean | undefined;
   /**
    * Node TLS options for the connection: a private CA (`ca`), `servername`, … Certificates are
    * verified unless you set `rejectUnauthorized: false`.
    * @default {}
    */
-  tls?: ConnectionOptions;
+  tls?: ConnectionOptions | undefined;
   /** Credentials, when the server wants them. @default none */
-  auth?: EmailAuth;
+  auth?: EmailAuth | undefined;
   /**
    * The sender; its domain is also the Message-ID's domain.
    * @example 'Empathy Bot <empathy@example.com>'
@@ -61,29 +61,29 @@ export interface EmailWebhookOptions extends CommonWebhookOptions {
   /** Recipients: one, several in one string, or a list. @example ['oncall@example.com'] */
   to: EmailAddress | readonly EmailAddress[];
   /** Copy recipients. @default none */
-  cc?: EmailAddress | readonly EmailAddress[];
+  cc?: EmailAddress | readonly EmailAddress[] | undefined;
   /** Blind-copy recipients (in the SMTP envelope, never in the headers). @default none */
-  bcc?: EmailAddress | readonly EmailAddress[];
+  bcc?: EmailAddress | readonly EmailAddress[] | undefined;
   /** Where replies go. @default the sender */
-  replyTo?: EmailAddress;
+  replyTo?: EmailAddress | undefined;
   /** Put in front of every subject. @default '[Empathy]' */
-  subjectPrefix?: string;
+  subjectPrefix?: string | undefined;
   /** How long to wait for the TCP (and TLS) connection. @default 10 */
-  connectionTimeoutSeconds?: number;
+  connectionTimeoutSeconds?: number | undefined;
   /** How long to wait for the server's greeting once connected. @default 10 */
-  greetingTimeoutSeconds?: number;
+  greetingTimeoutSeconds?: number | undefined;
   /** How long a connection may stay silent. The attempt's own timeout is the retry policy's. @default 30 */
-  socketTimeoutSeconds?: number;
+  socketTimeoutSeconds?: number | undefined;
   /** Messages a pooled connection sends before it is replaced. @default 100 */
-  maxMessagesPerConnection?: number;
+  maxMessagesPerConnection?: number | undefined;
   /** Receive these event types. @default ['alert', 'security_vulnerability', 'compliance_violation', 'deployment_risk', 'error'] */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /** Mails in flight at once, and so the size of the SMTP connection pool. @default 2 */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Over the limit, mails wait and go out later; nothing is dropped. @default { maxRequestsPerMinute: 60 } */
-  rateLimit?: RateLimit;
+  rateLimit?: RateLimit | undefined;
   /** @default 'email' */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** The event types an {@link EmailWebhook} receives unless `events` says otherwise. */

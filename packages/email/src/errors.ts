@@ -2,16 +2,16 @@ import { isWebhookDeliveryError, redact, WebhookDeliveryError } from '@empathy/w
 
 /** What nodemailer puts on its errors (a subset of its `NodemailerError`). */
 interface NodemailerErrorFields {
-  message?: unknown;
-  code?: unknown;
+  message?: unknown | undefined;
+  code?: unknown | undefined;
   /** The SMTP command the server answered, e.g. `RCPT TO`, `DATA`, `AUTH PLAIN`. */
-  command?: unknown;
+  command?: unknown | undefined;
   /** The server's reply line, e.g. `550 5.1.1 <ops@example.com>: Recipient address rejected`. */
-  response?: unknown;
-  responseCode?: unknown;
+  response?: unknown | undefined;
+  responseCode?: unknown | undefined;
   /** Set with `responseCode`: true for 5xx replies (but 503), false for 4xx. */
-  permanent?: unknown;
-  timeoutType?: unknown;
+  permanent?: unknown | undefined;
+  timeoutType?: unknown | undefined;
 }
 
 /** How core should treat an SMTP reply, in the terms its retry policy understands. */
@@ -22,9 +22,9 @@ export interface SmtpReplyClass {
    * The HTTP equivalent core's retry policy and circuit breaker act on: 429 for a rate limit,
    * 503 for any other transient reply; none for a permanent one.
    */
-  status?: number;
+  status?: number | undefined;
   /** The wait the server asked for ("try again in 60 seconds"), in ms. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
 }
 
 // Servers that throttle say so in words; no SMTP code is reserved for it (Gmail 4.7.28 "unusual

@@ -19,14 +19,14 @@ export interface EmailMessage {
 /** Options for {@link formatEmail}. */
 export interface FormatEmailOptions {
   /** Put in front of every subject. @default '[Empathy]' */
-  subjectPrefix?: string;
+  subjectPrefix?: string | undefined;
   /**
    * The webhook's name, part of the Message-ID: two webhooks mailing the same event send two
    * distinct messages. @default 'email'
    */
-  webhookName?: string;
+  webhookName?: string | undefined;
   /** The Message-ID's domain, usually the sender's. @default 'empathy.invalid' */
-  messageIdDomain?: string;
+  messageIdDomain?: string | undefined;
 }
 
 /**
@@ -54,10 +54,10 @@ interface Section {
   title: string;
   items: string[];
   /** Items left out past {@link EMAIL_LIMITS}.items. */
-  more?: number;
-  ordered?: boolean;
+  more?: number | undefined;
+  ordered?: boolean | undefined;
   /** Shown when `items` is empty; without it an empty section is left out. */
-  empty?: string;
+  empty?: string | undefined;
 }
 
 /** An event's content before it is rendered as text and as HTML. */
@@ -68,7 +68,7 @@ interface Content {
   heading: string;
   fields: Field[];
   sections: Section[];
-  link?: { label: string; url: string };
+  link?: { label: string; url: string } | undefined;
   /** Colour of the HTML card's top border. */
   accent: string;
 }

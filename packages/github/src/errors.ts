@@ -7,10 +7,10 @@ import {
 
 /** One entry of a GitHub 422 `errors` array. */
 export interface GitHubValidationError {
-  resource?: string;
-  field?: string;
-  code?: string;
-  message?: string;
+  resource?: string | undefined;
+  field?: string | undefined;
+  code?: string | undefined;
+  message?: string | undefined;
 }
 
 /**
@@ -31,9 +31,9 @@ export class GitHubApiError extends Error {
     message: string,
     details: {
       status: number;
-      requestId?: string;
-      errors?: GitHubValidationError[];
-      documentationUrl?: string;
+      requestId?: string | undefined;
+      errors?: GitHubValidationError[] | undefined;
+      documentationUrl?: string | undefined;
     },
   ) {
     super(message);
@@ -46,13 +46,13 @@ export class GitHubApiError extends Error {
 
 /** The parts of Octokit's `RequestError` (and of fetch errors) this module reads. */
 interface OctokitError {
-  name?: string;
-  message?: string;
-  status?: number;
-  code?: unknown;
-  cause?: unknown;
-  request?: { method?: string; url?: string };
-  response?: { status?: number; headers?: Record<string, string | undefined>; data?: unknown };
+  name?: string | undefined;
+  message?: string | undefined;
+  status?: number | undefined;
+  code?: unknown | undefined;
+  cause?: unknown | undefined;
+  request?: { method?: string; url?: string } | undefined;
+  response?: { status?: number; headers?: Record<string, string | undefined>; data?: unknown } | undefined;
 }
 
 /** A GitHub rate limit recognised in an error answer, and how long to wait. */
@@ -116,9 +116,9 @@ export function toGitHubDeliveryError(
   if (response && typeof status === 'number' && status >= 300) {
     const headers = response.headers ?? {};
     const body = (typeof response.data === 'object' && response.data !== null ? response.data : {}) as {
-      message?: unknown;
-      errors?: unknown;
-      documentation_url?: unknown;
+      message?: unknown | undefined;
+      errors?: unknown | undefined;
+      documentation_url?: unknown | undefined;
     };
     const errors = validationErrors(body.errors);
     const vendor = clean(vendorMessage(response.data, errors) || `HTTP ${status}`);

@@ -222,8 +222,8 @@ export interface ClientPayload {
   timestamp: string;
   user_id: string;
   empathy_level: number;
-  severity?: string;
-  classification?: string;
+  severity?: string | undefined;
+  classification?: string | undefined;
   /** One line for humans and for `run-name`. */
   summary: string;
   data: unknown;

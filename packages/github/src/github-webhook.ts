@@ -34,16 +34,16 @@ export interface GitHubIssueOptions {
    * scopes de-duplication: open issues with it are searched for the finding's fingerprint.
    * @default ['ai-detected']
    */
-  labels?: string[];
+  labels?: string[] | undefined;
   /**
    * Open no second issue for a finding whose fingerprint (`data.fingerprint` when it is 1-64
    * characters of `[A-Za-z0-9_.:-]`, else a hash of repository, type, title and file) is on an
    * open issue already.
    * @default true
    */
-  dedupe?: boolean;
+  dedupe?: boolean | undefined;
   /** Logins to assign every issue to. @default [] */
-  assignees?: string[];
+  assignees?: string[] | undefined;
 }
 
 /** Firing `repository_dispatch` so a workflow (`on: repository_dispatch`) runs. */
@@ -54,7 +54,7 @@ export interface GitHubDispatchOptions {
    * @default (event) => `empathy.${event.event_type}`
    * @example 'empathy-deploy-gate'
    */
-  eventType?: string | ((event: EmpathyEvent) => string);
+  eventType?: string | ((event: EmpathyEvent) => string) | undefined;
 }
 
 /** Running a named workflow through `workflow_dispatch`. */
@@ -65,12 +65,12 @@ export interface GitHubWorkflowOptions {
    */
   workflowId: string | number;
   /** The branch or tag to run it on. @default the repository's default branch (read once) */
-  ref?: string;
+  ref?: string | undefined;
   /**
    * The inputs; the workflow must declare every one (GitHub answers 422 to undeclared inputs).
    * @default (event) => ({ event_type, event_id, severity, summary, payload }) — see the README
    */
-  inputs?: (event: EmpathyEvent) => Record<string, string | number | boolean>;
+  inputs?: ((event: EmpathyEvent) => Record<string, string | number | boolean>) | undefined;
 }
 
 /** Options of {@link GitHubWebhook}. */
@@ -91,50 +91,50 @@ export interface GitHubWebhookOptions extends CommonWebhookOptions {
    * The REST API root: GitHub Enterprise Server is `https://HOST/api/v3`.
    * @default 'https://api.github.com'
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * Event types to receive.
    * @default ['code_review_complete'], plus the finding types when `issues` is on, plus
    *   `deployment_risk` and `test_failure` when `dispatch` or `workflow` is set
    */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /**
    * Open an issue for `bug_detected` and `security_vulnerability` events, de-duplicated by
    * fingerprint. Off by default: turn it on with `true` or options.
    * @default false
    */
-  issues?: boolean | GitHubIssueOptions;
+  issues?: boolean | GitHubIssueOptions | undefined;
   /**
    * Fire `repository_dispatch` for every event that is not a review comment or an issue.
    * @default false
    */
-  dispatch?: boolean | GitHubDispatchOptions;
+  dispatch?: boolean | GitHubDispatchOptions | undefined;
   /**
    * Run this workflow (`workflow_dispatch`) for every event that is not a review comment or an
    * issue. Use either `dispatch` or `workflow` in one webhook.
    */
-  workflow?: GitHubWorkflowOptions;
+  workflow?: GitHubWorkflowOptions | undefined;
   /**
    * The login the webhook posts as (e.g. `my-bot` or `github-actions[bot]`). Sticky review
    * comments are only looked for among this login's comments, so nobody can plant the marker in
    * their own comment to have it overwritten. Learned from the first comment the webhook posts
    * when not set.
    */
-  commentAuthor?: string;
+  commentAuthor?: string | undefined;
   /** Sent as `user-agent` ahead of Octokit's own. @default 'empathy-webhooks-github' */
-  userAgent?: string;
+  userAgent?: string | undefined;
   /**
    * At most this many deliveries in flight. GitHub asks integrations to make requests
    * serially, and one at a time keeps a PR from getting two sticky comments.
    * @default 1
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /**
    * Deliveries over the limit wait. GitHub allows at most 80 content-creating requests a minute
    * and 500 an hour (secondary rate limits).
    * @default { maxRequestsPerMinute: 60, maxRequestsPerHour: 500 }
    */
-  rateLimit?: RateLimit;
+  rateLimit?: RateLimit | undefined;
 }
 
 /** What the webhook does with one event type. */

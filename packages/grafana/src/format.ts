@@ -7,18 +7,18 @@ export interface GrafanaAnnotation {
   tags: string[];
   /** Grafana shows annotation text as sanitised HTML: every event value in it is escaped. */
   text: string;
-  dashboardUID?: string;
-  panelId?: number;
+  dashboardUID?: string | undefined;
+  panelId?: number | undefined;
 }
 
 /** Where an annotation goes and which tags it always carries. */
 export interface AnnotationOptions {
   /** Attach to this dashboard; without it the annotation is organisation-wide (matched by tags). */
-  dashboardUid?: string;
+  dashboardUid?: string | undefined;
   /** Attach to this panel of the dashboard. */
-  panelId?: number;
+  panelId?: number | undefined;
   /** Added to every annotation's tags. */
-  tags?: readonly string[];
+  tags?: readonly string[] | undefined;
 }
 
 /** One log line for Loki. */

@@ -31,20 +31,20 @@ export interface GrafanaLokiOptions {
    */
   url: string;
   /** Basic auth user: on Grafana Cloud, the Loki instance's numeric user id. @default none */
-  username?: string;
+  username?: string | undefined;
   /** Basic auth password: on Grafana Cloud, an access policy token with `logs:write`. @default none */
-  password?: string;
+  password?: string | undefined;
   /** A bearer token, for a Loki behind a gateway that takes one (instead of basic auth). @default none */
-  token?: string;
+  token?: string | undefined;
   /** Sent as `X-Scope-OrgID`, for multi-tenant Loki. @default none */
-  tenantId?: string;
+  tenantId?: string | undefined;
   /**
    * Static labels on every stream, next to `event_type`, `severity` and `user_id`.
    * @default { app: 'empathy' }
    */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | undefined;
   /** Most lines in one push. @default 100 */
-  maxBatchSize?: number;
+  maxBatchSize?: number | undefined;
 }
 
 /** Options for {@link GrafanaWebhook}. Set `url` + `token` for annotations, `loki` for log lines, or both. */
@@ -54,24 +54,24 @@ export interface GrafanaWebhookOptions extends CommonWebhookOptions {
    * Omit it to send log lines only.
    * @example 'https://acme.grafana.net'
    */
-  url?: string;
+  url?: string | undefined;
   /** A service account token with the `annotations:create` permission (`glsa_…`). Required with `url`. */
-  token?: string;
+  token?: string | undefined;
   /** Put annotations on this dashboard. @default none: organisation-wide annotations, found by tag */
-  dashboardUid?: string;
+  dashboardUid?: string | undefined;
   /** Put annotations on this panel of `dashboardUid`. @default none */
-  panelId?: number;
+  panelId?: number | undefined;
   /** Tags added to every annotation. @default [] */
-  tags?: string[];
+  tags?: string[] | undefined;
   /** Push every event to Loki as a JSON log line. @default none */
-  loki?: GrafanaLokiOptions;
+  loki?: GrafanaLokiOptions | undefined;
   /** @default ['*'] */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /**
    * Deliveries in flight at once; log lines of concurrent deliveries share one Loki push.
    * @default 16
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 const DEFAULT_LABELS = { app: 'empathy' };

@@ -28,28 +28,28 @@ export interface CustomWebhookOptions extends CommonWebhookOptions {
   /** The endpoint. `https:` in production; `http:` is accepted. @example 'https://your-service.com/webhooks/empathy' */
   url: string;
   /** @default 'POST' */
-  method?: WebhookMethod;
+  method?: WebhookMethod | undefined;
   /** Extra request headers (e.g. `Authorization`); their values are treated as secrets. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Event types to send. @default ['*'] */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /**
    * Secret for `X-Signature` and Standard Webhooks signatures. Several secrets (current first)
    * sign with each during a key rotation. A `whsec_…` secret is base64-decoded for Standard
    * Webhooks.
    */
-  signingSecret?: string | readonly string[];
+  signingSecret?: string | readonly string[] | undefined;
   /** Adds the signature headers. @default true when `signingSecret` is set */
-  signPayload?: boolean;
+  signPayload?: boolean | undefined;
   /**
    * Allow loopback, private, link-local, CGNAT and cloud-metadata addresses (local development,
    * tests, a receiver on your own network). @default false
    */
-  allowPrivateNetwork?: boolean;
+  allowPrivateNetwork?: boolean | undefined;
   /** Most requests in flight (and pooled keep-alive connections). @default 16 */
-  concurrency?: number;
-  retryPolicy?: RetryPolicy;
-  rateLimit?: RateLimit;
+  concurrency?: number | undefined;
+  retryPolicy?: RetryPolicy | undefined;
+  rateLimit?: RateLimit | undefined;
 }
 
 const USER_AGENT = 'empathy-webhooks/0.1 (+https://github.com/empathy-framework/webhooks)';

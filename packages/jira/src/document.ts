@@ -16,11 +16,11 @@ export type Block =
 /** An ADF node (`doc`, `paragraph`, `text`, …). */
 export interface AdfNode {
   type: string;
-  version?: 1;
-  text?: string;
-  attrs?: Record<string, unknown>;
-  marks?: { type: string; attrs?: Record<string, unknown> }[];
-  content?: AdfNode[];
+  version?: 1 | undefined;
+  text?: string | undefined;
+  attrs?: Record<string, unknown> | undefined;
+  marks?: { type: string; attrs?: Record<string, unknown> }[] | undefined;
+  content?: AdfNode[] | undefined;
 }
 
 /** An ADF document: what Jira Cloud takes as an issue description or a comment body. */

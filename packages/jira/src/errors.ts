@@ -5,22 +5,22 @@ export type JiraOperation = 'search issues' | 'create issue' | 'add comment';
 
 /** Jira's error body: `{ errorMessages: [...], errors: { field: message } }`. */
 interface JiraErrorBody {
-  errorMessages?: unknown;
-  errors?: unknown;
-  message?: unknown;
+  errorMessages?: unknown | undefined;
+  errors?: unknown | undefined;
+  message?: unknown | undefined;
 }
 
 /** The parts of jira.js's `HttpException` read here (duck-typed: works across duplicated installs). */
 interface HttpExceptionLike extends Error {
   status: number;
-  response?: { data?: unknown };
-  cause?: { response?: { headers?: Record<string, unknown> } };
+  response?: { data?: unknown } | undefined;
+  cause?: { response?: { headers?: Record<string, unknown> } } | undefined;
 }
 
 /** The parts of an `AxiosError` without a response (timeouts, aborts, network failures). */
 interface AxiosErrorLike extends Error {
   isAxiosError: true;
-  code?: string;
+  code?: string | undefined;
 }
 
 const MESSAGE_MAX = 600;

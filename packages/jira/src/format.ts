@@ -121,7 +121,7 @@ interface Fact {
   value: string | number | undefined;
   href?: string | undefined;
   /** Free text that may run long (descriptions, messages): gets the larger length budget. */
-  long?: boolean;
+  long?: boolean | undefined;
 }
 
 interface Report {

@@ -35,53 +35,53 @@ export interface JiraWebhookOptions extends CommonWebhookOptions {
    */
   url: string;
   /** Jira Cloud basic auth: the Atlassian account's email. Needs `apiToken`. */
-  email?: string;
+  email?: string | undefined;
   /** Jira Cloud basic auth: an API token (id.atlassian.com → Security → API tokens). Needs `email`. */
-  apiToken?: string;
+  apiToken?: string | undefined;
   /**
    * A bearer token instead of `email` + `apiToken`: a Data Center personal access token, or a
    * Cloud OAuth 2.0 access token (then set `deployment: 'cloud'`).
    */
-  token?: string;
+  token?: string | undefined;
   /**
    * `'cloud'` uses REST v3 and ADF descriptions; `'datacenter'` uses REST v2 and wiki markup
    * (Data Center and Server have no v3 and no ADF).
    * @default 'cloud' with `email` + `apiToken`, 'datacenter' with `token`
    */
-  deployment?: JiraDeployment;
+  deployment?: JiraDeployment | undefined;
   /** Project key. @example 'EMP' */
   project: string;
   /** Issue type name. @default 'Bug' */
-  issueType?: string;
+  issueType?: string | undefined;
   /**
    * Severity → Jira priority name, merged over the default; `false` sends no priority.
    * @default { critical: 'Highest', high: 'High', warning: 'Medium', medium: 'Medium', low: 'Low', info: 'Lowest' }
    */
-  priorityMap?: PriorityMap | false;
+  priorityMap?: PriorityMap | false | undefined;
   /** Labels added to every ticket, besides `ai-detected`, the category and the fingerprint. @default [] */
-  labels?: string[];
+  labels?: string[] | undefined;
   /**
    * Who gets the ticket: an accountId (Cloud) or user name (Data Center), or a function of the
    * event (return `undefined` for none).
    * @default undefined (unassigned: the project's default assignee)
    * @example (event) => ('owner' in event.data ? event.data.owner : undefined)  // the file owner
    */
-  assignee?: string | ((event: EmpathyEvent) => string | undefined);
+  assignee?: string | ((event: EmpathyEvent) => string | undefined) | undefined;
   /**
    * Further fields for every new issue: components, custom fields, … The formatted fields
    * (project, issue type, summary, description, labels, priority, assignee) take precedence.
    * @default {}
    * @example { components: [{ name: 'auth' }], customfield_10010: 'AI' }
    */
-  fields?: Record<string, unknown>;
+  fields?: Record<string, unknown> | undefined;
   /** Start of every summary. @default '[AI Detected]' */
-  summaryPrefix?: string;
+  summaryPrefix?: string | undefined;
   /**
    * Before creating a ticket, look for an open issue with the finding's fingerprint label and add
    * a "Seen again at …" comment to it instead.
    * @default true
    */
-  deduplicate?: boolean;
+  deduplicate?: boolean | undefined;
 }
 
 /** The events a Jira webhook receives unless `events` says otherwise. */
@@ -101,7 +101,7 @@ const RECENT_ISSUES_KEPT = 1000;
 interface FoundIssue {
   id: string;
   key: string;
-  properties?: Record<string, { event_id?: unknown } | undefined>;
+  properties?: Record<string, { event_id?: unknown } | undefined> | undefined;
 }
 
 /** The three Jira calls a delivery makes, bound to one attempt's AbortSignal. */

@@ -21,17 +21,17 @@ export interface Prediction {
   prediction: string;
   /** 0..1 */
   confidence: number;
-  recommendation?: string;
-  severity?: Severity;
-  timeframe?: string;
-  impact?: string;
+  recommendation?: string | undefined;
+  severity?: Severity | undefined;
+  timeframe?: string | undefined;
+  impact?: string | undefined;
 }
 
 /** A finding a responder reported (a bug, a vulnerability, a review, …), emitted as its own event. */
 export interface Finding<T extends EventType = EventType> {
   eventType: T;
-  severity?: Severity;
-  classification?: Classification;
+  severity?: Severity | undefined;
+  classification?: Classification | undefined;
   data: EventDataMap[T];
 }
 
@@ -39,17 +39,17 @@ export interface Finding<T extends EventType = EventType> {
 export interface InteractResult {
   content: string;
   levelUsed: EmpathyLevel;
-  proactive?: boolean;
-  predictions?: Prediction[];
-  findings?: Finding[];
-  metadata?: Record<string, unknown>;
+  proactive?: boolean | undefined;
+  predictions?: Prediction[] | undefined;
+  findings?: Finding[] | undefined;
+  metadata?: Record<string, unknown> | undefined;
 }
 
 /** One interaction request. */
 export interface InteractRequest {
   userId: string;
   userInput: string;
-  context?: Record<string, unknown>;
+  context?: Record<string, unknown> | undefined;
 }
 
 /** The AI part, injected: takes a request, returns the answer with its predictions and findings. */
@@ -60,31 +60,31 @@ export interface EmpathyOSOptions {
   /** The user events are attributed to (`user_id`) unless `emit` says otherwise. */
   userId: string;
   /** The empathy level the responder aims for; predictions are emitted at level >= 4. @default 4 */
-  targetLevel?: EmpathyLevel;
+  targetLevel?: EmpathyLevel | undefined;
   /** Webhooks to register. */
-  webhooks?: WebhookPlugin[];
+  webhooks?: WebhookPlugin[] | undefined;
   /** @default a new WebhookMonitor */
-  monitor?: WebhookMonitor;
+  monitor?: WebhookMonitor | undefined;
   /** Where deliveries wait. @default in-memory */
-  queue?: DeliveryQueue;
+  queue?: DeliveryQueue | undefined;
   /** Answers `interact()`. Required only if you call it. */
-  responder?: Responder;
+  responder?: Responder | undefined;
   /** `metadata.framework_version`. @default '1.8.0' */
-  frameworkVersion?: string;
+  frameworkVersion?: string | undefined;
   /** `metadata.model`. */
-  model?: string;
+  model?: string | undefined;
   /** Told about a `filter` or `onFailure` that threw. @default a warning on stderr */
-  onError?: DispatcherOptions['onError'];
+  onError?: DispatcherOptions['onError'] | undefined;
 }
 
 /** Per-event options of {@link EmpathyOS.emit}. */
 export interface EmitOptions {
-  severity?: Severity;
-  classification?: Classification;
-  empathyLevel?: EmpathyLevel;
-  userId?: string;
+  severity?: Severity | undefined;
+  classification?: Classification | undefined;
+  empathyLevel?: EmpathyLevel | undefined;
+  userId?: string | undefined;
   /** Merged into `data.context`. */
-  context?: Record<string, unknown>;
+  context?: Record<string, unknown> | undefined;
 }
 
 type Listener = (event: EmpathyEvent) => void;

@@ -2,10 +2,10 @@ import { parseRetryAfter, redact, WebhookDeliveryError } from '@empathy/webhooks
 
 /** The JSON PagerDuty's Events API answers with (success and error alike). */
 export interface EventsApiResponse {
-  status?: string;
-  message?: string;
-  dedup_key?: string;
-  errors?: string[];
+  status?: string | undefined;
+  message?: string | undefined;
+  dedup_key?: string | undefined;
+  errors?: string[] | undefined;
 }
 
 /**

@@ -20,11 +20,11 @@ export interface PagerDutyPayload {
   source: string;
   severity: PagerDutySeverity;
   /** ISO-8601. */
-  timestamp?: string;
-  component?: string;
-  group?: string;
-  class?: string;
-  custom_details?: Record<string, unknown>;
+  timestamp?: string | undefined;
+  component?: string | undefined;
+  group?: string | undefined;
+  class?: string | undefined;
+  custom_details?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -34,19 +34,19 @@ export interface PagerDutyPayload {
 export interface PagerDutyEventBody {
   event_action: PagerDutyAction;
   dedup_key: string;
-  payload?: PagerDutyPayload;
-  client?: string;
-  links?: PagerDutyLink[];
+  payload?: PagerDutyPayload | undefined;
+  client?: string | undefined;
+  links?: PagerDutyLink[] | undefined;
 }
 
 /** Settings {@link formatPagerDutyEvent} needs from the webhook's options. */
 export interface FormatOptions {
   /** Used when the event names no affected system of its own. @default 'empathy-framework' */
-  source?: string;
-  component?: string;
-  group?: string;
+  source?: string | undefined;
+  component?: string | undefined;
+  group?: string | undefined;
   /** Overrides the fingerprint. */
-  dedupKey?: (event: EmpathyEvent) => string;
+  dedupKey?: ((event: EmpathyEvent) => string) | undefined;
 }
 
 /** Empathy severities mapped to PagerDuty's. */

@@ -41,48 +41,48 @@ export interface PagerDutyWebhookOptions extends CommonWebhookOptions {
    */
   routingKey: string;
   /** Event types that open incidents. @default ['alert'] */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /**
    * Only these events page. @example (event) => event.severity === 'high' || event.severity === 'critical'
    * @default every event of `events`
    */
-  filter?: (event: EmpathyEvent) => boolean;
+  filter?: ((event: EmpathyEvent) => boolean) | undefined;
   /** The service region of your PagerDuty account. @default 'us' */
-  region?: PagerDutyRegion;
+  region?: PagerDutyRegion | undefined;
   /**
    * Send to this origin instead of the region's (a proxy, or a local fake in tests). The path
    * `/v2/enqueue` is appended.
    * @default the region's endpoint: 'https://events.pagerduty.com'
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * `payload.source` when the event names no affected system itself (`data.source`, else
    * `data.service`). @default 'empathy-framework'
    */
-  source?: string;
+  source?: string | undefined;
   /** `payload.component`, e.g. `'auth-service'`. @default none */
-  component?: string;
+  component?: string | undefined;
   /** `payload.group`, e.g. `'prod-datapipe'`. @default none */
-  group?: string;
+  group?: string | undefined;
   /**
    * Computes the `dedup_key` (at most 255 characters). Events with the same key update one
    * incident; a resolve with it closes that incident.
    * @default `data.dedup_key` if set, else a fingerprint of the fields that identify the condition
    */
-  dedupKey?: (event: EmpathyEvent) => string;
+  dedupKey?: ((event: EmpathyEvent) => string) | undefined;
   /** @default { maxRequestsPerMinute: 120 } (PagerDuty's limit per routing key) */
-  rateLimit?: RateLimit;
+  rateLimit?: RateLimit | undefined;
   /**
    * Deliveries in flight at once. One keeps a trigger and its resolve in order.
    * @default 1
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 /** Options of {@link PagerDutyWebhook.resolve} and {@link PagerDutyWebhook.acknowledge}. */
 export interface PagerDutyActionOptions {
   /** Aborts the request. A timeout of the retry policy's `timeoutSeconds` applies regardless. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** PagerDuty's Events API v2 rate limit per routing key. */

@@ -31,14 +31,14 @@ export interface BullMQWorkerSettings {
    * the lock every half of it while the attempt runs; a crashed worker's jobs come back after it.
    * @default 30000
    */
-  lockDuration?: number;
+  lockDuration?: number | undefined;
   /** How often each worker looks for jobs whose worker died (lock expired), in ms. @default 30000 */
-  stalledInterval?: number;
+  stalledInterval?: number | undefined;
   /**
    * How many times a job may lose its worker (crash, kill) before it is moved to the dead letters
    * instead of being run again: this stops a job that crashes every worker. @default 3
    */
-  maxStalledCount?: number;
+  maxStalledCount?: number | undefined;
 }
 
 /** Options for {@link BullMQQueue}. */
@@ -55,28 +55,28 @@ export interface BullMQQueueOptions {
    * queue use the same prefix; with Redis Cluster, make it a hash tag such as `'{empathy}'`.
    * @default 'empathy'
    */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Run deliveries in this process. A queue given to `EmpathyOS` only produces by default: its
    * `emit()` stores jobs in Redis and worker processes deliver them. `startWorker()` turns this on
    * for you; set it to produce and deliver in one process.
    * @default false
    */
-  consume?: boolean;
+  consume?: boolean | undefined;
   /**
    * How long `close()` lets this process keep delivering until the queue is empty, in ms, when it
    * consumes. Use `close({ drainMs: 0 })` to hand pending jobs to the other workers at once.
    * @default 10000
    */
-  drainMs?: number;
+  drainMs?: number | undefined;
   /** BullMQ worker settings for consuming processes. */
-  worker?: BullMQWorkerSettings;
+  worker?: BullMQWorkerSettings | undefined;
   /**
    * Told about Redis and worker errors that no call can report (a lost connection, a job that
    * failed inside BullMQ). Never receives a secret from this package.
    * @default a one-line warning on stderr
    */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
 }
 
 /** What a BullMQ job carries: the event and core's attempt bookkeeping. */
@@ -85,7 +85,7 @@ interface JobData {
   /** Attempts already made. */
   attempt: number;
   enqueuedAt: number;
-  lastError?: JobError;
+  lastError?: JobError | undefined;
 }
 
 interface Lane {

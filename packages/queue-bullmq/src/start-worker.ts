@@ -22,11 +22,11 @@ export interface StartWorkerOptions {
    * so N workers run up to N × this at once (rate limits still hold across all of them).
    * @default each webhook's own `concurrency` (4 unless the integration sets another)
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Where this worker's figures go. Figures are per process. @default a new WebhookMonitor */
-  monitor?: WebhookMonitor;
+  monitor?: WebhookMonitor | undefined;
   /** Told about a `filter` or `onFailure` that threw. @default a warning on stderr */
-  onError?: DispatcherOptions['onError'];
+  onError?: DispatcherOptions['onError'] | undefined;
 }
 
 /** A running worker: see {@link startWorker}. */

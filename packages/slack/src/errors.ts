@@ -55,7 +55,7 @@ export interface SlackErrorContext {
   /** Strings to blank out of anything that came from the SDK (token, webhook URL and its path). */
   secrets: readonly string[];
   /** The Retry-After header of the answer, when the SDK does not keep it (incoming webhooks). */
-  retryAfter?: string | null;
+  retryAfter?: string | null | undefined;
 }
 
 /**
@@ -135,15 +135,15 @@ export function toSlackDeliveryError(error: unknown, ctx: SlackErrorContext): We
 }
 
 interface SdkError {
-  code?: string;
-  message?: string;
-  retryAfter?: number;
-  statusCode?: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-  original?: unknown;
-  cause?: unknown;
-  data?: { error?: unknown; needed?: unknown; response_metadata?: { retryAfter?: number } };
+  code?: string | undefined;
+  message?: string | undefined;
+  retryAfter?: number | undefined;
+  statusCode?: number | undefined;
+  headers?: Record<string, string> | undefined;
+  body?: unknown | undefined;
+  original?: unknown | undefined;
+  cause?: unknown | undefined;
+  data?: { error?: unknown; needed?: unknown; response_metadata?: { retryAfter?: number } } | undefined;
 }
 
 /** A copy of the error that is safe to keep: name and redacted message, no request, no headers. */

@@ -61,16 +61,16 @@ export interface SlackMessage {
 
 /** What goes over the wire: the message plus who posts it where. */
 export interface SlackPayload extends SlackMessage {
-  channel?: string;
-  username?: string;
-  icon_emoji?: string;
+  channel?: string | undefined;
+  username?: string | undefined;
+  icon_emoji?: string | undefined;
 }
 
 /** Where and as whom a message is posted. */
 export interface SlackPostingOptions {
-  channel?: string;
-  username?: string;
-  iconEmoji?: string;
+  channel?: string | undefined;
+  username?: string | undefined;
+  iconEmoji?: string | undefined;
 }
 
 /**
@@ -120,11 +120,11 @@ interface Card {
   /** One-line summary: the fallback `text` is "title: summary" (plain; escaped on the way out). */
   summary: string;
   /** A fallback `text` other than "title: summary" (plain). */
-  fallback?: string;
+  fallback?: string | undefined;
   body: (SlackBlock | undefined)[];
-  links?: { text: string; url: unknown }[];
+  links?: { text: string; url: unknown }[] | undefined;
   /** The context line (mrkdwn, already escaped). @default {@link footer} */
-  footer?: string;
+  footer?: string | undefined;
 }
 
 type Data<K extends keyof EventDataMap> = EventDataMap[K];

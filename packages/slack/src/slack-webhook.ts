@@ -26,35 +26,35 @@ interface SlackCommonOptions extends CommonWebhookOptions {
    * Unique name; the monitor's key and the prefix of every error message.
    * @default 'slack'
    */
-  name?: string;
+  name?: string | undefined;
   /**
    * Event types to post; `'*'` for all.
    * @default ['prediction', 'alert', 'error']
    */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /**
    * Most messages in flight at once. 1 keeps messages in the order they were emitted and lets
    * related events find their thread.
    * @default 1
    */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /**
    * Slack allows about one message per second per channel (short bursts tolerated); past it, it
    * answers 429 with Retry-After, which core honours.
    * @default { maxRequestsPerMinute: 60 }
    */
-  rateLimit?: RateLimit;
+  rateLimit?: RateLimit | undefined;
   /**
    * Posts as this name. Bot tokens need the `chat:write.customize` scope for it; app-created
    * incoming webhooks ignore it.
    * @example 'Empathy Bot'
    */
-  username?: string;
+  username?: string | undefined;
   /**
    * Posts with this emoji as the icon (same caveats as `username`).
    * @example ':robot_face:'
    */
-  iconEmoji?: string;
+  iconEmoji?: string | undefined;
 }
 
 /** Options for posting through an incoming webhook (`@slack/webhook`). */
@@ -69,10 +69,10 @@ export interface SlackIncomingWebhookOptions extends SlackCommonOptions {
    * Posts to this channel instead of the webhook's own. Only legacy webhooks honour it.
    * @default the webhook's channel
    */
-  channel?: string;
-  token?: never;
-  baseUrl?: never;
-  threadKey?: never;
+  channel?: string | undefined;
+  token?: never | undefined;
+  baseUrl?: never | undefined;
+  threadKey?: never | undefined;
 }
 
 /** Options for posting with a bot token through `chat.postMessage` (`@slack/web-api`). */
@@ -92,15 +92,15 @@ export interface SlackBotTokenOptions extends SlackCommonOptions {
    * (http only for localhost).
    * @default 'https://slack.com'
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * Threads related events: events with the same key are posted as replies in the thread of the
    * first one (e.g. an alert and its resolution). Return `undefined` to post at the top level;
    * `false` turns threading off. Threads are remembered in memory, per instance (the last 1000).
    * @default defaultThreadKey
    */
-  threadKey?: false | ((event: EmpathyEvent) => string | undefined);
-  webhookUrl?: never;
+  threadKey?: false | ((event: EmpathyEvent) => string | undefined) | undefined;
+  webhookUrl?: never | undefined;
 }
 
 /** Options for {@link SlackWebhook}: either `webhookUrl`, or `token` and `channel`. */

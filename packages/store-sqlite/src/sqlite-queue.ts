@@ -29,26 +29,26 @@ export interface SqliteQueueOptions {
    * at once when the dead process was on this machine.
    * @default 30000
    */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
   /** How often to look for jobs from other processes and expired leases, in ms. @default 1000 */
-  pollMs?: number;
+  pollMs?: number | undefined;
   /**
    * How long to keep a record (ids, attempts, status: no payload) of each delivered job, in ms;
    * 0 keeps none. Older records are pruned every minute. See {@link SqliteQueue.delivered}.
    * @default 3600000 (one hour)
    */
-  deliveredRetentionMs?: number;
+  deliveredRetentionMs?: number | undefined;
   /**
    * SQLite's `synchronous` setting. `'normal'`: a resolved `enqueue` survives a crash of the
    * process (WAL, no fsync per commit). `'full'`: it also survives power loss, at an fsync per
    * commit.
    * @default 'normal'
    */
-  synchronous?: 'normal' | 'full';
+  synchronous?: 'normal' | 'full' | undefined;
   /** How long `close()` waits for pending deliveries by default, in ms. @default 10000 */
-  drainMs?: number;
+  drainMs?: number | undefined;
   /** The most jobs a lane leases from the file at once. @default 64 */
-  batchSize?: number;
+  batchSize?: number | undefined;
 }
 
 /** One delivered job, as kept for `deliveredRetentionMs`. */
@@ -60,7 +60,7 @@ export interface DeliveryRecord {
   /** Attempts made, the successful one included. */
   attempts: number;
   /** HTTP status of the successful attempt, when the plugin reported one. */
-  status?: number;
+  status?: number | undefined;
   /** Epoch ms. */
   deliveredAt: number;
 }

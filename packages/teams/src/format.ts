@@ -15,11 +15,11 @@ export type ContainerStyle = 'emphasis' | 'accent' | 'good' | 'warning' | 'atten
 export interface TextRun {
   type: 'TextRun';
   text: string;
-  size?: 'Small' | 'Large';
-  weight?: 'Bolder';
-  color?: CardColor;
-  isSubtle?: true;
-  fontType?: 'Monospace';
+  size?: 'Small' | 'Large' | undefined;
+  weight?: 'Bolder' | undefined;
+  color?: CardColor | undefined;
+  isSubtle?: true | undefined;
+  fontType?: 'Monospace' | undefined;
 }
 
 /** The card elements this package uses. */
@@ -45,7 +45,7 @@ export interface AdaptiveCard {
   /** Teams-only: use the full width of the channel. */
   msteams: { width: 'Full' };
   body: CardElement[];
-  actions?: OpenUrlAction[];
+  actions?: OpenUrlAction[] | undefined;
 }
 
 /** The body a Teams Workflows webhook ("When a Teams webhook request is received") takes. */

@@ -31,13 +31,13 @@ export interface TeamsWebhookOptions extends CommonWebhookOptions {
    * Event types to receive; `'*'` for all.
    * @default ['alert', 'security_vulnerability', 'compliance_violation', 'phi_access', 'deployment_risk', 'error']
    */
-  events?: readonly EventSelector[];
+  events?: readonly EventSelector[] | undefined;
   /**
    * Over the limit, deliveries wait. Teams throttles bursts of channel posts; one a second
    * stays clear of it.
    * @default { maxRequestsPerMinute: 60 }
    */
-  rateLimit?: RateLimit;
+  rateLimit?: RateLimit | undefined;
 }
 
 /** The events a {@link TeamsWebhook} receives unless `events` says otherwise: alerts and compliance. */

@@ -4,9 +4,9 @@ import { stripUndefined } from './retry.js';
 /** When a webhook's circuit opens and how long it stays open. */
 export interface CircuitBreakerOptions {
   /** Consecutive retryable failures (5xx, timeouts, network errors) that open the circuit. @default 5 */
-  failureThreshold?: number;
+  failureThreshold?: number | undefined;
   /** How long the circuit stays open before one trial delivery is let through. @default 30 */
-  cooldownSeconds?: number;
+  cooldownSeconds?: number | undefined;
 }
 
 /** The defaults of {@link CircuitBreakerOptions}. */

@@ -3,16 +3,16 @@ import { WebhookConfigError } from '../errors.js';
 /** How many deliveries a webhook may make. Over the limit, deliveries wait; nothing is dropped. */
 export interface RateLimit {
   /** @example 60 */
-  maxRequestsPerMinute?: number;
+  maxRequestsPerMinute?: number | undefined;
   /** @example 1000 */
-  maxRequestsPerHour?: number;
+  maxRequestsPerHour?: number | undefined;
   /**
    * - `sliding_window`: at most N in any window-long span (exact).
    * - `fixed_window`: at most N per calendar minute / hour.
    * - `token_bucket`: a bucket of N tokens refilled evenly over the window (smooths bursts).
    * @default 'sliding_window'
    */
-  strategy?: 'sliding_window' | 'fixed_window' | 'token_bucket';
+  strategy?: 'sliding_window' | 'fixed_window' | 'token_bucket' | undefined;
 }
 
 /** A validated rate limit. */

@@ -3,25 +3,25 @@ import { WebhookConfigError, type WebhookDeliveryError } from '../errors.js';
 /** When and how often a failed delivery is attempted again. */
 export interface RetryPolicy {
   /** Attempts after the first. @default 3 */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** Each retry waits this many times longer than the one before. @default 2 */
-  backoffMultiplier?: number;
+  backoffMultiplier?: number | undefined;
   /** Wait before the first retry, in seconds (fractions allowed): 1 → 1s, 2s, 4s, 8s, 16s. @default 1 */
-  initialDelaySeconds?: number;
+  initialDelaySeconds?: number | undefined;
   /** Upper bound of a backoff wait. @default 300 */
-  maxDelaySeconds?: number;
+  maxDelaySeconds?: number | undefined;
   /** Upper bound of a wait the vendor asks for (Retry-After). @default 3600 */
-  maxRetryAfterSeconds?: number;
+  maxRetryAfterSeconds?: number | undefined;
   /** Per-attempt timeout. @default 30 */
-  timeoutSeconds?: number;
+  timeoutSeconds?: number | undefined;
   /**
    * HTTP statuses that are retried. Rate limiting (429, or any answer with Retry-After), timeouts
    * and network errors are always retried.
    * @default [408, 425, 429, 500, 502, 503, 504]
    */
-  retryOnStatus?: number[];
+  retryOnStatus?: number[] | undefined;
   /** Spread backoff waits by ±20% so that many failed deliveries don't retry in lockstep. @default true */
-  jitter?: boolean;
+  jitter?: boolean | undefined;
 }
 
 /** The defaults of {@link RetryPolicy}. */

@@ -11,7 +11,7 @@ import type {
 /** Options for {@link MemoryQueue}. */
 export interface MemoryQueueOptions {
   /** How long `close()` waits for pending work by default, in ms. @default 10000 */
-  drainMs?: number;
+  drainMs?: number | undefined;
 }
 
 interface Lane {

@@ -16,15 +16,15 @@ export interface DeliveryJob {
   /** Epoch ms when the job was first enqueued. */
   enqueuedAt: number;
   /** The last attempt's error, redacted. */
-  lastError?: JobError;
+  lastError?: JobError | undefined;
 }
 
 /** An error as stored with a job or dead letter: secret-free and serialisable. */
 export interface JobError {
   name: string;
   message: string;
-  status?: number;
-  code?: string;
+  status?: number | undefined;
+  code?: string | undefined;
 }
 
 /** What the dispatcher decided about a job after leasing it. */
@@ -97,7 +97,7 @@ export interface DeliveryQueue {
    * Rate limiters whose state the queue shares between its workers (e.g. in Redis). When set, the
    * dispatcher uses it instead of in-process limiters, so N workers together keep one limit.
    */
-  readonly rateLimiterFactory?: RateLimiterFactory;
+  readonly rateLimiterFactory?: RateLimiterFactory | undefined;
   /** Jobs waiting (queued, deferred, or waiting for a retry) per webhook, if the queue can tell cheaply. */
   pending?(webhook?: string): Promise<number>;
 }

@@ -33,12 +33,12 @@ export interface ContractHarness {
   /** Strings that must never appear in errors, stats or dead letters (tokens, webhook URLs). */
   secrets: string[];
   /** Event types the plugin handles. @default its `events`, or every built-in type for '*' */
-  events?: EventType[];
+  events?: EventType[] | undefined;
   /**
    * A fresh queue per test, to run the contract on a durable or distributed queue.
    * @default a new in-memory queue
    */
-  queue?: () => DeliveryQueue;
+  queue?: (() => DeliveryQueue) | undefined;
   /** Stops the fake. */
   close(): Promise<void>;
 }

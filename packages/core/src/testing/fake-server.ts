@@ -31,16 +31,16 @@ export interface RecordedRequest {
 /** How the fake answers one request. */
 export interface FakeResponse {
   /** @default 200 */
-  status?: number;
-  headers?: Record<string, string>;
+  status?: number | undefined;
+  headers?: Record<string, string> | undefined;
   /** An object is sent as JSON; a string as is. */
-  body?: unknown;
+  body?: unknown | undefined;
   /** Answer after this many ms. */
-  delayMs?: number;
+  delayMs?: number | undefined;
   /** Never answer (until the server closes): to test timeouts. */
-  hang?: boolean;
+  hang?: boolean | undefined;
   /** Drop the connection without answering: to test network errors. */
-  disconnect?: boolean;
+  disconnect?: boolean | undefined;
 }
 
 /** Decides the answer to a request that no queued response claims. */
@@ -67,7 +67,7 @@ export interface FakeServer {
 /** Options for {@link createFakeServer}. */
 export interface FakeServerOptions {
   /** Serve HTTPS with this key and certificate (PEM). */
-  tls?: { key: string; cert: string };
+  tls?: { key: string; cert: string } | undefined;
 }
 
 /**
