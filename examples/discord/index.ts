@@ -13,7 +13,10 @@ const discordApi = await createFakeServer((req: RecordedRequest) => {
     return { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
   }
   messages++;
-  return { status: 200, body: { id: String(1300000000000000000n + BigInt(messages)), ...(req.json() as object) } };
+  return {
+    status: 200,
+    body: { id: String(1300000000000000000n + BigInt(messages)), ...(req.json() as object) },
+  };
 });
 
 const discord = new DiscordWebhook({
