@@ -22,7 +22,7 @@ function toBuffer(body: Body): Buffer {
 }
 
 /** The Standard Webhooks key bytes of a secret: base64 after `whsec_`, otherwise the UTF-8 bytes. */
-export function standardWebhookKey(secret: string): Buffer {
+export function standardWebhookKey(secret: string): Uint8Array {
   if (secret.startsWith('whsec_')) {
     const key = Buffer.from(secret.slice(6), 'base64');
     if (key.length === 0) throw new WebhookConfigError('a whsec_ signing secret must carry base64 key bytes');
