@@ -97,7 +97,8 @@ export class CustomWebhook implements WebhookPlugin {
     }
     const url = parseUrl(options.url, options.name);
     const common = parseCommonOptions(options, {
-      name: `custom:${url.host}`,
+      // An IPv6 literal's brackets are not allowed in a name: `custom:[::1]:8080` → `custom:::1:8080`.
+      name: `custom:${url.host.replace(/[[\]]/g, '')}`,
       events: ['*'],
       concurrency: 16,
     });

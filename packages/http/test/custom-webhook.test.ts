@@ -294,4 +294,9 @@ describe('CustomWebhook', () => {
       expect(server.requests).toHaveLength(1);
     });
   });
+
+  it('names a webhook on an IPv6 literal after its host, without the brackets', () => {
+    const webhook = new CustomWebhook({ url: 'https://[2606:4700:4700::1111]:8443/hook' });
+    expect(webhook.name).toBe('custom:2606:4700:4700::1111:8443');
+  });
 });
