@@ -10,7 +10,11 @@ export class WebhookError extends Error {
   readonly webhook: string | undefined;
 
   constructor(message: string, options: { webhook?: string; cause?: unknown } = {}) {
-    super(options.webhook ? `[${options.webhook}] ${message}` : message, { cause: options.cause });
+    // No `cause` key at all without one: `util.inspect` would print `[cause]: undefined`.
+    super(
+      options.webhook ? `[${options.webhook}] ${message}` : message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.webhook = options.webhook;
   }
 }

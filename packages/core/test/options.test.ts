@@ -1,5 +1,11 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseCommonOptions, parseEndpointOption } from '../src/index.js';
+import {
+  parseCommonOptions,
+  parseEndpointOption,
+  WebhookConfigError,
+  WebhookDeliveryError,
+} from '../src/index.js';
 
 describe('parseEndpointOption', () => {
   const where = { option: 'webhookUrl', webhook: 'chat', what: 'the channel webhook URL' };
@@ -39,5 +45,18 @@ describe('parseCommonOptions', () => {
     expect(() => parseCommonOptions({ name: 'has space' }, { name: 'pager', events: ['*'] })).toThrow(
       /option 'name'/,
     );
+  });
+});
+
+describe('errors as printed', () => {
+  it('print no `[cause]: undefined` when there is no cause, and the cause when there is one', () => {
+    expect(inspect(new WebhookConfigError("option 'url' is required", { webhook: 'w' }))).not.toContain(
+      '[cause]',
+    );
+    const wrapped = new WebhookDeliveryError('request failed', {
+      webhook: 'w',
+      cause: new Error('ECONNRESET'),
+    });
+    expect(inspect(wrapped)).toContain('[cause]: Error: ECONNRESET');
   });
 });
