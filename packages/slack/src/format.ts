@@ -195,9 +195,12 @@ const ALERT_EMOJI: Record<Severity, string> = {
 };
 
 function alert(d: Data<'alert'>, severity: Severity | undefined): Card {
-  const name = str(d.title) || 'Alert';
+  const name = str(d.title);
+  // Without a title the header is just "🚨 Alert" (not "Alert: Alert"); the message follows.
   const title =
-    d.resolved === true ? `✅ Resolved: ${name}` : `${ALERT_EMOJI[severity ?? 'warning']} Alert: ${name}`;
+    d.resolved === true
+      ? `✅ Resolved: ${name || 'Alert'}`
+      : `${ALERT_EMOJI[severity ?? 'warning']} Alert${name ? `: ${name}` : ''}`;
   const details = isRecord(d.details)
     ? Object.entries(d.details).map(([key, value]) => `• ${esc(inline(key, 100))}: ${esc(inline(value))}`)
     : [];

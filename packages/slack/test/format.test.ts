@@ -219,6 +219,14 @@ describe('what each event type shows', () => {
     );
   });
 
+  it('an alert without a title (as the Quick Start sends) reads "🚨 Alert", not "Alert: Alert"', () => {
+    const untitled = formatMessage(
+      createEvent('alert', { message: 'Error rate above 5%' }, { userId: 'u', severity: 'high' }),
+    );
+    expect(untitled.blocks[0]).toMatchObject({ text: { text: '🚨 Alert' } });
+    expect(untitled.text).toBe('🚨 Alert: Error rate above 5%');
+  });
+
   it('the remaining types get headers that fit them', () => {
     expect(text('deployment_risk')).toContain('🚦 Deployment risk: authentication → production');
     expect(text('compliance_violation')).toContain('⚖️ Compliance: HIPAA violation');
