@@ -244,8 +244,14 @@ export class EmpathyOS {
     return result;
   }
 
-  /** Calls `handler` for every emitted event of `type` (or all, with `'*'`), in this process. Returns the unsubscribe function. */
-  on(type: EventType | '*', handler: (event: EmpathyEvent) => void): () => void {
+  /**
+   * Calls `handler` for every emitted event of `type` (or all, with `'*'`), in this process; the
+   * handler's event is typed for `type`. Returns the unsubscribe function.
+   */
+  on<T extends EventType | '*'>(
+    type: T,
+    handler: (event: T extends EventType ? EmpathyEvent<T> : EmpathyEvent) => void,
+  ): () => void {
     if (type !== '*' && !isEventType(type)) {
       throw new WebhookConfigError(`EmpathyOS.on: unknown event type '${type}'`);
     }
@@ -254,8 +260,10 @@ export class EmpathyOS {
       set = new Set();
       this.#listeners.set(type, set);
     }
-    set.add(handler);
-    return () => set.delete(handler);
+    // Stored untyped: #notify calls it only with events of `type`.
+    const listener = handler as Listener;
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   /** Resolves when every queued delivery has ended (delivered or dead-lettered). */

@@ -17,10 +17,13 @@ await empathy.emit('alert', { message: 'x' }, { severity: 'urgent' });
 empathy.on('alerts', () => {});
 
 empathy.on('bug_detected', (event) => {
-  if (event.event_type === 'bug_detected') {
-    const title: string = event.data.title;
-    void title;
-  }
+  // Narrowed by the type given to `on`: no check of event_type needed.
+  const title: string = event.data.title;
+  void title;
+});
+empathy.on('*', (event) => {
+  // @ts-expect-error '*' gets any event: data must be narrowed first
+  void event.data.title;
 });
 
 // App-defined events: augment the map, then they type-check.
@@ -32,3 +35,7 @@ declare module '@empathy/webhooks-core' {
 await empathy.emit('release_published', { version: '2.0.0' });
 // @ts-expect-error wrong data for an app-defined type
 await empathy.emit('release_published', { version: 2 });
+empathy.on('release_published', (event) => {
+  const version: string = event.data.version;
+  void version;
+});
