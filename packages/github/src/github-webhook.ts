@@ -366,7 +366,7 @@ export class GitHubWebhook implements WebhookPlugin {
         page,
         request: { signal },
       });
-      const mine = data.find(
+      const mine = this.#list(data, 'comments').find(
         (c) =>
           c.body?.startsWith(this.#marker) &&
           (this.#author === undefined || c.user?.login.toLowerCase() === this.#author.toLowerCase()),
@@ -421,7 +421,7 @@ export class GitHubWebhook implements WebhookPlugin {
         page,
         request: { signal },
       });
-      const found = data.find((i) => !i.pull_request && i.body?.startsWith(marker));
+      const found = this.#list(data, 'issues').find((i) => !i.pull_request && i.body?.startsWith(marker));
       if (found) return found;
       if (data.length < PER_PAGE) return undefined;
     }
@@ -478,6 +478,19 @@ export class GitHubWebhook implements WebhookPlugin {
       this.#defaultBranch = data.default_branch;
     }
     return this.#defaultBranch;
+  }
+
+  /**
+   * A list endpoint's answer, checked: a 200 that is not a JSON array (a proxy's login page, say)
+   * is reported as such and retried, not as a TypeError from deep inside.
+   */
+  #list<T>(data: T[], what: string): T[] {
+    if (Array.isArray(data)) return data;
+    throw new WebhookDeliveryError(`GitHub answered the list of ${what} with something that is not a list`, {
+      webhook: this.name,
+      retryable: true,
+      code: 'unexpected_response',
+    });
   }
 
   #permanent(message: string, code: string): WebhookDeliveryError {

@@ -79,6 +79,20 @@ const review = (pullRequest = 123, summary = 'First pass') =>
   );
 
 describe('sticky review comment', () => {
+  it('a 200 that is not a list (a proxy page) is reported as such and retried, then works', async () => {
+    github.server.respondNext({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: { message: 'Please sign in to the corporate proxy' },
+    });
+    const error = await failure(attempt(webhook(), review()));
+    expect(error.message).toBe(
+      '[github] GitHub answered the list of comments with something that is not a list',
+    );
+    expect(error).toMatchObject({ code: 'unexpected_response', retryable: true });
+    expect((await attempt(webhook(), review())).detail).toMatchObject({ action: 'comment_created' });
+  });
+
   it('posts the review once, then updates the same comment', async () => {
     const plugin = webhook();
     expect(await attempt(plugin, review(123, 'First pass'))).toMatchObject({
