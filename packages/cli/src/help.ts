@@ -14,7 +14,7 @@ Options:
   -v, --version               show the version
 
 Exit codes: 0 success, 1 failure (a delivery failed, a file is missing), 2 bad command line,
-130 interrupted by Ctrl-C.
+130 trigger interrupted by Ctrl-C (Ctrl-C is how listen stops: 0).
 Pass secrets with --secret-env NAME: a --secret value ends up in your shell history.
 `;
 

@@ -109,7 +109,14 @@ export async function trigger(args: string[], io: CliIO): Promise<number> {
   let ssrfRefused = false;
   dispatcher.monitor.on((outcome) => {
     if (outcome.error?.includes('allowPrivateNetwork')) ssrfRefused = true;
-    if (json) jsonLine(io.stdout, outcome);
+    // Durations to 0.1 ms: performance.now() differences carry float noise (31.210732000000007).
+    if (json)
+      jsonLine(
+        io.stdout,
+        outcome.durationMs === undefined
+          ? outcome
+          : { ...outcome, durationMs: Math.round(outcome.durationMs * 10) / 10 },
+      );
     else line(io.stdout, describe(outcome, c));
   });
 

@@ -105,6 +105,7 @@ describe('trigger', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.kind)).toEqual(['retry', 'retry', 'dead', 'stats']);
+    for (const l of lines.slice(0, 3)) expect(String(l.durationMs)).toMatch(/^\d+(\.\d)?$/);
     expect(lines[3]).toMatchObject({
       kind: 'stats',
       events: 1,
