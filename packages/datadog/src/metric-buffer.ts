@@ -93,7 +93,12 @@ export class MetricBuffer {
 
   async #drain(mode: Mode): Promise<void> {
     if (mode === 'full') this.#fullQueued = false;
-    if (mode !== 'final' && Date.now() < this.#notBefore) return;
+    if (mode !== 'final' && Date.now() < this.#notBefore) {
+      // A rate limit's reset has not passed yet (a timer may also fire a millisecond before
+      // Date.now() reaches it): try again then, or the points wait for the next sendMetric().
+      this.#arm(this.#notBefore - Date.now(), true);
+      return;
+    }
     const { batchSize } = this.#o;
     // Only what is waiting now: points added while sending wait for their own batch or timer,
     // so a steady trickle never turns into one request per point.

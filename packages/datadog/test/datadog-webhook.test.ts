@@ -413,6 +413,22 @@ describe('DatadogWebhook metrics', () => {
     expect(errors[0]!.error.message).toMatch(/metrics API \(POST \/api\/v2\/series\)/);
   });
 
+  it('sends after a 429 even when its timer fires before the wall clock reaches the reset', async () => {
+    const datadog = make({}, { flushIntervalSeconds: 0.05 });
+    server.respondNext(rateLimited(1));
+    datadog.sendMetric('empathy.tick', 1);
+    await answered(1);
+    // Timers run on a monotonic clock, Date.now() on the wall clock: let the wall clock trail.
+    const now = Date.now.bind(Date);
+    const lagging = vi.spyOn(Date, 'now').mockImplementation(() => now() - 5);
+    try {
+      await answered(2);
+    } finally {
+      lagging.mockRestore();
+    }
+    expect(points().map((p) => p.value)).toEqual([1]);
+  });
+
   it('drops a refused batch, reports it, and leaks no key', async () => {
     const datadog = make({ apiKey: 'not-the-right-key-123' });
     datadog.sendMetric('empathy.tick', 1);
