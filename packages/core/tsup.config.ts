@@ -4,6 +4,7 @@ import { packageConfig } from '../../tsup.config.base.js';
 export default defineConfig(
   packageConfig({
     index: 'src/index.ts',
+    'kit/index': 'src/kit/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/fakes': 'src/testing/fakes.ts',
   }),

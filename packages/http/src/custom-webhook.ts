@@ -17,7 +17,7 @@ import {
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
 import { Pool } from 'undici';
-import { BlockedAddressError, guardedLookup, privateAddressReason } from './ssrf.js';
+import { BlockedAddressError, guardedLookup, privateAddressReason } from '@empathy/webhooks-core/kit';
 import { type Answer, send } from './transport.js';
 
 /** HTTP methods a webhook may use. */

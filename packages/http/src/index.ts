@@ -5,4 +5,4 @@ export {
   type WebhookConfigOptions,
   type WebhookMethod,
 } from './custom-webhook.js';
-export { BlockedAddressError, privateAddressReason } from './ssrf.js';
+export { BlockedAddressError, privateAddressReason } from '@empathy/webhooks-core/kit';
