@@ -6,6 +6,7 @@ import {
   WebhookTimeoutError,
 } from './errors.js';
 import { type EmpathyEvent, unknownEventType } from './events.js';
+import { ON_ABORT } from './kit/abort.js';
 import { WebhookMonitor } from './monitor.js';
 import { type DeliveryContext, type DeliveryReceipt, type WebhookPlugin, wants } from './plugin.js';
 import { CircuitBreaker } from './policies/circuit-breaker.js';
@@ -15,7 +16,12 @@ import {
   type RateLimiter,
   type RateLimiterFactory,
 } from './policies/rate-limit.js';
-import { nextRetryDelayMs, normalizeRetryPolicy, type ResolvedRetryPolicy } from './policies/retry.js';
+import {
+  isOutage,
+  nextRetryDelayMs,
+  normalizeRetryPolicy,
+  type ResolvedRetryPolicy,
+} from './policies/retry.js';
 import { MemoryQueue } from './queue/memory.js';
 import type {
   DeadLetterStore,
@@ -296,7 +302,7 @@ export class Dispatcher implements JobHandler {
     const now = Date.now();
     const delay = nextRetryDelayMs(entry.policy, error, attempt);
     // Permanent refusals (4xx) prove the endpoint is up; only retryable failures trip the breaker.
-    entry.breaker?.record(!isTransient(error), now);
+    entry.breaker?.record(!isOutage(entry.policy, error), now);
     const jobError = toJobError(error);
     if (delay !== undefined) {
       const at = now + delay;
@@ -395,10 +401,6 @@ export class Dispatcher implements JobHandler {
 }
 
 /** Whether an error says the endpoint is unhealthy (as opposed to refusing this one request). */
-function isTransient(error: WebhookDeliveryError): boolean {
-  return error.status === undefined ? error.retryable : error.status >= 500 || error.status === 408;
-}
-
 function toJobError(error: WebhookDeliveryError): JobError {
   const out: JobError = { name: error.name, message: error.message };
   if (error.status !== undefined) out.status = error.status;
@@ -416,6 +418,7 @@ const TIMED_OUT = Object.freeze({ timedOut: true });
 class AttemptContext implements DeliveryContext {
   #controller: AbortController | undefined;
   #timedOut = false;
+  #listeners: ((reason: Error) => void)[] | undefined;
 
   constructor(
     readonly attempt: number,
@@ -431,12 +434,21 @@ class AttemptContext implements DeliveryContext {
     return this.#controller.signal;
   }
 
+  /** The kit's `onAbort`: a listener without an AbortController (the hot path's transport). */
+  [ON_ABORT](listener: (reason: Error) => void): void {
+    if (this.#listeners) this.#listeners.push(listener);
+    else this.#listeners = [listener];
+  }
+
   timeout(): void {
     this.#timedOut = true;
-    this.#controller?.abort(new WebhookTimeoutError(this.timeoutMs));
+    this.abort(new WebhookTimeoutError(this.timeoutMs));
   }
 
   abort(reason: Error): void {
     this.#controller?.abort(reason);
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (listeners) for (const listener of listeners) listener(reason);
   }
 }

@@ -1,3 +1,5 @@
+import { isRetryableStatus } from './policies/retry.js';
+
 /**
  * The error tree. Guards compare `name`, so they work across duplicated installs of this package.
  * Messages start with the webhook's name and never contain a secret: URLs show their origin only.
@@ -33,8 +35,9 @@ export interface WebhookDeliveryErrorOptions {
   /** How long the vendor asked us to wait (Retry-After, `retry_after`, rate-limit reset), in ms. */
   retryAfterMs?: number | undefined;
   /**
-   * Whether another attempt may succeed. Defaults to `true` without a status (network errors)
-   * and to {@link isRetryableStatus} with one.
+   * Whether another attempt may succeed, for failures without a status (network errors,
+   * refused addresses, payloads the vendor cannot take). @default true. Ignored when there is a
+   * status: the retry policy's status list decides then (see {@link isRetryableStatus}).
    */
   retryable?: boolean | undefined;
   /** A vendor error code (`channel_not_found`, `EENVELOPE`, …), safe to show. */
@@ -54,8 +57,11 @@ export class WebhookDeliveryError extends WebhookError {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
     this.code = options.code;
+    // One retry rule: with a status, the default policy's list (and a vendor's Retry-After) decide.
     this.retryable =
-      options.retryable ?? (options.status === undefined ? true : isRetryableStatus(options.status));
+      options.status === undefined
+        ? (options.retryable ?? true)
+        : isRetryableStatus(options.status) || options.retryAfterMs !== undefined;
   }
 }
 
@@ -73,14 +79,6 @@ export class WebhookTimeoutError extends WebhookDeliveryError {
 /** A signature did not verify (receivers' side). */
 export class WebhookSignatureError extends WebhookError {
   override name = 'WebhookSignatureError' as const;
-}
-
-/** HTTP statuses worth another attempt unless a retry policy says otherwise. */
-export const RETRYABLE_STATUSES: readonly number[] = [408, 425, 429, 500, 502, 503, 504];
-
-/** Whether an HTTP status is worth another attempt by default (408, 425, 429, 5xx). */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
 function hasName(error: unknown, ...names: string[]): boolean {

@@ -1,12 +1,10 @@
 export { DEFAULT_CONCURRENCY, Dispatcher, type DispatcherOptions } from './dispatcher.js';
 export {
-  isRetryableStatus,
   isWebhookConfigError,
   isWebhookDeliveryError,
   isWebhookError,
   isWebhookSignatureError,
   isWebhookTimeoutError,
-  RETRYABLE_STATUSES,
   redact,
   safeOrigin,
   toDeliveryError,
@@ -77,9 +75,11 @@ export {
   backoffMs,
   DEFAULT_RETRY_POLICY,
   isRetryable,
+  isRetryableStatus,
   nextRetryDelayMs,
   normalizeRetryPolicy,
   parseRetryAfter,
+  RETRYABLE_STATUSES,
   type ResolvedRetryPolicy,
   type RetryPolicy,
 } from './policies/retry.js';

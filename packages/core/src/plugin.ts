@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { WebhookConfigError } from './errors.js';
 import { type EmpathyEvent, type EventSelector, unknownEventType } from './events.js';
+import { privateAddressReason } from './kit/ssrf.js';
 import type { CircuitBreakerOptions } from './policies/circuit-breaker.js';
 import { normalizeRateLimit, type RateLimit } from './policies/rate-limit.js';
 import { normalizeRetryPolicy, type RetryPolicy } from './policies/retry.js';
@@ -74,6 +76,13 @@ export interface CommonWebhookOptions {
   onFailure?:
     | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
     | undefined;
+  /**
+   * Allow loopback, private, link-local, CGNAT and cloud-metadata addresses (and plain `http:`):
+   * a local fake, a self-hosted instance on your own network. Without it such a target is refused
+   * before connecting, whether it is written as an address or a name that resolves to one.
+   * @default false
+   */
+  allowPrivateNetwork?: boolean | undefined;
 }
 
 /** {@link CommonWebhookOptions} after validation. */
@@ -88,6 +97,7 @@ export interface ParsedCommonOptions {
   onFailure:
     | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
     | undefined;
+  allowPrivateNetwork: boolean;
 }
 
 /**
@@ -146,9 +156,14 @@ export function parseCommonOptions(
   if (circuitBreaker !== undefined && circuitBreaker !== false && typeof circuitBreaker !== 'object') {
     throw new WebhookConfigError(`option 'circuitBreaker' must be an object or false`, { webhook: name });
   }
+  const allowPrivateNetwork = options.allowPrivateNetwork ?? false;
+  if (typeof allowPrivateNetwork !== 'boolean') {
+    throw new WebhookConfigError(`option 'allowPrivateNetwork' must be a boolean`, { webhook: name });
+  }
   return {
     name,
     events: [...events],
+    allowPrivateNetwork,
     filter: options.filter,
     retryPolicy: options.retryPolicy,
     rateLimit,
@@ -165,19 +180,20 @@ export function wants(plugin: WebhookPlugin, event: EmpathyEvent): boolean {
   return plugin.filter === undefined || plugin.filter(event) === true;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * Validates a vendor endpoint option (a webhook URL, an API base URL): a URL string (or `URL`),
- * `https:`, or `http:` to this machine only (a local fake or proxy). Messages never quote the
- * value: webhook URLs are credentials.
+ * `https:` (or `http:` with `allowPrivateNetwork`), and, without `allowPrivateNetwork`, not a
+ * private, loopback or metadata address or a `localhost` name (the guarded lookup refuses names
+ * that resolve to one when connecting). Messages never quote the value: webhook URLs are
+ * credentials; they show its origin at most.
  *
- * @param what what the option should hold, for the "is required" message
- * @example parseEndpointOption(options.webhookUrl, { option: 'webhookUrl', webhook: 'discord', what: 'the Discord channel webhook URL' })
+ * @param where the option's name, the webhook's name, and what the option should hold (for the
+ *   "is required" message)
+ * @example parseEndpointOption(options.webhookUrl, { option: 'webhookUrl', webhook: 'discord', what: 'the Discord channel webhook URL', allowPrivateNetwork: false })
  */
 export function parseEndpointOption(
   value: unknown,
-  where: { option: string; webhook: string; what: string },
+  where: { option: string; webhook: string; what: string; allowPrivateNetwork?: boolean | undefined },
 ): URL {
   const fail = (rule: string): never => {
     throw new WebhookConfigError(`option '${where.option}' ${rule}`, { webhook: where.webhook });
@@ -191,8 +207,27 @@ export function parseEndpointOption(
   } catch {
     return fail('is not a valid URL');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    fail(`must be an https URL (http is allowed only for localhost); got ${url.origin}`);
+  const allowPrivate = where.allowPrivateNetwork === true;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowPrivate)) {
+    fail(
+      url.protocol === 'http:'
+        ? `must be an https URL (got ${url.origin}); plain http is allowed only with allowPrivateNetwork: true`
+        : `must be an https URL (got ${url.protocol})`,
+    );
+  }
+  if (!allowPrivate) {
+    const reason = privateHostReason(url.hostname);
+    if (reason) {
+      fail(`points at a ${reason} address (${url.origin}); set allowPrivateNetwork: true to allow it`);
+    }
   }
   return url;
+}
+
+/** Why a URL's host is private when written as an address or a `localhost` name, else `undefined`. */
+export function privateHostReason(hostname: string): string | undefined {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // RFC 6761: localhost and every name under it resolve to loopback.
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'loopback';
+  return isIP(host) === 0 ? undefined : privateAddressReason(host);
 }

@@ -1,4 +1,7 @@
-import type { EmpathyEvent, Severity } from './events.js';
+import type { BuiltInEventType, EmpathyEvent, EventDataMap, Severity } from './events.js';
+import { cleanText as clean, oneLine, truncateText as truncate } from './kit/text.js';
+
+export { clean, truncate };
 
 /**
  * A vendor-neutral reading of an event: what a chat message about it shows. `format.ts` renders
@@ -57,180 +60,207 @@ export const SEVERITY_LABELS: Record<Severity, string> = {
 
 type Data = Record<string, unknown>;
 
+/** Collects what a reading of one event type finds. */
+interface Reader {
+  emoji: string;
+  title: string;
+  text: string | undefined;
+  fact(name: string, value: unknown): void;
+  recommend(label: string, value: unknown, code?: boolean): void;
+  section(heading: string, items: string[], ordered: boolean): void;
+  link(title: string, url: unknown): void;
+  entries(value: unknown): void;
+}
+
+type Reading<K extends BuiltInEventType> = (event: EmpathyEvent<K>, r: Reader) => void;
+
+/**
+ * The one reading of each built-in event type: its emoji, title, text, facts, sections,
+ * recommendation and links. Every vendor renders from it, so an event gets the same title in
+ * Slack, Teams, Discord, email, Jira, GitHub, Datadog, Grafana and PagerDuty. The mapped type
+ * makes a built-in event type without an entry a compile error.
+ */
+const READINGS: { [K in BuiltInEventType]: Reading<K> } = {
+  prediction(event, r) {
+    const d = event.data;
+    r.emoji = '🔮';
+    r.title = `Level ${event.empathy_level} Prediction`;
+    r.text = str(d.prediction);
+    r.fact('Confidence', percent(d.confidence));
+    r.fact('Timeframe', d.timeframe);
+    r.fact('Impact', d.impact);
+    r.recommend('Recommendation', d.recommendation);
+  },
+  alert(event, r) {
+    const d = event.data;
+    r.emoji = d.resolved === true ? '✅' : '🚨';
+    r.title = `${d.resolved === true ? 'Resolved: ' : ''}${str(d.title) ?? 'Alert'}`;
+    r.text = str(d.message);
+    r.fact('Source', d.source);
+    r.entries(d.details);
+  },
+  bug_detected(event, r) {
+    readFinding(event, r, false);
+  },
+  security_vulnerability(event, r) {
+    readFinding(event, r, true);
+  },
+  performance_issue(event, r) {
+    const d = event.data;
+    r.emoji = '🐢';
+    r.title = ['Performance:', str(d.endpoint) ?? str(d.service), str(d.title)].filter(Boolean).join(' ');
+    if (d.metric !== undefined && d.value !== undefined) {
+      const threshold = d.threshold !== undefined ? ` (threshold ${d.threshold})` : '';
+      r.text = str(`${d.metric} is ${d.value}${threshold}`);
+    }
+    r.fact('Service', d.service);
+    r.fact('Endpoint', d.endpoint);
+    if (d.metrics && typeof d.metrics === 'object') {
+      for (const [name, value] of Object.entries(d.metrics)) r.fact(name, value);
+    }
+  },
+  code_review_complete(event, r) {
+    const d = event.data;
+    r.emoji = '🤖';
+    r.title = `AI Code Review: ${str(d.repository) ?? ''}#${d.pull_request}`;
+    r.text = str(d.summary);
+    r.fact('Confidence', percent(d.confidence));
+    const positives = strings(d.positives);
+    r.section('✅ Looks good', positives.length > 0 ? positives : ['None'], false);
+    const suggestions = (Array.isArray(d.suggestions) ? d.suggestions : []).map((s) => {
+      const where = location(s?.file, s?.line);
+      return `${where ? `${where} — ` : ''}${str(s?.message) ?? ''}`;
+    });
+    r.section('⚠️ Suggestions', suggestions.length > 0 ? suggestions : ['None'], true);
+    const security = strings(d.security);
+    r.section('🔒 Security', security.length > 0 ? security : ['No security issues detected'], false);
+    r.link('View pull request', d.url);
+  },
+  test_failure(event, r) {
+    const d = event.data;
+    r.emoji = '❌';
+    r.title = `Test failed: ${str(d.test_name) ?? 'unknown test'}`;
+    r.text = str(d.message);
+    r.fact('Suite', d.suite);
+    r.fact('File', d.file);
+    r.link('Open CI run', d.run_url);
+  },
+  deployment_risk(event, r) {
+    const d = event.data;
+    r.emoji = '⚠️';
+    r.title = `Deployment risk: ${[str(d.service), str(d.version)].filter(Boolean).join(' ')} → ${str(d.environment) ?? '?'}`;
+    r.text = str(d.risk);
+    r.fact('Service', d.service);
+    r.fact('Environment', d.environment);
+    r.fact('Version', d.version);
+    r.recommend('Recommendation', d.recommendation);
+  },
+  compliance_violation(event, r) {
+    const d = event.data;
+    r.emoji = '⚖️';
+    r.title = `${str(d.regulation) ?? 'Compliance'} violation`;
+    r.text = str(d.description);
+    r.fact('Regulation', d.regulation);
+    r.fact('Rule', d.rule);
+    r.fact('Resource', d.resource);
+  },
+  pattern_discovered(event, r) {
+    const d = event.data;
+    r.emoji = '💡';
+    r.title = `Pattern discovered: ${str(d.name) ?? 'unnamed'}`;
+    r.text = str(d.description);
+    r.fact('Pattern ID', d.pattern_id);
+    r.fact('Confidence', percent(d.confidence));
+  },
+  completion(event, r) {
+    const d = event.data;
+    r.emoji = '💬';
+    r.title = `Interaction complete (level ${d.level_used})`;
+    r.text = str(d.content);
+    r.fact('Level used', d.level_used);
+    r.fact('Proactive', typeof d.proactive === 'boolean' ? (d.proactive ? 'yes' : 'no') : undefined);
+    r.fact('Duration', typeof d.duration_ms === 'number' ? `${d.duration_ms} ms` : undefined);
+  },
+  error(event, r) {
+    const d = event.data;
+    r.emoji = '🛑';
+    r.title = `Error: ${str(d.error_type) ?? 'unknown'}`;
+    r.text = str(d.message);
+  },
+  phi_access(event, r) {
+    const d = event.data;
+    r.emoji = '🏥';
+    r.title = `PHI access: ${str(d.resource) ?? 'unknown resource'}`;
+    r.fact('Resource', d.resource);
+    r.fact('Accessor', d.accessor);
+    r.fact('Purpose', d.purpose);
+  },
+};
+
+function readFinding(
+  event: EmpathyEvent<'bug_detected'> | EmpathyEvent<'security_vulnerability'>,
+  r: Reader,
+  security: boolean,
+): void {
+  const d = event.data;
+  r.emoji = security ? '🔒' : '🐛';
+  r.title = `${security ? 'Security vulnerability' : 'Bug detected'}: ${str(d.title) ?? 'untitled'}`;
+  r.text = str(d.description);
+  r.fact('Location', location(d.file, d.line));
+  r.fact('Category', d.category);
+  if (security) {
+    const s = d as EventDataMap['security_vulnerability'];
+    r.fact('CWE', s.cwe);
+    r.fact('CVSS', s.cvss);
+  }
+  r.fact('Labels', Array.isArray(d.labels) ? d.labels.map(String).join(', ') : undefined);
+  r.fact('Owner', d.owner);
+  r.recommend('Suggested fix', d.fix, true);
+}
+
+/** An app-defined event type: its scalar fields as facts. */
+function readCustom(event: EmpathyEvent, data: Data, r: Reader): void {
+  r.title = humanize(String((event as { event_type: unknown }).event_type));
+  r.text = str(data.message) ?? str(data.description);
+  for (const [key, value] of Object.entries(data)) {
+    if (key === 'url' || key === 'context' || key === 'message' || key === 'description') continue;
+    if (value === null || typeof value !== 'object') r.fact(humanize(key), value);
+  }
+}
+
 /** Reads an event into an {@link EventSummary}. Pure; never throws on odd data. */
 export function summarize(event: EmpathyEvent): EventSummary {
   const data = (event.data ?? {}) as Data;
   const facts: Fact[] = [];
   const sections: Section[] = [];
   const links: Link[] = [];
-  const fact = (name: string, value: unknown) => {
-    const text = display(value);
-    if (text !== undefined) facts.push({ name: oneLine(name), value: text });
-  };
-  let emoji = '📣';
-  let title: string;
-  let text: string | undefined;
   let recommendation: EventSummary['recommendation'];
-  const recommend = (label: string, value: unknown, code = false) => {
-    const t = str(value);
-    if (t !== undefined) recommendation = { label, text: t, code };
+  const r: Reader = {
+    emoji: '📣',
+    title: '',
+    text: undefined,
+    fact(name, value) {
+      const text = display(value);
+      if (text !== undefined) facts.push({ name: oneLine(name), value: text });
+    },
+    recommend(label, value, code = false) {
+      const t = str(value);
+      if (t !== undefined) recommendation = { label, text: t, code };
+    },
+    section(heading, items, ordered) {
+      sections.push({ heading, items, ordered });
+    },
+    link(title, url) {
+      if (typeof url === 'string') pushLink(links, title, url);
+    },
+    entries(value) {
+      addEntries(facts, value);
+    },
   };
-
-  switch (event.event_type) {
-    case 'prediction': {
-      const d = event.data;
-      emoji = '🔮';
-      title = `Level ${event.empathy_level} Prediction`;
-      text = str(d.prediction);
-      fact('Confidence', percent(d.confidence));
-      fact('Timeframe', d.timeframe);
-      fact('Impact', d.impact);
-      recommend('Recommendation', d.recommendation);
-      break;
-    }
-    case 'alert': {
-      const d = event.data;
-      emoji = d.resolved === true ? '✅' : '🚨';
-      title = `${d.resolved === true ? 'Resolved: ' : ''}${str(d.title) ?? 'Alert'}`;
-      text = str(d.message);
-      fact('Source', d.source);
-      addEntries(facts, d.details);
-      break;
-    }
-    case 'bug_detected':
-    case 'security_vulnerability': {
-      const d = event.data;
-      const security = event.event_type === 'security_vulnerability';
-      emoji = security ? '🔒' : '🐛';
-      title = `${security ? 'Security vulnerability' : 'Bug detected'}: ${str(d.title) ?? 'untitled'}`;
-      text = str(d.description);
-      fact('Location', location(d.file, d.line));
-      fact('Category', d.category);
-      if (event.event_type === 'security_vulnerability') {
-        fact('CWE', event.data.cwe);
-        fact('CVSS', event.data.cvss);
-      }
-      fact('Labels', Array.isArray(d.labels) ? d.labels.map(String).join(', ') : undefined);
-      fact('Owner', d.owner);
-      recommend('Suggested fix', d.fix, true);
-      break;
-    }
-    case 'performance_issue': {
-      const d = event.data;
-      emoji = '🐢';
-      title = ['Performance:', str(d.endpoint) ?? str(d.service), str(d.title)].filter(Boolean).join(' ');
-      if (d.metric !== undefined && d.value !== undefined) {
-        const threshold = d.threshold !== undefined ? ` (threshold ${d.threshold})` : '';
-        text = str(`${d.metric} is ${d.value}${threshold}`);
-      }
-      fact('Service', d.service);
-      fact('Endpoint', d.endpoint);
-      if (d.metrics && typeof d.metrics === 'object') {
-        for (const [name, value] of Object.entries(d.metrics)) fact(name, value);
-      }
-      break;
-    }
-    case 'code_review_complete': {
-      const d = event.data;
-      emoji = '🤖';
-      title = `AI Code Review: ${str(d.repository) ?? ''}#${d.pull_request}`;
-      text = str(d.summary);
-      fact('Confidence', percent(d.confidence));
-      sections.push({ heading: '✅ Looks good', items: strings(d.positives), ordered: false });
-      sections.push({
-        heading: '⚠️ Suggestions',
-        items: (Array.isArray(d.suggestions) ? d.suggestions : []).map((s) => {
-          const where = location(s?.file, s?.line);
-          return `${where ? `${where} — ` : ''}${str(s?.message) ?? ''}`;
-        }),
-        ordered: true,
-      });
-      const security = strings(d.security);
-      sections.push({
-        heading: '🔒 Security',
-        items: security.length > 0 ? security : ['No security issues detected'],
-        ordered: false,
-      });
-      for (const section of sections) if (section.items.length === 0) section.items.push('None');
-      if (typeof d.url === 'string') pushLink(links, 'View pull request', d.url);
-      break;
-    }
-    case 'test_failure': {
-      const d = event.data;
-      emoji = '❌';
-      title = `Test failed: ${str(d.test_name) ?? 'unknown test'}`;
-      text = str(d.message);
-      fact('Suite', d.suite);
-      fact('File', d.file);
-      if (typeof d.run_url === 'string') pushLink(links, 'Open CI run', d.run_url);
-      break;
-    }
-    case 'deployment_risk': {
-      const d = event.data;
-      emoji = '⚠️';
-      title = `Deployment risk: ${[str(d.service), str(d.version)].filter(Boolean).join(' ')} → ${str(d.environment) ?? '?'}`;
-      text = str(d.risk);
-      fact('Service', d.service);
-      fact('Environment', d.environment);
-      fact('Version', d.version);
-      recommend('Recommendation', d.recommendation);
-      break;
-    }
-    case 'compliance_violation': {
-      const d = event.data;
-      emoji = '⚖️';
-      title = `${str(d.regulation) ?? 'Compliance'} violation`;
-      text = str(d.description);
-      fact('Regulation', d.regulation);
-      fact('Rule', d.rule);
-      fact('Resource', d.resource);
-      break;
-    }
-    case 'pattern_discovered': {
-      const d = event.data;
-      emoji = '💡';
-      title = `Pattern discovered: ${str(d.name) ?? 'unnamed'}`;
-      text = str(d.description);
-      fact('Pattern ID', d.pattern_id);
-      fact('Confidence', percent(d.confidence));
-      break;
-    }
-    case 'completion': {
-      const d = event.data;
-      emoji = '💬';
-      title = `Interaction complete (level ${d.level_used})`;
-      text = str(d.content);
-      fact('Level used', d.level_used);
-      fact('Proactive', typeof d.proactive === 'boolean' ? (d.proactive ? 'yes' : 'no') : undefined);
-      fact('Duration', typeof d.duration_ms === 'number' ? `${d.duration_ms} ms` : undefined);
-      break;
-    }
-    case 'error': {
-      const d = event.data;
-      emoji = '🛑';
-      title = `Error: ${str(d.error_type) ?? 'unknown'}`;
-      text = str(d.message);
-      break;
-    }
-    case 'phi_access': {
-      const d = event.data;
-      emoji = '🏥';
-      title = `PHI access: ${str(d.resource) ?? 'unknown resource'}`;
-      fact('Resource', d.resource);
-      fact('Accessor', d.accessor);
-      fact('Purpose', d.purpose);
-      break;
-    }
-    default: {
-      // An app-defined event type: show its scalar fields.
-      title = humanize(String((event as { event_type: unknown }).event_type));
-      text = str(data.message) ?? str(data.description);
-      for (const [key, value] of Object.entries(data)) {
-        if (key === 'url' || key === 'context' || key === 'message' || key === 'description') continue;
-        if (value === null || typeof value !== 'object') fact(humanize(key), value);
-      }
-    }
-  }
+  const type = event.event_type as BuiltInEventType;
+  const reading = Object.hasOwn(READINGS, type) ? (READINGS[type] as Reading<BuiltInEventType>) : undefined;
+  if (reading) reading(event as EmpathyEvent<BuiltInEventType>, r);
+  else readCustom(event, data, r);
 
   addEntries(facts, data.context);
   if (typeof data.url === 'string' && links.length === 0) pushLink(links, 'Open link', data.url);
@@ -246,39 +276,17 @@ export function summarize(event: EmpathyEvent): EventSummary {
     .join(' · ');
 
   return {
-    emoji,
-    title: oneLine(title),
-    text,
+    emoji: r.emoji,
+    title: oneLine(r.title),
+    text: r.text,
     facts,
     sections,
     recommendation,
     links,
     severity: event.severity,
-    resolved: event.event_type === 'alert' && event.data.resolved === true,
+    resolved: event.event_type === 'alert' && (event.data as EventDataMap['alert']).resolved === true,
     footer,
   };
-}
-
-// C0 controls except tab and newline, DEL, and the bidi overrides / isolates that can make text
-// read differently from what it is (U+202A–U+202E, U+2066–U+2069).
-const UNSAFE_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g;
-
-/** Removes control and bidi-override characters and normalises line endings. */
-export function clean(text: string): string {
-  return text.replace(/\r\n?/g, '\n').replace(UNSAFE_CHARS, '');
-}
-
-/**
- * Shortens `text` to at most `max` UTF-16 units, ending with `…` when cut, without splitting a
- * surrogate pair.
- */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 0) return '';
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
 }
 
 /** A value as display text, or `undefined` when there is nothing to show. */
@@ -301,10 +309,6 @@ function str(value: unknown): string | undefined {
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(str).filter((s): s is string => s !== undefined) : [];
-}
-
-function oneLine(text: string): string {
-  return clean(text).replace(/\s+/g, ' ').trim();
 }
 
 function percent(value: unknown): string | undefined {

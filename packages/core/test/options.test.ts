@@ -10,10 +10,25 @@ import {
 describe('parseEndpointOption', () => {
   const where = { option: 'webhookUrl', webhook: 'chat', what: 'the channel webhook URL' };
 
-  it('accepts https anywhere and http to this machine only', () => {
+  it('accepts public https; http and private targets only with allowPrivateNetwork', () => {
     expect(parseEndpointOption('https://hooks.example.com/T/B/secret', where).host).toBe('hooks.example.com');
-    expect(parseEndpointOption(new URL('http://127.0.0.1:8080/x'), where).port).toBe('8080');
-    expect(parseEndpointOption('http://localhost/x', where).hostname).toBe('localhost');
+    const local = { ...where, allowPrivateNetwork: true };
+    expect(parseEndpointOption(new URL('http://127.0.0.1:8080/x'), local).port).toBe('8080');
+    expect(parseEndpointOption('http://localhost/x', local).hostname).toBe('localhost');
+    expect(parseEndpointOption('https://10.0.0.1/x', local).hostname).toBe('10.0.0.1');
+    for (const [url, reason] of [
+      ['https://127.0.0.1/x', 'loopback'],
+      ['https://localhost/x', 'loopback'],
+      ['https://api.localhost/x', 'loopback'],
+      ['https://169.254.169.254/latest', 'link-local / cloud metadata'],
+      ['https://10.0.0.1/x', 'private'],
+      ['https://[fd00::1]/x', 'unique local (private)'],
+      ['https://[::ffff:127.0.0.1]/x', 'loopback'],
+    ] as const) {
+      expect(() => parseEndpointOption(url, where), url).toThrow(
+        `points at a ${reason} address (${new URL(url).origin}); set allowPrivateNetwork: true to allow it`,
+      );
+    }
   });
 
   it('names the option and the webhook, and never quotes the value', () => {
@@ -24,7 +39,7 @@ describe('parseEndpointOption', () => {
       "[chat] option 'webhookUrl' is not a valid URL",
     );
     expect(() => parseEndpointOption('http://hooks.example.com/T/B/s3cr3t', where)).toThrow(
-      "[chat] option 'webhookUrl' must be an https URL (http is allowed only for localhost); got http://hooks.example.com",
+      "[chat] option 'webhookUrl' must be an https URL (got http://hooks.example.com); plain http is allowed only with allowPrivateNetwork: true",
     );
   });
 });

@@ -13,9 +13,16 @@ describeWebhookContract('statuspage', async () => {
       server_error: { status: 503 },
       rate_limited: (s) => ({ status: 429, headers: { 'retry-after': String(s) } }),
       client_error: { status: 422, body: { error: 'title is required' } },
+      echo: (text) => ({ status: 401, body: { error: text } }),
     }),
-    secrets: ['sk_test_123456'],
-    create: (common) => new StatusPageWebhook({ ...common, apiKey: 'sk_test_123456', baseUrl: server.url }),
+    secrets: ['sk_test_1234567890abcdef'],
+    mark: (incident, text) => ({ ...incident, title: text }),
+    create: ({ endpoint, ...common }) =>
+      new StatusPageWebhook({
+        ...common,
+        apiKey: 'sk_test_1234567890abcdef',
+        baseUrl: endpoint ?? server.url,
+      }),
   };
 });
 
@@ -26,10 +33,9 @@ it("is the README's example, word for word", () => {
     const text = readFileSync(new URL(file, import.meta.url), 'utf8');
     return text.slice(text.indexOf(from));
   };
-  const plugin = code('./readme-plugin.ts', 'import {').replace(
-    "'../src/index.js'",
-    "'@empathy/webhooks-core'",
-  );
+  const plugin = code('./readme-plugin.ts', 'import {')
+    .replace("'../src/index.js'", "'@empathy/webhooks-core'")
+    .replace("'../src/kit/index.js'", "'@empathy/webhooks-core/kit'");
   const contract = code('./readme-example.test.ts', 'import { createFakeServer')
     .replace("'../src/testing/index.js'", "'@empathy/webhooks-core/testing'")
     .replace("import { StatusPageWebhook } from './readme-plugin.js';\n", '')

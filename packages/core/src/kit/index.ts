@@ -1,7 +1,51 @@
 /**
- * The plugin kit: what integration authors build on. Every property that must hold for all
- * integrations (the SSRF guard, bounded reads that stop at the attempt's deadline, redaction,
- * the error shape, text cleaning, the reading of each event type, the common options) lives here
- * once. Users of the library need none of it: they import the main entry.
+ * `@empathy/webhooks-core/kit`: what integration authors build on. Every property that must hold
+ * for all integrations lives here once: the SSRF guard, a transport that aborts at the attempt's
+ * deadline and bounds what it reads, redaction, the error shape, the retry rule, text cleaning,
+ * the reading of each event type, the common options and the user's `format` hook. Users of the
+ * library need none of it: they import the main entry.
  */
+
+export { conditionFingerprint, conditionIdentity } from '../fingerprint.js';
+// The plugin-author side of the main entry, so an integration imports from one place.
+export {
+  type CommonWebhookOptions,
+  type DeliveryContext,
+  type DeliveryReceipt,
+  parseCommonOptions,
+  parseEndpointOption,
+  privateHostReason,
+  type WebhookPlugin,
+} from '../plugin.js';
+export { isRetryableStatus, parseRetryAfter, RETRYABLE_STATUSES } from '../policies/retry.js';
+export {
+  type EventSummary,
+  type Fact as SummaryFact,
+  type Link as SummaryLink,
+  SEVERITY_LABELS,
+  type Section as SummarySection,
+  safeLink,
+  summarize as summarizeEvent,
+} from '../summary.js';
+export { onAbort } from './abort.js';
+export {
+  type ErrorScope,
+  type HttpErrorDetail,
+  httpError,
+  MAX_ERROR_DETAIL,
+  networkError,
+  permanentError,
+  safeDetail,
+} from './delivery-errors.js';
+export { parseHeaders } from './headers.js';
+export { ERROR_BODY_BYTES, readBodyJson, readBodyText } from './read.js';
+export { REDACTED, Redactor } from './redact.js';
 export { BlockedAddressError, guardedLookup, privateAddressReason } from './ssrf.js';
+export { cleanText, oneLine, truncateText } from './text.js';
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  HttpTransport,
+  type HttpTransportOptions,
+  ResponseTooLargeError,
+} from './transport.js';
+export { type FormatHook, WebhookBase, type WebhookDefaults, type WebhookOptions } from './webhook-base.js';

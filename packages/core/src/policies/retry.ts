@@ -24,6 +24,17 @@ export interface RetryPolicy {
   jitter?: boolean | undefined;
 }
 
+/**
+ * HTTP statuses worth another attempt unless a retry policy's `retryOnStatus` says otherwise.
+ * The one list: the error's `retryable`, the circuit breaker and the policy all read it.
+ */
+export const RETRYABLE_STATUSES: readonly number[] = Object.freeze([408, 425, 429, 500, 502, 503, 504]);
+
+/** Whether an HTTP status is worth another attempt by default ({@link RETRYABLE_STATUSES}). */
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.includes(status);
+}
+
 /** The defaults of {@link RetryPolicy}. */
 export const DEFAULT_RETRY_POLICY = {
   maxRetries: 3,
@@ -32,7 +43,7 @@ export const DEFAULT_RETRY_POLICY = {
   maxDelaySeconds: 300,
   maxRetryAfterSeconds: 3600,
   timeoutSeconds: 30,
-  retryOnStatus: [408, 425, 429, 500, 502, 503, 504],
+  retryOnStatus: [...RETRYABLE_STATUSES],
   jitter: true,
 } satisfies Required<RetryPolicy>;
 
@@ -131,6 +142,14 @@ export function isRetryable(policy: ResolvedRetryPolicy, error: WebhookDeliveryE
   if (error.status === undefined || error.status < 300) return error.retryable;
   if (error.status === 429 || error.retryAfterMs !== undefined) return true;
   return policy.retryOnStatus.includes(error.status);
+}
+
+/**
+ * Whether a failure says the endpoint is down (what the circuit breaker counts): a failure the
+ * policy retries, except a rate limit (429), which proves the endpoint is up.
+ */
+export function isOutage(policy: ResolvedRetryPolicy, error: WebhookDeliveryError): boolean {
+  return error.status !== 429 && isRetryable(policy, error);
 }
 
 /**

@@ -22,6 +22,10 @@ export interface RecordedRequest {
   receivedAt: number;
   /** The status the fake answered with (set once answered; 0 for a dropped connection). */
   status: number;
+  /** Epoch ms when the connection of a streamed answer ({@link FakeResponse.stream}) was closed. */
+  closedAt?: number | undefined;
+  /** Bytes of a streamed answer written before the client went away. */
+  streamedBytes?: number | undefined;
   /** The body parsed as JSON. */
   json<T = any>(): T;
   /** The body parsed as application/x-www-form-urlencoded. */
@@ -41,6 +45,47 @@ export interface FakeResponse {
   hang?: boolean | undefined;
   /** Drop the connection without answering: to test network errors. */
   disconnect?: boolean | undefined;
+  /**
+   * A hostile body after the status and headers, until the client closes the connection:
+   * `'endless'` writes 64 KiB chunks as fast as the client reads, `'trickle'` one byte every 50 ms
+   * (each resets an idle timer, never ending). `body` is sent first.
+   */
+  stream?: 'endless' | 'trickle' | undefined;
+}
+
+const CHUNK = Buffer.alloc(64 * 1024, 'a');
+
+/** Writes `start`, then a never-ending body, until the client closes; records when it did. */
+function streamForever(
+  res: ServerResponse,
+  mode: 'endless' | 'trickle',
+  start: string,
+  recorded: RecordedRequest,
+): void {
+  let timer: NodeJS.Timeout | undefined;
+  recorded.streamedBytes = 0;
+  const write = (chunk: Buffer | string) => {
+    recorded.streamedBytes! += Buffer.byteLength(chunk);
+    return res.write(chunk);
+  };
+  res.on('close', () => {
+    recorded.closedAt = Date.now();
+    if (timer) clearInterval(timer);
+  });
+  if (start) write(start);
+  if (mode === 'trickle') {
+    timer = setInterval(() => {
+      if (!res.destroyed) write('a');
+    }, 50);
+    return;
+  }
+  const pump = () => {
+    while (!res.destroyed && write(CHUNK)) {
+      // Keep writing while the socket takes it.
+    }
+  };
+  res.on('drain', pump);
+  pump();
 }
 
 /** Decides the answer to a request that no queued response claims. */
@@ -134,6 +179,13 @@ export async function createFakeServer(
         payload = JSON.stringify(response.body);
         headers['content-type'] ??= 'application/json; charset=utf-8';
       }
+    }
+    if (response.stream) {
+      delete headers['content-length'];
+      res.writeHead(status, headers);
+      streamForever(res, response.stream, payload, recorded);
+      hanging.add(res);
+      return;
     }
     res.writeHead(status, headers);
     res.end(payload);

@@ -135,12 +135,27 @@ export function sampleEvents(): EmpathyEvent[] {
   return EVENT_TYPES.map((type) => sampleEvent(type));
 }
 
-/** Text that tries every trick: mentions, markup, links, control characters. */
+/**
+ * Text that tries every trick: mentions, markup, links, and one of every character class the
+ * text policy strips (C0 and C1 controls, DEL, bidi embeddings / overrides / isolates, LRM / RLM /
+ * ALM, zero-width characters, the BOM, lone surrogates). {@link UNSAFE_CHARACTERS} matches them.
+ */
 export const HOSTILE_TEXT =
   '<!channel> @everyone @here <@U123> <script>alert(1)</script> & <https://evil.example|click me> ' +
-  '[x](https://evil.example) *bold* _it_ ~strike~ `code` ```fence``` \u0000\u0007 "quotes" \'single\' ' +
+  '[x](https://evil.example) *bold* _it_ ~strike~ `code` ```fence``` \u0000\u0007\u001B[31m "quotes" \'single\' ' +
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${injection}` is the point.
-  '{{template}} ${injection} \u202Eright-to-left';
+  '{{template}} ${injection} \u202Eright-to-left\u202C \u2066isolate\u2069 \u202Aembed\u202D ' +
+  'marks\u200E\u200F\u061C zero\u200Bwidth\u200C\u200D\u2060 bom\uFEFF del\u007F c1\u0085\u009B ' +
+  'lone\uD800 surrogate\uDC00 end';
+
+/**
+ * Every character the text policy strips, written out independently of core's cleaner so that
+ * tests check the policy rather than repeat it: C0 controls but tab and newline, DEL, C1, ALM,
+ * Mongolian vowel separator, zero-width and LRM/RLM, bidi embeddings/overrides, word joiner,
+ * bidi isolates, BOM, and lone surrogates.
+ */
+export const UNSAFE_CHARACTERS =
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** `HOSTILE_TEXT` repeated past every vendor's limit (~20,000 chars). */
 export const LONG_HOSTILE_TEXT = `${HOSTILE_TEXT} `.repeat(Math.ceil(20_000 / (HOSTILE_TEXT.length + 1)));

@@ -1,0 +1,48 @@
+/**
+ * The one text policy: what every integration does to text from an event before a vendor sees
+ * it. Vendor escaping (Slack mrkdwn, Discord markdown, HTML, Jira) stays in each renderer, and
+ * runs on text cleaned here.
+ */
+
+// What is removed, and why:
+// - C0 controls except tab and newline, DEL, and C1 controls: invisible, and some terminals and
+//   renderers act on them.
+// - Bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the implicit marks
+//   LRM, RLM, ALM (U+200E, U+200F, U+061C): they make text read differently from what it is
+//   ("Trojan Source", CVE-2021-42574).
+// - Zero-width characters (U+200B–U+200D, U+2060, U+180E) and the BOM (U+FEFF): they hide inside
+//   words, so a name or a link can look like another.
+// - Lone surrogates: not text; vendors reject them or print replacement characters.
+const UNSAFE =
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Removes control, bidi, zero-width and BOM characters and lone surrogates, and turns CRLF and CR
+ * into LF. Tabs and newlines stay.
+ *
+ * @example cleanText('ok\u202Egnp.exe') // 'okgnp.exe'
+ */
+export function cleanText(text: string): string {
+  return text.replace(/\r\n?/g, '\n').replace(UNSAFE, '');
+}
+
+/**
+ * Shortens `text` to at most `max` UTF-16 code units (the unit vendors count in), ending with `…`
+ * when cut. It cuts between code points, never inside a surrogate pair.
+ *
+ * @example truncateText('hello world', 8) // 'hello w…'
+ */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  let end = max - 1;
+  // Do not keep the high half of a pair whose low half falls past the cut.
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** {@link cleanText}, whitespace runs collapsed to one space, trimmed: for titles and names. */
+export function oneLine(text: string): string {
+  return cleanText(text).replace(/\s+/g, ' ').trim();
+}

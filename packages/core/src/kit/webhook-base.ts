@@ -1,0 +1,207 @@
+import { isWebhookDeliveryError, WebhookConfigError } from '../errors.js';
+import type { EmpathyEvent, EventSelector } from '../events.js';
+import {
+  type CommonWebhookOptions,
+  type DeliveryContext,
+  type DeliveryReceipt,
+  parseCommonOptions,
+  type WebhookPlugin,
+} from '../plugin.js';
+import type { CircuitBreakerOptions } from '../policies/circuit-breaker.js';
+import type { RateLimit } from '../policies/rate-limit.js';
+import type { RetryPolicy } from '../policies/retry.js';
+import { type ErrorScope, networkError, permanentError } from './delivery-errors.js';
+import { Redactor } from './redact.js';
+import { HttpTransport, type HttpTransportOptions } from './transport.js';
+
+/**
+ * A user's override of what is sent: receives the event and what the integration would send
+ * (`defaults`, fully typed per vendor), returns what to send instead. The vendor's limits are
+ * applied to the result. If it throws, that event is dead-lettered with the error; the webhook
+ * goes on with the next one.
+ *
+ * @example
+ * format: (event, defaults) => ({ ...defaults, text: `[${event.severity}] ${defaults.text}` })
+ */
+export type FormatHook<TPayload> = (event: EmpathyEvent, defaults: TPayload) => TPayload;
+
+/** {@link CommonWebhookOptions} plus the user's {@link FormatHook} for a vendor payload. */
+export interface WebhookOptions<TPayload> extends CommonWebhookOptions {
+  /**
+   * Changes what is sent: `(event, defaults) => payload`, where `defaults` is what this
+   * integration would send. @default none: send the defaults
+   */
+  format?: FormatHook<TPayload> | undefined;
+}
+
+/** The defaults an integration gives for the common options. */
+export interface WebhookDefaults {
+  /** The name when the user gives none (`'slack'`). */
+  name: string;
+  /** The events when the user gives none. */
+  events?: readonly EventSelector[] | undefined;
+  /** Deliveries in flight at once. @default 4 */
+  concurrency?: number | undefined;
+  /** The vendor's documented limit. */
+  rateLimit?: RateLimit | undefined;
+  /** Options of the lazily created {@link HttpTransport} (its `allowPrivateNetwork` is the user's). */
+  transport?: Omit<HttpTransportOptions, 'allowPrivateNetwork'> | undefined;
+}
+
+/**
+ * The base of every built-in integration, for third-party ones too: the common options parsed
+ * and validated once, the user's `format` hook, one guarded HTTP transport, one redactor and one
+ * error scope. A subclass gives what is its own: `render` (event → vendor payload, pure),
+ * optionally `fit` (the vendor's limits, applied to whatever is sent), and `send` (one attempt).
+ *
+ * Secrets live in `#private` fields or the {@link Redactor}, never in public fields, so
+ * `console.log(webhook)` prints none; `target` is what is safe to print.
+ *
+ * @example
+ * class PagerLite extends WebhookBase<{ summary: string }> {
+ *   readonly target: string;
+ *   readonly #url: URL;
+ *   constructor(options: WebhookOptions<{ summary: string }> & { url: string }) {
+ *     super(options, { name: 'pager-lite', events: ['alert'] });
+ *     this.#url = parseEndpointOption(options.url, { option: 'url', webhook: this.name, what: 'the endpoint', allowPrivateNetwork: this.allowPrivateNetwork });
+ *     this.redactor.addUrl(this.#url);
+ *     this.target = this.#url.origin;
+ *   }
+ *   protected render(event: EmpathyEvent) { return { summary: summarizeEvent(event).title }; }
+ *   protected async send(payload: { summary: string }, _event: EmpathyEvent, ctx: DeliveryContext) {
+ *     const response = await this.http.fetch(this.#url, { method: 'POST', body: JSON.stringify(payload), signal: ctx.signal });
+ *     if (!response.ok) throw httpError(this.errors, { status: response.status, detail: await readBodyText(response) });
+ *     return { status: response.status };
+ *   }
+ * }
+ */
+export abstract class WebhookBase<TPayload> implements WebhookPlugin {
+  readonly name: string;
+  readonly events: readonly EventSelector[];
+  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
+  readonly retryPolicy: RetryPolicy | undefined;
+  readonly rateLimit: RateLimit | undefined;
+  readonly circuitBreaker: CircuitBreakerOptions | false | undefined;
+  readonly concurrency: number;
+  readonly onFailure: CommonWebhookOptions['onFailure'];
+  /** Where deliveries go, safe to print: an origin or a vendor API's name. */
+  abstract readonly target: string;
+  /** Whether private, loopback and metadata addresses may be reached (the user's option). */
+  protected readonly allowPrivateNetwork: boolean;
+  /** Every secret this webhook holds; the error builders redact with it. */
+  protected readonly redactor: Redactor = new Redactor();
+  readonly #format: FormatHook<TPayload> | undefined;
+  readonly #transportOptions: WebhookDefaults['transport'];
+  #transport: HttpTransport | undefined;
+
+  constructor(options: WebhookOptions<TPayload>, defaults: WebhookDefaults) {
+    if (options === null || typeof options !== 'object') {
+      throw new WebhookConfigError(`${defaults.name}: options must be an object`);
+    }
+    const common = parseCommonOptions(options, defaults);
+    this.name = common.name;
+    this.events = common.events;
+    this.filter = common.filter;
+    this.retryPolicy = common.retryPolicy;
+    this.rateLimit = common.rateLimit;
+    this.circuitBreaker = common.circuitBreaker;
+    this.concurrency = common.concurrency;
+    this.onFailure = common.onFailure;
+    this.allowPrivateNetwork = common.allowPrivateNetwork;
+    if (options.format !== undefined && typeof options.format !== 'function') {
+      throw new WebhookConfigError(`option 'format' must be a function (event, defaults) => payload`, {
+        webhook: this.name,
+      });
+    }
+    this.#format = options.format;
+    this.#transportOptions = defaults.transport;
+  }
+
+  /**
+   * What this webhook sends for `event`: the integration's rendering, the user's `format`, then
+   * the vendor's limits. Throws a permanent {@link WebhookDeliveryError} (code `EFORMAT`) when
+   * `format` throws or returns nothing.
+   */
+  payload(event: EmpathyEvent): TPayload {
+    const defaults = this.render(event);
+    const format = this.#format;
+    if (format === undefined) return defaults;
+    let custom: TPayload;
+    try {
+      custom = format(event, defaults);
+    } catch (error) {
+      throw permanentError(this.errors, `option 'format' threw: ${describe(error)}`, 'EFORMAT', error);
+    }
+    if (custom === undefined || custom === null || typeof custom !== 'object') {
+      throw permanentError(
+        this.errors,
+        `option 'format' must return the payload to send (got ${typeof custom})`,
+        'EFORMAT',
+      );
+    }
+    if (typeof (custom as { then?: unknown }).then === 'function') {
+      throw permanentError(this.errors, `option 'format' must return the payload, not a Promise`, 'EFORMAT');
+    }
+    try {
+      return this.fit(custom);
+    } catch (error) {
+      throw permanentError(
+        this.errors,
+        `the payload returned by 'format' cannot be sent: ${describe(error)}`,
+        'EFORMAT',
+        error,
+      );
+    }
+  }
+
+  /** One attempt: {@link payload}, then {@link send}. Anything but a delivery error is a network error. */
+  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+    const payload = this.payload(event);
+    try {
+      return await this.send(payload, event, ctx);
+    } catch (error) {
+      throw isWebhookDeliveryError(error) ? error : networkError(this.errors, error);
+    }
+  }
+
+  /** Releases the transport's connections. Subclasses that hold more call `super.close()`. */
+  async close(): Promise<void> {
+    this.#transport?.close();
+  }
+
+  /** The guarded HTTP transport, made on first use. */
+  protected get http(): HttpTransport {
+    this.#transport ??= new HttpTransport({
+      ...this.#transportOptions,
+      allowPrivateNetwork: this.allowPrivateNetwork,
+    });
+    return this.#transport;
+  }
+
+  /** What the error builders need: this webhook's name, target and secrets. */
+  protected get errors(): ErrorScope {
+    return { webhook: this.name, target: this.target, redactor: this.redactor };
+  }
+
+  /** The event as the vendor's payload: pure, within the vendor's limits. */
+  protected abstract render(event: EmpathyEvent): TPayload;
+
+  /**
+   * Applies the vendor's limits to a payload the user's `format` returned (cut text, drop
+   * blocks past a count). Throws when the payload cannot be sent at all. @default unchanged
+   */
+  protected fit(payload: TPayload): TPayload {
+    return payload;
+  }
+
+  /** One attempt to send `payload`; throws a delivery error built with `httpError` / `networkError`. */
+  protected abstract send(
+    payload: TPayload,
+    event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt>;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
