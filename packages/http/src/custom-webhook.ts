@@ -1,35 +1,47 @@
-import { isIP } from 'node:net';
 import {
-  type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
   PayloadSigner,
-  parseCommonOptions,
-  parseRetryAfter,
   type RateLimit,
   type RetryPolicy,
-  redact,
-  safeOrigin,
   WebhookConfigError,
-  WebhookDeliveryError,
-  type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import {
+  cleanText,
+  guardedLookup,
+  httpError,
+  networkError,
+  parseHeaders,
+  parseRetryAfter,
+  permanentError,
+  privateHostReason,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
 import { Pool } from 'undici';
-import { BlockedAddressError, guardedLookup, privateAddressReason } from '@empathy/webhooks-core/kit';
-import { type Answer, send } from './transport.js';
+import { send } from './transport.js';
 
 /** HTTP methods a webhook may use. */
 export type WebhookMethod = 'POST' | 'PUT' | 'PATCH';
 
-/** Options of {@link CustomWebhook}: the seed's options in camelCase, plus `name`, `concurrency`, `allowPrivateNetwork`. */
-export interface CustomWebhookOptions extends CommonWebhookOptions {
+/**
+ * What a {@link CustomWebhook} sends as its JSON body: the event envelope by default, or what
+ * the user's `format` returns.
+ */
+export type CustomWebhookBody = EmpathyEvent | Record<string, unknown>;
+
+/** Options of {@link CustomWebhook}: the seed's options in camelCase, plus `name`, `concurrency`, `allowPrivateNetwork`, `format`. */
+export interface CustomWebhookOptions extends WebhookOptions<CustomWebhookBody> {
   /** The endpoint. `https:` in production; `http:` is accepted. @example 'https://your-service.com/webhooks/empathy' */
   url: string;
   /** @default 'POST' */
   method?: WebhookMethod | undefined;
-  /** Extra request headers (e.g. `Authorization`); their values are treated as secrets. */
+  /**
+   * Extra request headers (e.g. `Authorization`); their values are treated as secrets. Validated
+   * at construction: token names, visible-ASCII values without CR/LF, no hop-by-hop headers.
+   */
   headers?: Record<string, string> | undefined;
   /** Event types to send. @default ['*'] */
   events?: readonly EventSelector[] | undefined;
@@ -41,11 +53,6 @@ export interface CustomWebhookOptions extends CommonWebhookOptions {
   signingSecret?: string | readonly string[] | undefined;
   /** Adds the signature headers. @default true when `signingSecret` is set */
   signPayload?: boolean | undefined;
-  /**
-   * Allow loopback, private, link-local, CGNAT and cloud-metadata addresses (local development,
-   * tests, a receiver on your own network). @default false
-   */
-  allowPrivateNetwork?: boolean | undefined;
   /** Most requests in flight (and pooled keep-alive connections). @default 16 */
   concurrency?: number | undefined;
   retryPolicy?: RetryPolicy | undefined;
@@ -54,11 +61,12 @@ export interface CustomWebhookOptions extends CommonWebhookOptions {
 
 const USER_AGENT = 'empathy-webhooks/0.1 (+https://github.com/empathy-framework/webhooks)';
 const METHODS: readonly WebhookMethod[] = ['POST', 'PUT', 'PATCH'];
+const SIGNATURE_HEADERS = ['x-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
 
 /**
  * Sends every event it subscribes to as the seed's JSON payload to any HTTP endpoint: signed
  * (`X-Signature` and Standard Webhooks headers), over a keep-alive connection pool (undici),
- * behind an SSRF guard. Status codes and Retry-After drive core's retry policy.
+ * behind the kit's SSRF guard. Status codes and Retry-After drive core's retry policy.
  *
  * @example
  * const custom = new CustomWebhook({
@@ -69,26 +77,17 @@ const METHODS: readonly WebhookMethod[] = ['POST', 'PUT', 'PATCH'];
  *   retryPolicy: { maxRetries: 3, backoffMultiplier: 2, timeoutSeconds: 30 },
  * });
  */
-export class CustomWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: CommonWebhookOptions['circuitBreaker'];
-  readonly concurrency: number;
-  readonly onFailure: CommonWebhookOptions['onFailure'];
-  /** The endpoint's origin (safe to print). */
+export class CustomWebhook extends WebhookBase<CustomWebhookBody> {
+  /** The endpoint's origin: the only part of the URL that is safe to print. */
+  readonly target: string;
+  /** The endpoint's origin (same as `target`). */
   readonly origin: string;
-  /** The endpoint URL. Treat it as a credential: its path or query may carry one. */
-  readonly url: string;
   readonly method: WebhookMethod;
 
+  // Private: the URL's path and query, and the headers, may carry credentials.
   readonly #path: string;
   readonly #headers: string[];
   readonly #signer: PayloadSigner | undefined;
-  readonly #secrets: string[];
-  readonly #allowPrivateNetwork: boolean;
   #pool: Pool | undefined;
 
   constructor(options: CustomWebhookOptions) {
@@ -96,38 +95,32 @@ export class CustomWebhook implements WebhookPlugin {
       throw new WebhookConfigError('CustomWebhook: options must be an object');
     }
     const url = parseUrl(options.url, options.name);
-    const common = parseCommonOptions(options, {
+    super(options, {
       // An IPv6 literal's brackets are not allowed in a name: `custom:[::1]:8080` → `custom:::1:8080`.
       name: `custom:${url.host.replace(/[[\]]/g, '')}`,
       events: ['*'],
       concurrency: 16,
     });
-    const name = common.name;
+    const name = this.name;
     const method = (options.method ?? 'POST').toUpperCase() as WebhookMethod;
     if (!METHODS.includes(method)) {
       throw new WebhookConfigError(
         `option 'method' must be one of ${METHODS.join(', ')} (got ${JSON.stringify(options.method)})`,
-        {
-          webhook: name,
-        },
-      );
-    }
-    const allowPrivate = options.allowPrivateNetwork ?? false;
-    if (typeof allowPrivate !== 'boolean') {
-      throw new WebhookConfigError(`option 'allowPrivateNetwork' must be a boolean`, { webhook: name });
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const reason = isIP(host) ? privateAddressReason(host) : undefined;
-    if (reason && !allowPrivate) {
-      throw new WebhookConfigError(
-        `option 'url' points at a ${reason} address (${safeOrigin(url)}); set allowPrivateNetwork: true to allow it`,
         { webhook: name },
       );
     }
-    const headers = options.headers ?? {};
-    if (typeof headers !== 'object' || Object.values(headers).some((v) => typeof v !== 'string')) {
-      throw new WebhookConfigError(`option 'headers' must be an object of string values`, { webhook: name });
+    const reason = this.allowPrivateNetwork ? undefined : privateHostReason(url.hostname);
+    if (reason) {
+      throw new WebhookConfigError(
+        `option 'url' points at a ${reason} address (${url.origin}); set allowPrivateNetwork: true to allow it`,
+        { webhook: name },
+      );
     }
+    const headers = parseHeaders(options.headers, {
+      option: 'headers',
+      webhook: name,
+      reserved: SIGNATURE_HEADERS,
+    });
     const signingSecret = options.signingSecret;
     const signPayload = options.signPayload ?? signingSecret !== undefined;
     if (signPayload && (signingSecret === undefined || signingSecret.length === 0)) {
@@ -142,59 +135,71 @@ export class CustomWebhook implements WebhookPlugin {
       }
     }
 
-    this.name = name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-    this.url = url.href;
+    this.target = url.origin;
     this.origin = url.origin;
     this.method = method;
     this.#path = `${url.pathname}${url.search}`;
     this.#signer = signer;
-    this.#allowPrivateNetwork = allowPrivate;
     // Flat [name, value, …] arrays are what undici consumes without copying.
-    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     this.#headers = Object.entries({
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
-      ...lower,
+      ...headers,
     }).flat();
-    this.#secrets = [
-      // 'Bearer <token>': the token alone is the secret too.
-      ...Object.values(headers).flatMap((v) => [v, ...v.split(/\s+/).filter((part) => part.length >= 8)]),
-      ...(typeof signingSecret === 'string' ? [signingSecret] : (signingSecret ?? [])),
-      url.pathname.length > 1 ? url.pathname : undefined,
-      url.search.length > 1 ? url.search.slice(1) : undefined,
-      url.username || undefined,
-      url.password || undefined,
-    ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    this.redactor.addUrl(url);
+    for (const value of Object.values(headers)) this.redactor.addHeaderValue(value);
+    for (const secret of typeof signingSecret === 'string' ? [signingSecret] : (signingSecret ?? [])) {
+      this.redactor.addSecret(secret);
+    }
   }
 
   /**
-   * One attempt: the event as JSON (signed when a secret is set) to `url`. A non-2xx answer
-   * throws a {@link WebhookDeliveryError} with the status and any Retry-After for core's retry
-   * policy; a refused (private) address is permanent.
+   * Closes the connection pool. The host calls it after its drain deadline, so requests still in
+   * flight are aborted rather than awaited (a durable queue delivers those jobs again).
    */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+  override async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await super.close();
+    await pool?.destroy();
+  }
+
+  /** The event envelope itself: the seed's payload. */
+  protected render(event: EmpathyEvent): CustomWebhookBody {
+    return event;
+  }
+
+  /**
+   * One attempt: the body as JSON (signed when a secret is set) to `url`. A non-2xx answer
+   * throws a delivery error with the status and any Retry-After for core's retry policy; a
+   * refused (private) address is permanent.
+   */
+  protected send(
+    body: CustomWebhookBody,
+    event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
     // Encoded once: the same bytes are signed and sent.
-    let body: Buffer;
+    let bytes: Buffer;
     try {
-      body = Buffer.from(JSON.stringify(event), 'utf8');
+      let json = JSON.stringify(body);
+      // The text policy, at the cost of one scan in the common case: only a body that holds an
+      // unsafe character (raw, or JSON-escaped) is cleaned and encoded again.
+      if (UNSAFE_IN_JSON.test(json)) json = JSON.stringify(cleanDeep(body));
+      bytes = Buffer.from(json, 'utf8');
     } catch (error) {
       // A BigInt or a cycle in the event's data: no retry will fix that.
-      throw new WebhookDeliveryError(`the event cannot be sent as JSON: ${(error as Error).message}`, {
-        webhook: this.name,
-        retryable: false,
-        code: 'EINVALIDPAYLOAD',
-      });
+      return Promise.reject(
+        permanentError(
+          this.errors,
+          `the event cannot be sent as JSON: ${(error as Error).message}`,
+          'EINVALIDPAYLOAD',
+        ),
+      );
     }
     let headers = this.#headers;
     if (this.#signer) {
-      const s = this.#signer.sign(body, event.event_id);
+      const s = this.#signer.sign(bytes, event.event_id);
       headers = headers.concat(
         'x-signature',
         s['x-signature'],
@@ -206,67 +211,54 @@ export class CustomWebhook implements WebhookPlugin {
         s['webhook-signature'],
       );
     }
-    let answer: Answer;
-    try {
-      // undici's own timeouts end the request with core's per-attempt timeout, so no
-      // AbortController is needed on the hot path.
-      answer = await send(this.#connection(), {
-        path: this.#path,
-        method: this.method,
-        headers,
-        body,
-        headersTimeout: ctx.timeoutMs,
-        bodyTimeout: ctx.timeoutMs,
-      });
-    } catch (error) {
-      throw this.#networkError(error);
-    }
-    const status = answer.status;
-    if (status >= 200 && status < 300) return { status };
-    const retryAfterMs = parseRetryAfter(answer.retryAfter);
-    const snippet = redact(answer.body.slice(0, 200).replace(/\s+/g, ' ').trim(), this.#secrets);
-    throw new WebhookDeliveryError(
-      `HTTP ${status} from ${this.origin}${retryAfterMs !== undefined ? ` (retry after ${Math.ceil(retryAfterMs / 1000)}s)` : ''}${snippet ? `: ${snippet}` : ''}`,
-      { webhook: this.name, status, retryAfterMs },
+    return send(
+      this.#connection(),
+      { path: this.#path, method: this.method, headers, body: bytes },
+      ctx,
+    ).then(
+      (answer) => {
+        const status = answer.status;
+        if (status >= 200 && status < 300) return { status };
+        throw httpError(this.errors, {
+          status,
+          detail: answer.body,
+          retryAfterMs: parseRetryAfter(answer.retryAfter),
+        });
+      },
+      (error) => {
+        throw networkError(this.errors, error);
+      },
     );
-  }
-
-  /**
-   * Closes the connection pool. The host calls it after its drain deadline, so requests still in
-   * flight are aborted rather than awaited (a durable queue delivers those jobs again).
-   */
-  async close(): Promise<void> {
-    const pool = this.#pool;
-    this.#pool = undefined;
-    await pool?.destroy();
   }
 
   #connection(): Pool {
     this.#pool ??= new Pool(this.origin, {
       connections: this.concurrency,
       keepAliveTimeout: 30_000,
-      connect: this.#allowPrivateNetwork ? { timeout: 10_000 } : { timeout: 10_000, lookup: guardedLookup },
+      connect: this.allowPrivateNetwork ? { timeout: 10_000 } : { timeout: 10_000, lookup: guardedLookup },
     });
     return this.#pool;
   }
+}
 
-  #networkError(error: unknown): WebhookDeliveryError {
-    const cause = (error as { cause?: unknown }).cause;
-    const blocked = [error, cause].find((e): e is BlockedAddressError => e instanceof BlockedAddressError);
-    if (blocked) {
-      return new WebhookDeliveryError(redact(blocked.message, this.#secrets), {
-        webhook: this.name,
-        retryable: false,
-        code: blocked.code,
-      });
-    }
-    const err = error as { code?: string; message?: string };
-    const code = typeof err.code === 'string' ? err.code : undefined;
-    return new WebhookDeliveryError(
-      `request to ${this.origin} failed: ${redact(String(err.message ?? error), this.#secrets)}${code ? ` (${code})` : ''}`,
-      { webhook: this.name, code, retryable: true },
-    );
+// What cleanText strips, as it appears in JSON text: raw, or escaped by JSON.stringify (C0 controls
+// and lone surrogates).
+const UNSAFE_IN_JSON =
+  /[\u007F-\u009F\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|\\u00(?:0[0-8bcef]|1[0-9a-f])|\\ud[89a-f]/i;
+
+/** A copy of a JSON value with every string (keys too) through the text policy. */
+function cleanDeep(value: unknown): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanDeep);
+  if (value !== null && typeof value === 'object') {
+    const source =
+      typeof (value as { toJSON?: unknown }).toJSON === 'function'
+        ? (value as { toJSON(): unknown }).toJSON()
+        : value;
+    if (source !== value) return cleanDeep(source);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanDeep(v)]));
   }
+  return value;
 }
 
 function parseUrl(value: unknown, name: string | undefined): URL {

@@ -1,3 +1,6 @@
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
+import { inspect } from 'node:util';
 import {
   Dispatcher,
   type EmpathyEvent,
@@ -17,6 +20,8 @@ import { CustomWebhook, privateAddressReason, WebhookConfig } from '../src/index
 
 const TOKEN = 'tok_live_4f9a8b7c6d5e';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+// A receiver URL whose path segment and query value are credentials.
+const HOOK_PATH = '/hooks/a8F3kQ92xZ7w?token=Zx81Pq0LmN4v&team=core';
 
 describeWebhookContract('CustomWebhook', async () => {
   const server = await createFakeServer(() => ({ status: 200, body: { status: 'ok' } }));
@@ -25,15 +30,17 @@ describeWebhookContract('CustomWebhook', async () => {
       server_error: { status: 503, body: 'upstream unavailable' },
       rate_limited: (s) => ({ status: 429, headers: { 'retry-after': String(s) } }),
       client_error: { status: 400, body: { error: `bad payload; token was ${TOKEN}` } },
+      // An endpoint that echoes what it got: an Express 404 page, a 401 body.
+      echo: (text) => ({ status: 401, body: `Unauthorized: ${text}` }),
     }),
-    secrets: [TOKEN, SECRET],
-    create: (o) =>
+    secrets: [TOKEN, SECRET, `${server.url}${HOOK_PATH}`],
+    mark: (body, text) => ({ ...body, marker: text }),
+    create: ({ endpoint, ...o }) =>
       new CustomWebhook({
         ...o,
-        url: `${server.url}/hooks/empathy`,
+        url: `${endpoint ?? server.url}${HOOK_PATH}`,
         headers: { Authorization: `Bearer ${TOKEN}` },
         signingSecret: SECRET,
-        allowPrivateNetwork: true,
       }),
   };
 });
@@ -194,7 +201,17 @@ describe('CustomWebhook', () => {
 
     it('refuses a hostname that resolves to a private address, after DNS, without sending anything', async () => {
       server = await createFakeServer();
-      const webhook = new CustomWebhook({ url: `http://localhost:${server.port}/hook`, name: 'guarded' });
+      // `localhost` is refused by name at construction (RFC 6761); this machine's own name is not,
+      // and resolves to a loopback address: the guard refuses it after DNS.
+      expect(() => new CustomWebhook({ url: `http://localhost:${server.port}/hook` })).toThrow(
+        /loopback address/,
+      );
+      const host = hostname();
+      expect(
+        privateAddressReason((await lookup(host)).address),
+        `${host} resolves to a private address`,
+      ).toBeDefined();
+      const webhook = new CustomWebhook({ url: `http://${host}:${server.port}/hook`, name: 'guarded' });
       const failures: Error[] = [];
       dispatcher = new Dispatcher({
         webhooks: [
@@ -205,9 +222,7 @@ describe('CustomWebhook', () => {
       await dispatcher.flush();
       expect(server.requests).toHaveLength(0);
       expect(dispatcher.monitor.getWebhookStats('guarded')).toMatchObject({ failedCount: 1, totalSent: 1 });
-      expect(failures[0]!.message).toMatch(
-        /refused to connect to localhost \((127\.0\.0\.1|::1)\): loopback address/,
-      );
+      expect(failures[0]!.message).toMatch(/refused to connect to \S+ \(\S+\): (loopback|private) address/);
     });
 
     it('lets private addresses through with allowPrivateNetwork', async () => {
@@ -230,6 +245,30 @@ describe('CustomWebhook', () => {
   });
 
   describe('options', () => {
+    it('holds no secret in a public field: printing the webhook shows the origin only', () => {
+      const webhook = new CustomWebhook({
+        url: 'https://hooks.example.com/services/T0SECRET42/B0SECRET43?sig=QmFzZTY0U2ln',
+        headers: { Authorization: `Bearer ${TOKEN}` },
+        signingSecret: SECRET,
+      });
+      const printed = `${inspect(webhook, { depth: 8, showHidden: true })} ${JSON.stringify(webhook)}`;
+      for (const secret of ['T0SECRET42', 'B0SECRET43', 'QmFzZTY0U2ln', TOKEN, SECRET]) {
+        expect(printed).not.toContain(secret);
+      }
+      expect(webhook.target).toBe('https://hooks.example.com');
+    });
+
+    it.each([
+      [{ 'x-evil': 'a\r\nx-injected: 1' }, /'x-evil' must be visible ASCII without line breaks/],
+      [{ 'bad name': 'v' }, /invalid header name "bad name"/],
+      [{ Connection: 'close' }, /may not set 'connection'/],
+      [{ 'Transfer-Encoding': 'chunked' }, /may not set 'transfer-encoding'/],
+      [{ 'X-Signature': 'forged' }, /may not set 'x-signature'/],
+      [{ 'x-name': 'caf\u00e9' }, /'x-name' must be visible ASCII/],
+    ])('refuses headers %j at construction', (headers, message) => {
+      expect(() => new CustomWebhook({ url: 'https://hooks.example.com/h', headers })).toThrow(message);
+    });
+
     const configError = (fn: () => unknown) => {
       try {
         fn();
