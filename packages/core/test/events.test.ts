@@ -64,7 +64,7 @@ describe('events', () => {
         `[emit] the data of a 'alert' event must be an object, such as { message: '…' } (got ${got})`,
       );
     }
-    expect(() => createEvent(null as never, { message: 'x' }, { userId: 'u' })).toThrow(
+    expect(() => createEvent(null as never, { message: 'x' } as never, { userId: 'u' })).toThrow(
       "[emit] an event type must be a string such as 'alert' (got null)",
     );
   });
