@@ -43,7 +43,11 @@ export interface DispatcherOptions {
   /** Builds each webhook's rate limiter. @default the queue's `rateLimiterFactory`, else in-process limiters */
   rateLimiterFactory?: RateLimiterFactory | undefined;
   /**
-   * Told about problems that are not a delivery's: a `filter` or `onFailure` that threw.
+   * Told about problems that are not a delivery's, with the webhook's name: a `filter` that threw
+   * or returned something other than a boolean (the event then skips that webhook only, and its
+   * stats count a `filterErrorCount`), or an `onFailure` that threw. Whatever was thrown arrives
+   * as an `Error`: a thrown non-Error (`throw null`, `throw 'x'`) is wrapped in a `WebhookError`
+   * whose `cause` is the value.
    * @default logs a one-line warning to stderr
    */
   onError?: (
@@ -92,10 +96,23 @@ export class Dispatcher implements JobHandler {
       options.rateLimiterFactory ??
       this.queue.rateLimiterFactory ??
       ((_, rateLimit) => createRateLimiter(rateLimit));
+    const warn: NonNullable<DispatcherOptions['onError']> = (error, { webhook, during }) =>
+      console.warn(`[empathy-webhooks] ${during} of '${webhook}' failed: ${error.message}`);
+    const onError = options.onError;
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw new WebhookConfigError(`option 'onError' must be a function (error, context)`);
+    }
+    // A throwing onError must not turn one webhook's bad filter into a failed emit for all.
     this.#onError =
-      options.onError ??
-      ((error, { webhook, during }) =>
-        console.warn(`[empathy-webhooks] ${during} of '${webhook}' threw: ${error.message}`));
+      onError === undefined
+        ? warn
+        : (error, context) => {
+            try {
+              onError(error, context);
+            } catch {
+              warn(error, context);
+            }
+          };
     this.deadLetters = this.#trackReplays(this.queue.deadLetters);
     for (const plugin of options.webhooks ?? []) this.register(plugin);
     this.queue.consume(this);
@@ -150,8 +167,14 @@ export class Dispatcher implements JobHandler {
     for (const { plugin } of this.#entries.values()) {
       try {
         if (wants(plugin, event)) out.push(plugin);
-      } catch (error) {
-        this.#onError(error as Error, { webhook: plugin.name, eventId: event.event_id, during: 'filter' });
+      } catch (thrown) {
+        // This webhook skips the event; the others still get it.
+        this.monitor.recordFilterError(plugin.name);
+        this.#onError(asError(thrown, plugin.name, 'filter'), {
+          webhook: plugin.name,
+          eventId: event.event_id,
+          during: 'filter',
+        });
       }
     }
     return out;
@@ -371,7 +394,11 @@ export class Dispatcher implements JobHandler {
     try {
       await plugin.onFailure(plugin, event, error);
     } catch (thrown) {
-      this.#onError(thrown as Error, { webhook: plugin.name, eventId: event.event_id, during: 'onFailure' });
+      this.#onError(asError(thrown, plugin.name, 'onFailure'), {
+        webhook: plugin.name,
+        eventId: event.event_id,
+        during: 'onFailure',
+      });
     }
   }
 
@@ -398,6 +425,13 @@ export class Dispatcher implements JobHandler {
       },
     };
   }
+}
+
+/** What `onError` receives: the thrown Error itself, or a WebhookError that carries a non-Error. */
+function asError(thrown: unknown, webhook: string, during: 'filter' | 'onFailure'): Error {
+  if (thrown instanceof Error) return thrown;
+  const what = thrown === null || thrown === undefined ? String(thrown) : `a ${typeof thrown}`;
+  return new WebhookError(`option '${during}' threw ${what}, not an Error`, { webhook, cause: thrown });
 }
 
 /** Whether an error says the endpoint is unhealthy (as opposed to refusing this one request). */

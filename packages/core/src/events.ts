@@ -234,13 +234,23 @@ function isoNow(): string {
   return isoString;
 }
 
-/** Builds the wire envelope for an event. Validates the type name. */
+/**
+ * Builds the wire envelope for an event. Throws a {@link WebhookConfigError} for an unknown type
+ * name or for `data` that is not an object (`null`, a string, an array).
+ */
 export function createEvent<T extends EventType>(
   type: T,
   data: EventDataMap[T],
   options: CreateEventOptions,
 ): EmpathyEvent<T> {
   assertEventType(type, 'emit');
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new WebhookConfigError(
+      `[emit] the data of a '${type}' event must be an object, such as { message: '…' } (got ${
+        data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data
+      })`,
+    );
+  }
   const metadata: EventMetadata =
     options.metadata === undefined
       ? { framework_version: options.frameworkVersion ?? DEFAULT_FRAMEWORK_VERSION }
@@ -298,6 +308,9 @@ export function knownEventTypes(): string[] {
  * Not exported from the package: {@link assertEventType} is the public form.
  */
 export function unknownEventType(name: string): string | undefined {
+  if (typeof name !== 'string') {
+    return `an event type must be a string such as 'alert' (got ${name === null ? 'null' : typeof name})`;
+  }
   if (isEventType(name)) return undefined;
   const hint = closest(name, knownEventTypes());
   return (

@@ -65,6 +65,7 @@ export {
 } from './policies/circuit-breaker.js';
 export {
   createRateLimiter,
+  EXACT_SLIDING_WINDOW_LIMIT,
   normalizeRateLimit,
   type RateLimit,
   type RateLimiter,
@@ -76,6 +77,7 @@ export {
   DEFAULT_RETRY_POLICY,
   isRetryable,
   isRetryableStatus,
+  MAX_WAIT_SECONDS,
   nextRetryDelayMs,
   normalizeRetryPolicy,
   parseRetryAfter,
@@ -84,6 +86,7 @@ export {
   type RetryPolicy,
 } from './policies/retry.js';
 export { createDeadLetterStore, MemoryQueue, type MemoryQueueOptions } from './queue/memory.js';
+export { serializeEvent } from './queue/serialize.js';
 export type {
   DeadLetter,
   DeadLetterStore,
@@ -114,3 +117,4 @@ export {
   summarize as summarizeEvent,
   truncate as truncateText,
 } from './summary.js';
+export { type LongTimeout, MAX_TIMER_DELAY_MS, setLongTimeout } from './timers.js';

@@ -16,6 +16,12 @@ export interface WebhookStats {
   pendingCount: number;
   /** Times a delivery waited for the rate limit or an open circuit. */
   deferredCount: number;
+  /**
+   * Events this webhook skipped because its `filter` threw or returned something other than a
+   * boolean (each one is also reported to the host's `onError`). Not counted in `failedCount`:
+   * no delivery was attempted, and no dead letter exists.
+   */
+  filterErrorCount: number;
   /** successCount / (successCount + failedCount), 0..1; 0 until a delivery has finished. */
   successRate: number;
   /** Mean attempt duration, successful or not, in ms (0 before the first attempt). */
@@ -60,6 +66,7 @@ class Figures {
   retriedCount = 0;
   pendingCount = 0;
   deferredCount = 0;
+  filterErrorCount = 0;
   durationSum = 0;
   durations = new Float64Array(WINDOW);
   durationCount = 0;
@@ -94,6 +101,7 @@ class Figures {
       retriedCount: this.retriedCount,
       pendingCount: this.pendingCount,
       deferredCount: this.deferredCount,
+      filterErrorCount: this.filterErrorCount,
       successRate: finished === 0 ? 0 : this.successCount / finished,
       avgResponseTimeMs: this.durationCount === 0 ? 0 : round(this.durationSum / this.durationCount),
       p95ResponseTimeMs: round(p95),
@@ -154,6 +162,11 @@ export class WebhookMonitor {
   /** Records that `count` deliveries for `webhook` were queued. */
   recordQueued(webhook: string, count = 1): void {
     this.#get(webhook).pendingCount += count;
+  }
+
+  /** Records that `webhook`'s filter threw or returned a non-boolean, so it skipped an event. */
+  recordFilterError(webhook: string): void {
+    this.#get(webhook).filterErrorCount++;
   }
 
   /** Records an outcome and tells the listeners. Called by the dispatcher. */

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { WebhookConfigError } from './errors.js';
 import { type EmpathyEvent, type EventSelector, unknownEventType } from './events.js';
 import { privateAddressReason } from './kit/ssrf.js';
-import type { CircuitBreakerOptions } from './policies/circuit-breaker.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './policies/circuit-breaker.js';
 import { normalizeRateLimit, type RateLimit } from './policies/rate-limit.js';
 import { normalizeRetryPolicy, type RetryPolicy } from './policies/retry.js';
 
@@ -160,6 +160,7 @@ export function parseCommonOptions(
   if (typeof allowPrivateNetwork !== 'boolean') {
     throw new WebhookConfigError(`option 'allowPrivateNetwork' must be a boolean`, { webhook: name });
   }
+  if (circuitBreaker) new CircuitBreaker(circuitBreaker, name);
   return {
     name,
     events: [...events],
@@ -173,11 +174,39 @@ export function parseCommonOptions(
   };
 }
 
-/** Whether a webhook subscribed to this event (its `events` list, then its `filter`). */
+/**
+ * Whether a webhook subscribed to this event (its `events` list, then its `filter`). A filter
+ * must return a boolean synchronously: anything else (a Promise, `1`, `'yes'`, `undefined`) throws
+ * a {@link WebhookConfigError} naming the webhook, and whatever the filter throws is rethrown.
+ */
 export function wants(plugin: WebhookPlugin, event: EmpathyEvent): boolean {
   const events = plugin.events;
   if (!events.includes('*') && !events.includes(event.event_type)) return false;
-  return plugin.filter === undefined || plugin.filter(event) === true;
+  if (plugin.filter === undefined) return true;
+  const verdict: unknown = plugin.filter(event);
+  if (verdict === true || verdict === false) return verdict;
+  if (typeof (verdict as PromiseLike<unknown> | null)?.then === 'function') {
+    // Its outcome is never used: a rejection must not become an unhandled rejection.
+    Promise.resolve(verdict).catch(() => {});
+    throw new WebhookConfigError(
+      `option 'filter' returned a Promise; filters must return true or false synchronously (an async filter is not awaited)`,
+      { webhook: plugin.name },
+    );
+  }
+  throw new WebhookConfigError(
+    `option 'filter' returned ${describeVerdict(verdict)}; filters must return true or false`,
+    { webhook: plugin.name },
+  );
+}
+
+/** What a filter returned, without printing contents (they may come from the event). */
+function describeVerdict(value: unknown): string {
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'bigint') {
+    return String(value);
+  }
+  if (typeof value === 'string') return `a string (${value.length} characters)`;
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /**

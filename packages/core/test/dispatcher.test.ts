@@ -5,9 +5,12 @@ import {
   createEvent,
   type DeliveryOutcome,
   Dispatcher,
+  isWebhookConfigError,
   isWebhookDeliveryError,
+  isWebhookError,
   isWebhookTimeoutError,
   MemoryQueue,
+  serializeEvent,
   WebhookConfigError,
   type WebhookPlugin,
 } from '../src/index.js';
@@ -82,6 +85,153 @@ describe('routing', () => {
     });
     expect(await dispatcher.dispatch(alert())).toBe(1);
     expect(errors).toEqual(['filter:bad:filter bug']);
+  });
+
+  it('a filter that returns anything but a boolean is reported and counted, never a silent drop', async () => {
+    const reported: { webhook: string; during: string; name: string; message: string }[] = [];
+    const verdicts: [string, () => unknown][] = [
+      ['promise', async () => true],
+      ['one', () => 1],
+      ['yes', () => 'yes'],
+      ['object', () => ({ ok: true })],
+      ['nothing', () => undefined],
+    ];
+    const healthy = scripted('healthy');
+    dispatcher = new Dispatcher({
+      webhooks: [
+        ...verdicts.map(([name, filter]) => scripted(name, [], { filter: filter as never }).plugin),
+        healthy.plugin,
+      ],
+      onError: (error, ctx) =>
+        reported.push({ webhook: ctx.webhook, during: ctx.during, name: error.name, message: error.message }),
+    });
+    const event = alert();
+    await expect(dispatcher.dispatch(event)).resolves.toBe(1);
+    await dispatcher.flush();
+    expect(healthy.attempts.map((a) => a.event.event_id)).toEqual([event.event_id]);
+    expect(reported.map((r) => r.webhook)).toEqual(verdicts.map(([name]) => name));
+    for (const r of reported) {
+      expect(r).toMatchObject({ during: 'filter', name: 'WebhookConfigError' });
+      expect(r.message).toMatch(new RegExp(`^\\[${r.webhook}\\] option 'filter' returned .*true or false`));
+    }
+    expect(reported[0]!.message).toContain('returned a Promise');
+    expect(reported[1]!.message).toContain('returned 1;');
+    // Contents are not printed: they may come from the event.
+    expect(reported[2]!.message).toContain('returned a string (3 characters)');
+    for (const [name] of verdicts) {
+      expect(dispatcher.monitor.getWebhookStats(name)).toMatchObject({
+        filterErrorCount: 1,
+        failedCount: 0,
+        pendingCount: 0,
+      });
+    }
+    expect(dispatcher.monitor.getWebhookStats('healthy')).toMatchObject({
+      filterErrorCount: 0,
+      successCount: 1,
+    });
+  });
+
+  it('an async filter that rejects is reported once and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const reported: string[] = [];
+      dispatcher = new Dispatcher({
+        webhooks: [
+          scripted('async', [], {
+            filter: (async () => {
+              throw new Error('looked up the on-call rota and failed');
+            }) as never,
+          }).plugin,
+        ],
+        onError: (error, ctx) => reported.push(`${ctx.webhook}: ${error.message}`),
+      });
+      await expect(dispatcher.dispatch(alert())).resolves.toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(reported).toEqual([expect.stringContaining("[async] option 'filter' returned a Promise")]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('throw null, undefined or a string in a filter: reported as a WebhookError naming the webhook', async () => {
+    const thrown: unknown[] = [null, undefined, 'nope'];
+    const reported: Error[] = [];
+    const contexts: string[] = [];
+    const healthy = scripted('healthy');
+    dispatcher = new Dispatcher({
+      webhooks: [
+        ...thrown.map(
+          (value, i) =>
+            scripted(`throws-${i}`, [], {
+              filter: () => {
+                throw value;
+              },
+            }).plugin,
+        ),
+        healthy.plugin,
+      ],
+      onError: (error, ctx) => {
+        reported.push(error);
+        contexts.push(`${ctx.during}:${ctx.webhook}`);
+      },
+    });
+    await expect(dispatcher.dispatch(alert())).resolves.toBe(1);
+    await dispatcher.flush();
+    expect(healthy.attempts).toHaveLength(1);
+    expect(contexts).toEqual(['filter:throws-0', 'filter:throws-1', 'filter:throws-2']);
+    expect(reported.map((e) => isWebhookError(e))).toEqual([true, true, true]);
+    expect(reported.map((e) => e.message)).toEqual([
+      "[throws-0] option 'filter' threw null, not an Error",
+      "[throws-1] option 'filter' threw undefined, not an Error",
+      "[throws-2] option 'filter' threw a string, not an Error",
+    ]);
+    expect(reported[0]!.cause).toBeNull();
+    expect(reported[2]!.cause).toBe('nope');
+    expect(dispatcher.monitor.getWebhookStats('throws-0').filterErrorCount).toBe(1);
+  });
+
+  it('throw null in a filter with the default onError: a warning, and emit still resolves', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const healthy = scripted('healthy');
+      const bad = scripted('bad', [], {
+        filter: () => {
+          throw null;
+        },
+      });
+      dispatcher = new Dispatcher({ webhooks: [bad.plugin, healthy.plugin] });
+      await expect(dispatcher.dispatch(alert())).resolves.toBe(1);
+      await dispatcher.flush();
+      expect(healthy.attempts).toHaveLength(1);
+      expect(warn).toHaveBeenCalledWith(
+        "[empathy-webhooks] filter of 'bad' failed: [bad] option 'filter' threw null, not an Error",
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('an onError that throws does not take the other webhooks down', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const healthy = scripted('healthy');
+      dispatcher = new Dispatcher({
+        webhooks: [scripted('bad', [], { filter: () => 'yes' as never }).plugin, healthy.plugin],
+        onError: () => {
+          throw new Error('the error hook is broken too');
+        },
+      });
+      await expect(dispatcher.dispatch(alert())).resolves.toBe(1);
+      await dispatcher.flush();
+      expect(healthy.attempts).toHaveLength(1);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(() => new Dispatcher({ onError: 'log' as never })).toThrow(WebhookConfigError);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
@@ -406,5 +556,54 @@ describe('timeouts are WebhookTimeoutError', () => {
     await d.dispatch(alert());
     await d.flush();
     expect(isWebhookTimeoutError(errors[0])).toBe(true);
+  });
+});
+
+describe('typed errors', () => {
+  it('a closed MemoryQueue refuses new jobs with a WebhookError that says so', async () => {
+    const queue = new MemoryQueue();
+    await queue.close();
+    const job = {
+      id: 'evt_1:w',
+      webhook: 'w',
+      event: alert(),
+      attempt: 0,
+      availableAt: Date.now(),
+      enqueuedAt: Date.now(),
+    };
+    const rejected = await queue.enqueue([job]).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isWebhookError(rejected)).toBe(true);
+    expect((rejected as Error).message).toBe(
+      'MemoryQueue is closed: close() was called, so it accepts no new jobs',
+    );
+    expect(() => queue.enqueueNow([job])).toThrow(/MemoryQueue is closed/);
+  });
+
+  it('serializeEvent names the event and the reason when its data cannot be JSON', () => {
+    const cyclic: Record<string, unknown> = { message: 'loop' };
+    cyclic.self = cyclic;
+    for (const [data, reason] of [
+      [{ message: 'big', details: { count: 10n } }, /BigInt/],
+      [cyclic, /circular/i],
+    ] as const) {
+      const event = createEvent('alert', data as never, { userId: 'u', eventId: 'evt_bad' });
+      let error: unknown;
+      try {
+        serializeEvent(event);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(isWebhookConfigError(error)).toBe(true);
+      expect((error as Error).message).toMatch(
+        /^\[emit\] the 'alert' event evt_bad cannot be queued: its data cannot be written as JSON \(.+\)/,
+      );
+      expect((error as Error).message).toMatch(reason);
+      expect((error as Error).message).not.toContain('\n');
+    }
+    const good = createEvent('alert', { message: 'ok' }, { userId: 'u' });
+    expect(JSON.parse(serializeEvent(good))).toEqual(good);
   });
 });

@@ -45,6 +45,30 @@ describe('events', () => {
     expect((error as Error).message).toContain("unknown event type 'predicton' (did you mean 'prediction'?)");
   });
 
+  it('refuses data that is not an object, and a type that is not a string, with a WebhookConfigError', () => {
+    for (const [data, got] of [
+      [null, 'null'],
+      [undefined, 'undefined'],
+      ['disk full', 'string'],
+      [42, 'number'],
+      [[{ message: 'x' }], 'an array'],
+    ] as const) {
+      let error: unknown;
+      try {
+        createEvent('alert', data as never, { userId: 'u' });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(isWebhookConfigError(error), String(data)).toBe(true);
+      expect((error as Error).message).toBe(
+        `[emit] the data of a 'alert' event must be an object, such as { message: '…' } (got ${got})`,
+      );
+    }
+    expect(() => createEvent(null as never, { message: 'x' } as never, { userId: 'u' })).toThrow(
+      "[emit] an event type must be a string such as 'alert' (got null)",
+    );
+  });
+
   it('accepts app-defined event types once registered', () => {
     expect(isEventType('release_published')).toBe(false);
     registerEventType('release_published');

@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   CircuitBreaker,
   createRateLimiter,
+  EXACT_SLIDING_WINDOW_LIMIT,
   isRetryable,
+  MAX_TIMER_DELAY_MS,
+  MAX_WAIT_SECONDS,
   nextRetryDelayMs,
   normalizeRateLimit,
   normalizeRetryPolicy,
+  parseCommonOptions,
   parseRetryAfter,
+  WebhookConfigError,
   WebhookDeliveryError,
 } from '../src/index.js';
 
@@ -56,9 +61,96 @@ describe('retry policy', () => {
     expect(parseRetryAfter('30', now)).toBe(30_000);
     expect(parseRetryAfter('1.5', now)).toBe(1500);
     expect(parseRetryAfter('Tue, 25 Nov 2025 14:30:10 GMT', now)).toBe(10_000);
-    expect(parseRetryAfter('Tue, 25 Nov 2025 14:00:00 GMT', now)).toBe(0);
+    // A date that has passed is ignored (the caller backs off), not "retry at once".
+    expect(parseRetryAfter('Tue, 25 Nov 2025 14:00:00 GMT', now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+
+  describe('Retry-After, strictly as RFC 9110 defines it', () => {
+    // RFC 9110 §5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT" in its three forms; §10.2.3: the examples.
+    const before = Date.UTC(1994, 10, 6, 8, 49, 0);
+
+    it('reads the three HTTP-date forms of §5.6.7 as the same instant, in GMT', () => {
+      for (const form of [
+        'Sun, 06 Nov 1994 08:49:37 GMT', // IMF-fixdate
+        'Sunday, 06-Nov-94 08:49:37 GMT', // obsolete RFC 850 format
+        'Sun Nov  6 08:49:37 1994', // ANSI C's asctime() format
+      ]) {
+        expect(parseRetryAfter(form, before), form).toBe(37_000);
+      }
+      // asctime has no zone and is GMT: read as local time it would be off by the TZ offset.
+      expect(parseRetryAfter('Wed Nov 16 08:49:37 1994', before)).toBe(37_000 + 10 * 86_400_000);
+    });
+
+    it("takes §10.2.3's examples: an HTTP-date and delay-seconds", () => {
+      const now = Date.UTC(1999, 11, 31, 23, 59, 0);
+      expect(parseRetryAfter('Fri, 31 Dec 1999 23:59:59 GMT', now)).toBe(59_000);
+      expect(parseRetryAfter('120', now)).toBe(120_000);
+      expect(parseRetryAfter('0', now)).toBe(0);
+      expect(parseRetryAfter(' 120 ', now)).toBe(120_000);
+    });
+
+    it('reads a two-digit RFC 850 year as the nearest one, never more than 50 years ahead', () => {
+      const in2025 = Date.UTC(2025, 0, 1);
+      // 2070 is 45 years ahead: kept.
+      expect(parseRetryAfter('Wednesday, 01-Jan-70 00:00:00 GMT', in2025)).toBe(
+        Date.UTC(2070, 0, 1) - in2025,
+      );
+      // 2094 would be 69 years ahead: it is 1994, in the past, so ignored.
+      expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', in2025)).toBeUndefined();
+    });
+
+    it('ignores negative, fractional garbage, malformed and past values', () => {
+      for (const bad of [
+        '-1',
+        '-0.5',
+        '1.5abc',
+        '1.',
+        '.5',
+        '1e3',
+        '0x10',
+        '+5',
+        '1 2',
+        'soon',
+        'Infinity',
+        'NaN',
+        '9'.repeat(80),
+        // HTTP-date is case-sensitive and always GMT.
+        'sun, 06 Nov 1994 08:49:37 GMT',
+        'Sun, 06 nov 1994 08:49:37 GMT',
+        'Sun, 06 Nov 1994 08:49:37 gmt',
+        'Sun, 06 Nov 1994 08:49:37 UTC',
+        'Sun, 06 Nov 1994 08:49:37 +0000',
+        'Sun, 06 Nov 1994 08:49:37',
+        // Wrong weekday, impossible day or time, single-digit day outside asctime.
+        'Mon, 06 Nov 1994 08:49:37 GMT',
+        'Sun, 31 Nov 1994 08:49:37 GMT',
+        'Sun, 06 Nov 1994 24:00:00 GMT',
+        'Sun, 6 Nov 1994 08:49:37 GMT',
+        'Sun Nov 6 08:49:37 1994',
+        // What Date.parse would accept.
+        '1994-11-06',
+        'Nov 6 1994 09:00',
+        '6 Nov 1994 08:49:37 GMT',
+        'Sunday, 06-Nov-1994 08:49:37 GMT',
+      ]) {
+        expect(parseRetryAfter(bad, before), JSON.stringify(bad)).toBeUndefined();
+      }
+      // Dates count only in the future.
+      expect(parseRetryAfter('Sun, 06 Nov 1994 08:49:00 GMT', before)).toBeUndefined();
+      expect(parseRetryAfter('Sun, 06 Nov 1994 08:48:37 GMT', before)).toBeUndefined();
+      expect(parseRetryAfter(null, before)).toBeUndefined();
+      expect(parseRetryAfter('', before)).toBeUndefined();
+    });
+
+    it('reads an RFC 3339 timestamp with a zone (vendor reset headers), and only that', () => {
+      expect(parseRetryAfter('1994-11-06T08:50:00Z', before)).toBe(60_000);
+      expect(parseRetryAfter('1994-11-06T08:50Z', before)).toBe(60_000);
+      expect(parseRetryAfter('1994-11-06T10:50:00+02:00', before)).toBe(60_000);
+      expect(parseRetryAfter('1994-11-06T08:50:00', before)).toBeUndefined(); // no zone: local time
+      expect(parseRetryAfter('1994-11-31T08:50:00Z', before)).toBeUndefined();
+    });
   });
 
   it('names the bad option', () => {
@@ -67,6 +159,27 @@ describe('retry policy', () => {
     );
     expect(() => normalizeRetryPolicy({ timeoutSeconds: 0 }, 'ops')).toThrow(/retryPolicy.timeoutSeconds/);
     expect(() => normalizeRetryPolicy({ retryOnStatus: [999] }, 'ops')).toThrow(/retryPolicy.retryOnStatus/);
+  });
+
+  it('bounds every wait at 7 days, so each fits in one Node timer', () => {
+    for (const value of [Number.POSITIVE_INFINITY, 1e12, MAX_WAIT_SECONDS + 1]) {
+      expect(() => normalizeRetryPolicy({ maxRetryAfterSeconds: value }, 'ops')).toThrow(
+        `[ops] option 'retryPolicy.maxRetryAfterSeconds' must be a number from 0 to 604800 (7 days) (got ${value})`,
+      );
+      expect(() => normalizeRetryPolicy({ maxDelaySeconds: value }, 'ops')).toThrow(
+        /option 'retryPolicy.maxDelaySeconds' must be a number from initialDelaySeconds to 604800/,
+      );
+      expect(() => new CircuitBreaker({ cooldownSeconds: value }, 'ops')).toThrow(
+        `[ops] option 'circuitBreaker.cooldownSeconds' must be a number from 0 to 604800 (7 days) (got ${value})`,
+      );
+      // At construction of any integration, not only when it is registered.
+      expect(() =>
+        parseCommonOptions({ circuitBreaker: { cooldownSeconds: value } }, { name: 'ops', events: ['*'] }),
+      ).toThrow(WebhookConfigError);
+    }
+    expect(MAX_WAIT_SECONDS * 1000).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
+    const week = normalizeRetryPolicy({ maxRetryAfterSeconds: MAX_WAIT_SECONDS }, 'ops');
+    expect(nextRetryDelayMs(week, err(429, 1e15), 1)).toBe(MAX_WAIT_SECONDS * 1000);
   });
 });
 
@@ -112,6 +225,55 @@ describe('rate limiters', () => {
     expect(first[10]).toBe(60_000); // the minute window
     const later = Array.from({ length: 3 }, () => limiter.acquire(base + 60_000) as number);
     expect(later).toEqual([0, 0, 3_540_000]); // then the hour window
+  });
+
+  it('sliding window above the exact size: constant memory, never more than N in any window span', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const huge = createRateLimiter(normalizeRateLimit({ maxRequestsPerMinute: 10_000_000 }, 'w'));
+    // An exact log of 10,000,000 admission times would be 80 MB.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1_000_000);
+    expect(huge.acquire(0)).toBe(0);
+
+    const limit = EXACT_SLIDING_WINDOW_LIMIT + 1;
+    const limiter = createRateLimiter(normalizeRateLimit({ maxRequestsPerMinute: limit }, 'w'));
+    const admitted: number[] = [];
+    let now = 1_000_000;
+    let waits = 0;
+    // Bursts and pauses over ~5 minutes: every request admitted at once or after its wait.
+    for (let i = 0; i < 4 * limit; i++) {
+      now += i % 2000 === 0 ? 3_000 : (i * 7919) % 5 === 0 ? 1 : 0;
+      for (;;) {
+        const wait = limiter.acquire(now) as number;
+        if (wait === 0) break;
+        expect(wait).toBeGreaterThan(0);
+        expect(wait).toBeLessThanOrEqual(60_000);
+        // Come back at the time it said, or earlier (a request of another lane, a clock tick).
+        now += waits++ % 3 === 0 ? wait : Math.max(1, Math.floor(wait * 0.98));
+      }
+      admitted.push(now);
+    }
+    expect(waits).toBeGreaterThan(0);
+    // Every window-long span ending at an admission holds at most `limit` admissions.
+    let first = 0;
+    for (let last = 0; last < admitted.length; last++) {
+      while (admitted[first]! <= admitted[last]! - 60_000) first++;
+      if (last - first + 1 > limit) throw new Error(`${last - first + 1} admissions within 60 s`);
+    }
+  });
+
+  it('sliding window above the exact size waits at most one slice longer than an exact log', () => {
+    const limit = EXACT_SLIDING_WINDOW_LIMIT * 2;
+    const limiter = createRateLimiter(normalizeRateLimit({ maxRequestsPerMinute: limit }, 'w'));
+    for (let i = 0; i < limit; i++) expect(limiter.acquire(10_000)).toBe(0);
+    const wait = limiter.acquire(10_000) as number;
+    // Exact: 60 s after the burst at 10 s. Sliced: up to 60 s / 1024 later.
+    expect(wait).toBeGreaterThanOrEqual(60_000);
+    expect(wait).toBeLessThanOrEqual(60_000 + Math.ceil(60_000 / 1024));
+    // Asking again before then never gets through early.
+    for (const at of [10_001, 40_000, 69_000, 69_999, 10_000 + wait - 1]) {
+      expect(limiter.acquire(at), `at ${at}`).toBeGreaterThan(0);
+    }
+    expect(limiter.acquire(10_000 + wait)).toBe(0);
   });
 
   it('validates', () => {

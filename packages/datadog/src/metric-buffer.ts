@@ -1,4 +1,4 @@
-import { WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type LongTimeout, setLongTimeout, WebhookDeliveryError } from '@empathy/webhooks-core';
 import { chunkBySize, MAX_SERIES_PAYLOAD_BYTES, type MetricPoint } from './metrics.js';
 
 /** Sends one request body of points; rejects with a `WebhookDeliveryError`. */
@@ -35,7 +35,7 @@ export class MetricBuffer {
   readonly #send: SendPoints;
   readonly #o: MetricBufferOptions;
   #pending: MetricPoint[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: LongTimeout | undefined;
   #tail: Promise<void> = Promise.resolve();
   #fullQueued = false;
   #notBefore = 0;
@@ -80,7 +80,7 @@ export class MetricBuffer {
   /** Stops the timer and sends what is left; failures are reported and the points dropped. */
   close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
     return this.#schedule('final');
   }
@@ -140,9 +140,10 @@ export class MetricBuffer {
     if (this.#closed || this.#pending.length === 0) return;
     if (this.#timer !== undefined) {
       if (!replace) return;
-      clearTimeout(this.#timer);
+      this.#timer.clear();
     }
-    this.#timer = setTimeout(
+    // A reset Datadog asks for may be longer than one Node timer allows (it would fire at once).
+    this.#timer = setLongTimeout(
       () => {
         this.#timer = undefined;
         void this.#schedule('all');

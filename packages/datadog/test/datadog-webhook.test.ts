@@ -429,6 +429,25 @@ describe('DatadogWebhook metrics', () => {
     expect(points().map((p) => p.value)).toEqual([1]);
   });
 
+  it('waits out a reset longer than a Node timer allows: no TimeoutOverflowWarning, no resend loop', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const datadog = make({}, { flushIntervalSeconds: 0.05 });
+      // 1e10 s: a broken or hostile header. Node clamps such a timer to 1 ms.
+      server.respondNext(rateLimited(1e10));
+      datadog.sendMetric('empathy.tick', 1);
+      await answered(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(warnings).toEqual([]);
+      expect(series()).toHaveLength(1);
+      expect(datadog.pendingMetrics).toBe(1);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('drops a refused batch, reports it, and leaks no key', async () => {
     const datadog = make({ apiKey: 'not-the-right-key-123' });
     datadog.sendMetric('empathy.tick', 1);

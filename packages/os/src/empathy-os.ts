@@ -161,8 +161,14 @@ export class EmpathyOS {
     data: EventDataMap[T],
     options: EmitOptions = {},
   ): Promise<EmpathyEvent<T>> {
+    if (options === null || typeof options !== 'object') {
+      throw new WebhookConfigError(
+        `EmpathyOS.emit: options must be an object (got ${options === null ? 'null' : typeof options})`,
+      );
+    }
+    // Data that is not an object goes to createEvent as it is, which names the problem.
     const payload =
-      options.context === undefined
+      options.context === undefined || data === null || typeof data !== 'object' || Array.isArray(data)
         ? data
         : ({
             ...data,

@@ -1,4 +1,9 @@
-import type { DeliveryContext, EmpathyEvent, WebhookPlugin } from '@empathy/webhooks-core';
+import {
+  type DeliveryContext,
+  type EmpathyEvent,
+  isWebhookConfigError,
+  type WebhookPlugin,
+} from '@empathy/webhooks-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmpathyOS, type InteractResult } from '../src/index.js';
 
@@ -166,5 +171,59 @@ describe('EmpathyOS', () => {
     empathy = new EmpathyOS({ userId: 'u' });
     await expect(empathy.emit('alrt' as never, {} as never)).rejects.toThrow("did you mean 'alert'?");
     await expect(empathy.interact({ userId: 'u', userInput: 'x' })).rejects.toThrow(/needs a 'responder'/);
+  });
+
+  it('emit with data that is not an object rejects with a WebhookConfigError naming the problem', async () => {
+    const sink = collector('sink');
+    empathy = new EmpathyOS({ userId: 'u', webhooks: [sink.plugin] });
+    for (const [data, got] of [
+      [null, 'null'],
+      ['disk full', 'string'],
+      [[], 'an array'],
+    ] as const) {
+      for (const options of [{}, { context: { host: 'web-1' } }]) {
+        const error = await empathy.emit('alert', data as never, options).then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(isWebhookConfigError(error), `${String(data)} ${JSON.stringify(options)}`).toBe(true);
+        expect((error as Error).message).toBe(
+          `[emit] the data of a 'alert' event must be an object, such as { message: '…' } (got ${got})`,
+        );
+      }
+    }
+    await expect(empathy.emit('alert', { message: 'ok' }, null as never)).rejects.toThrow(
+      'EmpathyOS.emit: options must be an object (got null)',
+    );
+    await empathy.flush();
+    expect(sink.received).toHaveLength(0);
+  });
+
+  it("one webhook's broken filter never costs another webhook the event", async () => {
+    const reported: string[] = [];
+    const healthy = collector('healthy', ['alert']);
+    const throwsNull = collector('throws-null', ['alert'], () => {
+      throw null;
+    });
+    const asyncFilter = collector('async', ['alert'], (async () => true) as never);
+    empathy = new EmpathyOS({
+      userId: 'u',
+      webhooks: [throwsNull.plugin, asyncFilter.plugin, healthy.plugin],
+      onError: (error, ctx) => reported.push(`${ctx.during}:${ctx.webhook}:${error.name}`),
+    });
+    await expect(empathy.emit('alert', { message: 'disk full' })).resolves.toMatchObject({
+      event_type: 'alert',
+    });
+    await empathy.flush();
+    expect(healthy.received).toHaveLength(1);
+    expect(throwsNull.received).toHaveLength(0);
+    expect(asyncFilter.received).toHaveLength(0);
+    expect(reported).toEqual(['filter:throws-null:WebhookError', 'filter:async:WebhookConfigError']);
+    expect(empathy.monitor.getWebhookStats('throws-null').filterErrorCount).toBe(1);
+    expect(empathy.monitor.getWebhookStats('async').filterErrorCount).toBe(1);
+    expect(empathy.monitor.getWebhookStats('healthy')).toMatchObject({
+      successCount: 1,
+      filterErrorCount: 0,
+    });
   });
 });

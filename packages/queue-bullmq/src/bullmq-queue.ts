@@ -6,8 +6,12 @@ import {
   type JobError,
   type JobHandler,
   type JobOutcome,
+  type LongTimeout,
   type RateLimiterFactory,
+  serializeEvent,
+  setLongTimeout,
   WebhookConfigError,
+  WebhookError,
 } from '@empathy/webhooks-core';
 import {
   type ConnectionOptions,
@@ -186,9 +190,22 @@ export class BullMQQueue implements DeliveryQueue {
     return this.#consumeOption || workerRoles.has(this);
   }
 
-  /** Stores jobs in Redis, one BullMQ queue per webhook; resolves once Redis has them. */
+  /**
+   * Stores jobs in Redis, one BullMQ queue per webhook; resolves once Redis has them. Jobs are
+   * stored as JSON: an event whose data cannot be (a BigInt, a cycle) rejects with a
+   * `WebhookConfigError` naming it before anything of this call reaches Redis.
+   */
   async enqueue(jobs: DeliveryJob[]): Promise<void> {
-    if (this.#closed) throw new Error('BullMQQueue is closed');
+    if (this.#closed) {
+      throw new WebhookError('BullMQQueue is closed: close() was called, so it accepts no new jobs');
+    }
+    // BullMQ would throw a bare TypeError, possibly after adding the jobs of other lanes.
+    const checked = new Set<EmpathyEvent>();
+    for (const job of jobs) {
+      if (checked.has(job.event)) continue;
+      serializeEvent(job.event);
+      checked.add(job.event);
+    }
     if (jobs.length === 1) {
       const job = jobs[0]!;
       const lane = await this.#lane(job.webhook);
@@ -290,9 +307,10 @@ export class BullMQQueue implements DeliveryQueue {
 
   async #close(drainMs: number): Promise<void> {
     if (this.consuming && this.#handler && drainMs > 0 && this.#lanes.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
-      clearTimeout(timer);
+      let timer: LongTimeout | undefined;
+      // drainMs may be longer than one Node timer allows.
+      await Promise.race([this.idle(), new Promise<void>((r) => (timer = setLongTimeout(r, drainMs)))]);
+      timer?.clear();
     }
     this.#closed = true;
     await Promise.allSettled([...this.#starting]);

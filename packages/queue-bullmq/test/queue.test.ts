@@ -1,6 +1,7 @@
 import {
   Dispatcher,
   isWebhookConfigError,
+  isWebhookError,
   type RateLimiterFactory,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
@@ -280,6 +281,52 @@ describe('BullMQQueue: producers and workers', () => {
     const q = queue();
     await q.close();
     await expect(q.enqueue([])).rejects.toThrow(/closed/);
+  });
+});
+
+describe('BullMQQueue: bad input and typed errors', () => {
+  it('an enqueue after close is a WebhookError that says the queue is closed', async () => {
+    const q = queue();
+    const dispatcher = new Dispatcher({ webhooks: [httpWebhook(sink.url, { name: 'sink' })], queue: q });
+    await dispatcher.dispatch(event(1));
+    await q.close();
+    const error = await q
+      .enqueue([
+        {
+          id: 'evt_q_2:sink',
+          webhook: 'sink',
+          event: event(2),
+          attempt: 0,
+          availableAt: Date.now(),
+          enqueuedAt: Date.now(),
+        },
+      ])
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+    expect(isWebhookError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      'BullMQQueue is closed: close() was called, so it accepts no new jobs',
+    );
+    await dispatcher.close({ drainMs: 0 });
+  });
+
+  it('an event Redis cannot store (a BigInt) rejects its own emit with a WebhookConfigError; nothing of it is stored', async () => {
+    const hooks = () => [httpWebhook(sink.url, { name: 'a' }), httpWebhook(sink.url, { name: 'b' })];
+    const emitter = producer(hooks());
+    const bad = sampleEvent('alert', { message: 'big', details: { bytes: 10n ** 20n } } as never, {
+      eventId: 'evt_q_big',
+    });
+    const [good, refused] = await Promise.allSettled([emitter.dispatch(event(1)), emitter.dispatch(bad)]);
+    expect(good).toEqual({ status: 'fulfilled', value: 2 });
+    expect(refused.status).toBe('rejected');
+    const error = (refused as PromiseRejectedResult).reason as Error;
+    expect(isWebhookConfigError(error)).toBe(true);
+    expect(error.message).toMatch(/^\[emit\] the 'alert' event evt_q_big cannot be queued: .*BigInt/);
+    // Only the good event's two jobs reached Redis: neither lane got half of the bad one.
+    expect(await emitter.queue.pending?.()).toBe(2);
+    expect(emitter.monitor.getWebhookStats('a').pendingCount).toBe(1);
   });
 });
 

@@ -6,9 +6,13 @@ import {
   type DeliveryJob,
   type DeliveryQueue,
   type EmpathyEvent,
+  isWebhookError,
   type JobError,
   type JobHandler,
   type JobOutcome,
+  type LongTimeout,
+  serializeEvent,
+  setLongTimeout,
   WebhookConfigError,
   WebhookError,
 } from '@empathy/webhooks-core';
@@ -49,6 +53,13 @@ export interface SqliteQueueOptions {
   drainMs?: number | undefined;
   /** The most jobs a lane leases from the file at once. @default 64 */
   batchSize?: number | undefined;
+  /**
+   * Told about failures no call can report: the file failing while this process polls it or
+   * leases jobs in the background (a corrupt page, a full disk). The error is a `WebhookError`
+   * naming the file; each distinct failure is reported once until the file answers again.
+   * @default a one-line warning on stderr
+   */
+  onError?: ((error: Error) => void) | undefined;
 }
 
 /** One delivered job, as kept for `deliveredRetentionMs`. */
@@ -82,7 +93,7 @@ interface Lane {
   pausedUntil: number;
   /** The file may hold jobs of this lane that are due and free: look before idling. */
   look: boolean;
-  timer: NodeJS.Timeout | undefined;
+  timer: LongTimeout | undefined;
   timerAt: number;
 }
 
@@ -93,6 +104,25 @@ type Outcome =
 
 interface PendingInsert {
   jobs: DeliveryJob[];
+  /** The columns of each job, serialised before the batch's transaction. */
+  rows: InsertRow[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** One job's values for the `insert` statement. */
+type InsertRow = [
+  id: string,
+  webhook: string,
+  eventId: string,
+  event: string,
+  attempt: number,
+  availableAt: number,
+  enqueuedAt: number,
+  lastError: string | null,
+];
+
+interface IdleWaiter {
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -146,6 +176,9 @@ export class SqliteQueue implements DeliveryQueue {
   readonly #synchronous: 'normal' | 'full';
   readonly #drainMs: number;
   readonly #batchSize: number;
+  readonly #onError: (error: Error) => void;
+  /** The message of the background failure reported last, until the file answers again. */
+  #lastReported: string | undefined;
   /** Identifies this process's leases: `<host>:<pid>:<nonce>`. */
   readonly #owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #lanes = new Map<string, Lane>();
@@ -158,10 +191,11 @@ export class SqliteQueue implements DeliveryQueue {
   #outcomes: Outcome[] = [];
   #flushScheduled = false;
   #writeRetry: NodeJS.Timeout | undefined;
-  #poller: NodeJS.Timeout | undefined;
+  #poller: LongTimeout | undefined;
+  #polling = false;
   #lastRenew = 0;
   #lastPrune = 0;
-  #idleWaiters: (() => void)[] = [];
+  #idleWaiters: IdleWaiter[] = [];
   #stopping = false;
   #closed = false;
   #settled: (() => void) | undefined;
@@ -186,41 +220,66 @@ export class SqliteQueue implements DeliveryQueue {
       );
     }
     this.#synchronous = synchronous;
+    if (options.onError !== undefined && typeof options.onError !== 'function') {
+      throw new WebhookConfigError(`SqliteQueue: option 'onError' must be a function (error) => void`);
+    }
+    this.#onError = options.onError ?? ((error) => console.warn(`[empathy-webhooks] ${error.message}`));
     this.deadLetters = this.#createDeadLetterStore();
   }
 
-  /** Stores jobs; resolves once they are committed to the file. */
+  /**
+   * Stores jobs; resolves once they are committed to the file. Jobs are written as JSON: an event
+   * whose data cannot be (a BigInt, a cycle) rejects this call with a `WebhookConfigError` naming
+   * it, and nothing of this call is stored; other calls in the same batch are not affected.
+   */
   enqueue(jobs: DeliveryJob[]): Promise<void> {
-    if (this.#stopping) return Promise.reject(new WebhookError('SqliteQueue is closed'));
+    if (this.#stopping) return Promise.reject(closedError());
     if (jobs.length === 0) return Promise.resolve();
+    let rows: InsertRow[];
     try {
+      // Before the shared transaction: one bad event must fail alone, not the whole batch.
+      rows = toInsertRows(jobs);
       this.#open();
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.#inserts.push({ jobs, resolve, reject });
+      this.#inserts.push({ jobs, rows, resolve, reject });
       this.#scheduleFlush();
     });
   }
 
   /** Starts running jobs through `handler`: the ones in the file and every one enqueued later. */
   consume(handler: JobHandler): void {
-    if (this.#handler) throw new Error('SqliteQueue.consume() was already called');
+    if (this.#handler) {
+      throw new WebhookConfigError(
+        'SqliteQueue.consume() was already called: give each Dispatcher or EmpathyOS its own SqliteQueue',
+      );
+    }
     this.#open();
     this.#handler = handler;
-    // Look at the file on the next turn, so webhooks registered right after construction are
-    // known before recovered jobs reach the dispatcher.
-    setImmediate(() => this.#poll());
+    this.#startPolling();
   }
 
   /**
    * Resolves when the file holds no job (queued, deferred, waiting for a retry, or leased by any
-   * process) and nothing is in flight here.
+   * process) and nothing is in flight here. While it waits, the process stays alive, also when
+   * the jobs it waits for are leased by another process. Rejects with a `WebhookError` naming the
+   * file if the file cannot be read.
    */
   idle(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    try {
+      if (this.#isIdle()) return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#idleWaiters.push({ resolve, reject });
+      // The poller notices when other processes finish; ref'd, it keeps an `await flush()` from
+      // ending the process (exit code 13) while the jobs it waits for run elsewhere.
+      if (!this.#polling) this.#startPolling();
+      this.#poller?.ref();
+    });
   }
 
   /**
@@ -233,10 +292,15 @@ export class SqliteQueue implements DeliveryQueue {
     if (this.#stopping) return;
     const drainMs = options.drainMs ?? this.#drainMs;
     const deadline = Date.now() + drainMs;
-    if (this.#handler && drainMs > 0 && !this.#isIdle()) await until(this.idle(), drainMs);
+    // A file that cannot be read ends the drain at once: close() still releases and closes it.
+    if (this.#handler && drainMs > 0)
+      await until(
+        this.idle().catch(() => {}),
+        drainMs,
+      );
     this.#stopping = true;
-    clearTimeout(this.#poller);
-    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
+    this.#poller?.clear();
+    for (const lane of this.#lanes.values()) lane.timer?.clear();
     const remaining = deadline - Date.now();
     if (this.#inFlight() > 0 && remaining > 0) {
       await until(new Promise<void>((r) => (this.#settled = r)), remaining);
@@ -252,19 +316,21 @@ export class SqliteQueue implements DeliveryQueue {
     this.#closed = true;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    for (const waiter of waiters) waiter.resolve();
   }
 
   /** Jobs in the file (queued, deferred, waiting for a retry, or in flight), for one webhook or all. */
   async pending(webhook?: string): Promise<number> {
-    const sql = this.#statements();
-    const row = (webhook === undefined ? sql.countAll.get() : sql.countLane.get(webhook)) as { n: number };
-    return row.n;
+    return this.#read(() => {
+      const sql = this.#statements();
+      const row = (webhook === undefined ? sql.countAll.get() : sql.countLane.get(webhook)) as { n: number };
+      return row.n;
+    });
   }
 
   /** Jobs in the file per webhook, for every webhook that has any. */
   async pendingByWebhook(): Promise<Record<string, number>> {
-    const rows = this.#statements().countByLane.all() as { webhook: string; n: number }[];
+    const rows = this.#read(() => this.#statements().countByLane.all()) as { webhook: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.webhook, r.n]));
   }
 
@@ -275,12 +341,13 @@ export class SqliteQueue implements DeliveryQueue {
   async delivered(
     filter: { webhook?: string; eventId?: string; limit?: number } = {},
   ): Promise<DeliveryRecord[]> {
-    const sql = this.#statements();
-    const rows = sql.delivered.all({
-      webhook: filter.webhook ?? null,
-      eventId: filter.eventId ?? null,
-      limit: filter.limit ?? -1,
-    }) as {
+    const rows = this.#read(() =>
+      this.#statements().delivered.all({
+        webhook: filter.webhook ?? null,
+        eventId: filter.eventId ?? null,
+        limit: filter.limit ?? -1,
+      }),
+    ) as {
       id: string;
       webhook: string;
       event_id: string;
@@ -305,7 +372,7 @@ export class SqliteQueue implements DeliveryQueue {
 
   #open(): Database.Database {
     if (this.#db) return this.#db;
-    if (this.#closed) throw new WebhookError('SqliteQueue is closed');
+    if (this.#closed) throw closedError();
     let db: Database.Database | undefined;
     try {
       db = new Database(this.path);
@@ -314,20 +381,63 @@ export class SqliteQueue implements DeliveryQueue {
       // Other processes on the same file hold the write lock for a transaction at most.
       db.pragma('busy_timeout = 5000');
       migrate(db);
+      this.#db = db;
+      this.#sql = prepare(db);
+      // Reads the jobs table: a file whose pages are damaged fails here, not in a later call.
+      this.#reclaimFromDeadProcesses();
     } catch (error) {
+      this.#db = undefined;
+      this.#sql = undefined;
       db?.close();
       throw new WebhookConfigError(
-        `SqliteQueue: cannot open option 'path' (${this.path}): ${(error as Error).message}`,
+        `SqliteQueue: cannot open option 'path' (${this.path}): ${(error as Error)?.message ?? String(error)}`,
         { cause: error },
       );
     }
-    this.#db = db;
-    this.#sql = prepare(db);
-    this.#reclaimFromDeadProcesses();
     return db;
   }
 
+  /** Runs a read of the file; a failure becomes a `WebhookError` that names the file. */
+  #read<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw this.#fileError('reading', error);
+    }
+  }
+
+  /** Runs a write to the file; a failure becomes a `WebhookError` that names the file. */
+  #write<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      throw this.#fileError('writing to', error);
+    }
+  }
+
+  /** `thrown` as a library error naming the file (library errors pass through). */
+  #fileError(action: 'reading' | 'writing to', thrown: unknown): WebhookError {
+    if (isWebhookError(thrown)) return thrown;
+    return new WebhookError(
+      `SqliteQueue: ${action} ${this.path} failed: ${(thrown as Error)?.message ?? String(thrown)}`,
+      { cause: thrown },
+    );
+  }
+
+  /** Reports a background failure once, until the file answers again. */
+  #report(error: WebhookError): void {
+    if (error.message === this.#lastReported) return;
+    this.#lastReported = error.message;
+    try {
+      this.#onError(error);
+    } catch {
+      // The reporter's own failure must not stop the queue.
+    }
+  }
+
   #statements(): ReturnType<typeof prepare> {
+    // The file is closed for good: a replay or read now would reach a closed connection.
+    if (this.#closed) throw closedError();
     this.#open();
     return this.#sql!;
   }
@@ -364,26 +474,7 @@ export class SqliteQueue implements DeliveryQueue {
     const now = Date.now();
     try {
       this.#db.transaction(() => {
-        const json = new Map<EmpathyEvent, string>();
-        for (const { jobs } of inserts) {
-          for (const job of jobs) {
-            let event = json.get(job.event);
-            if (event === undefined) {
-              event = JSON.stringify(job.event);
-              json.set(job.event, event);
-            }
-            sql.insert.run(
-              job.id,
-              job.webhook,
-              job.event.event_id,
-              event,
-              job.attempt,
-              job.availableAt,
-              job.enqueuedAt,
-              job.lastError === undefined ? null : JSON.stringify(job.lastError),
-            );
-          }
-        }
+        for (const { rows } of inserts) for (const row of rows) sql.insert.run(...row);
         for (const o of outcomes) {
           const { seq, job } = o.held;
           if (o.kind === 'delivered') {
@@ -406,12 +497,7 @@ export class SqliteQueue implements DeliveryQueue {
         }
       })();
     } catch (thrown) {
-      const error = new WebhookError(
-        `SqliteQueue: writing to ${this.path} failed: ${(thrown as Error).message}`,
-        {
-          cause: thrown,
-        },
-      );
+      const error = this.#fileError('writing to', thrown);
       for (const insert of inserts) insert.reject(error);
       if (this.#stopping) {
         // Closing: give up on these outcomes. Their rows keep a lease that expires, and the jobs
@@ -452,9 +538,21 @@ export class SqliteQueue implements DeliveryQueue {
     this.#checkIdle();
   }
 
-  /** Leases up to a batch of due, free jobs of `lane`, oldest first. */
+  /**
+   * Leases up to a batch of due, free jobs of `lane`, oldest first. A failing file is reported
+   * and the lane looks again at the next poll.
+   */
   #refill(lane: Lane, now: number): boolean {
     if (!lane.look) return false;
+    try {
+      return this.#lease(lane, now);
+    } catch (error) {
+      this.#report(this.#fileError('reading', error));
+      return false;
+    }
+  }
+
+  #lease(lane: Lane, now: number): boolean {
     const sql = this.#sql!;
     const rows = sql.lease.all(
       this.#owner,
@@ -472,12 +570,28 @@ export class SqliteQueue implements DeliveryQueue {
     if (rows.length === 0) return false;
     // RETURNING does not keep the subquery's order.
     rows.sort((a, b) => a.available_at - b.available_at || a.seq - b.seq);
-    lane.ready = rows.map((row) => {
+    const ready: Held[] = [];
+    for (const row of rows) {
+      let job: DeliveryJob;
+      try {
+        job = toJob(row);
+      } catch (error) {
+        // A row whose JSON was damaged in the file: it must not hold back the rest of the batch.
+        // Its lease is not renewed, so it is tried (and reported) again once the lease expires.
+        this.#report(
+          new WebhookError(
+            `SqliteQueue: job ${row.id} in ${this.path} cannot be read: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
+        continue;
+      }
       this.#leased.add(row.seq);
-      return { seq: row.seq, job: toJob(row) };
-    });
+      ready.push({ seq: row.seq, job });
+    }
+    lane.ready = ready;
     lane.head = 0;
-    return true;
+    return ready.length > 0;
   }
 
   /** Renews this process's leases so that nobody takes over jobs it still runs. */
@@ -593,9 +707,10 @@ export class SqliteQueue implements DeliveryQueue {
 
   #wakeAt(lane: Lane, at: number): void {
     if (this.#stopping || (lane.timer !== undefined && lane.timerAt <= at)) return;
-    clearTimeout(lane.timer);
+    lane.timer?.clear();
     lane.timerAt = at;
-    lane.timer = setTimeout(
+    // A retry or an open circuit may be due weeks from now: a plain setTimeout would fire at once.
+    lane.timer = setLongTimeout(
       () => {
         lane.timer = undefined;
         lane.timerAt = Number.POSITIVE_INFINITY;
@@ -610,7 +725,19 @@ export class SqliteQueue implements DeliveryQueue {
    * Periodic work: renew leases, free the leases of dead processes, find lanes with jobs from
    * elsewhere (other processes, expired leases, a previous run), prune old delivery records.
    */
+  /**
+   * Polls on the next turn (and from then on): so webhooks registered right after construction
+   * are known before recovered jobs reach the dispatcher.
+   */
+  #startPolling(): void {
+    if (this.#stopping) return;
+    this.#polling = true;
+    setImmediate(() => this.#poll());
+  }
+
   #poll(): void {
+    // One loop only: a poll run early (consume() after idle()) replaces the armed one.
+    this.#poller?.clear();
     if (this.#stopping || !this.#db) return;
     const now = Date.now();
     try {
@@ -629,12 +756,15 @@ export class SqliteQueue implements DeliveryQueue {
         this.#pump(lane);
       }
       this.#checkIdle();
-    } catch {
-      // A busy or failing file: try again on the next poll.
+      this.#lastReported = undefined;
+    } catch (error) {
+      // A busy or failing file: say so once, and try again on the next poll.
+      this.#report(this.#fileError('reading', error));
     }
-    this.#poller = setTimeout(() => this.#poll(), Math.min(this.#pollMs, this.#leaseMs / 3));
-    // Polling alone does not keep the process alive; lane timers and in-flight work do.
-    this.#poller.unref();
+    this.#poller = setLongTimeout(() => this.#poll(), Math.min(this.#pollMs, this.#leaseMs / 3));
+    // Polling alone does not keep the process alive (lane timers and in-flight work do), unless
+    // idle() waits: then the jobs may be another process's, and only polling sees them finish.
+    if (this.#idleWaiters.length === 0) this.#poller.unref();
   }
 
   #inFlight(): number {
@@ -643,18 +773,33 @@ export class SqliteQueue implements DeliveryQueue {
     return n;
   }
 
+  /** Whether nothing is pending here or in the file; throws a `WebhookError` if it cannot read. */
   #isIdle(): boolean {
     if (this.#closed) return true;
     if (this.#inserts.length > 0 || this.#outcomes.length > 0 || this.#inFlight() > 0) return false;
     if (!this.#db) return true;
-    return this.#sql!.anyJob.get() === undefined;
+    return this.#read(() => this.#sql!.anyJob.get()) === undefined;
   }
 
+  /** Settles idle() waiters: resolved once idle, rejected if the file cannot be read. */
   #checkIdle(): void {
-    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    if (this.#idleWaiters.length === 0) return;
+    let idle: boolean;
+    let failure: Error | undefined;
+    try {
+      idle = this.#isIdle();
+    } catch (error) {
+      idle = false;
+      failure = error as Error;
+    }
+    if (!idle && failure === undefined) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.#poller?.unref();
+    for (const waiter of waiters) {
+      if (failure) waiter.reject(failure);
+      else waiter.resolve();
+    }
   }
 
   // ─── dead letters ────────────────────────────────────────────────────────────────────────────
@@ -667,47 +812,54 @@ export class SqliteQueue implements DeliveryQueue {
         this.#pump(lane);
       }
     };
+    // Every call reads or writes the file: failures become WebhookErrors naming it.
     return {
       list: async (filter = {}) => {
-        const rows = this.#statements().deadList.all({
-          webhook: filter.webhook ?? null,
-          limit: filter.limit ?? -1,
-        }) as DeadRow[];
+        const rows = this.#read(() =>
+          this.#statements().deadList.all({
+            webhook: filter.webhook ?? null,
+            limit: filter.limit ?? -1,
+          }),
+        ) as DeadRow[];
         return rows.map(toDeadLetter);
       },
       get: async (id) => {
-        const row = this.#statements().deadGet.get(id) as DeadRow | undefined;
+        const row = this.#read(() => this.#statements().deadGet.get(id)) as DeadRow | undefined;
         return row ? toDeadLetter(row) : undefined;
       },
       replay: async (id) => {
-        const sql = this.#statements();
-        const now = Date.now();
-        const webhook = this.#db!.transaction(() => {
-          const row = sql.deadGet.get(id) as DeadRow | undefined;
-          if (!row) return undefined;
-          sql.requeueOne.run(now, now, id);
-          sql.deadDelete.run(id);
-          return row.webhook;
-        })();
+        const webhook = this.#write(() => {
+          const sql = this.#statements();
+          const now = Date.now();
+          return this.#db!.transaction(() => {
+            const row = sql.deadGet.get(id) as DeadRow | undefined;
+            if (!row) return undefined;
+            sql.requeueOne.run(now, now, id);
+            sql.deadDelete.run(id);
+            return row.webhook;
+          })();
+        });
         if (webhook === undefined) return false;
         requeued([webhook]);
         return true;
       },
       replayAll: async (filter = {}) => {
-        const sql = this.#statements();
-        const now = Date.now();
-        const webhook = { webhook: filter.webhook ?? null };
-        const { count, webhooks } = this.#db!.transaction(() => {
-          const names = (sql.deadWebhooks.all(webhook) as { webhook: string }[]).map((r) => r.webhook);
-          sql.requeueAll.run({ ...webhook, now });
-          return { count: sql.deadClear.run(webhook).changes, webhooks: names };
-        })();
+        const { count, webhooks } = this.#write(() => {
+          const sql = this.#statements();
+          const now = Date.now();
+          const webhook = { webhook: filter.webhook ?? null };
+          return this.#db!.transaction(() => {
+            const names = (sql.deadWebhooks.all(webhook) as { webhook: string }[]).map((r) => r.webhook);
+            sql.requeueAll.run({ ...webhook, now });
+            return { count: sql.deadClear.run(webhook).changes, webhooks: names };
+          })();
+        });
         requeued(webhooks);
         return count;
       },
-      delete: async (id) => this.#statements().deadDelete.run(id).changes > 0,
+      delete: async (id) => this.#write(() => this.#statements().deadDelete.run(id).changes > 0),
       clear: async (filter = {}) =>
-        this.#statements().deadClear.run({ webhook: filter.webhook ?? null }).changes,
+        this.#write(() => this.#statements().deadClear.run({ webhook: filter.webhook ?? null }).changes),
     };
   }
 }
@@ -810,11 +962,37 @@ function toDeadLetter(row: DeadRow): DeadLetter {
   };
 }
 
-/** Waits for `promise`, at most `ms`. */
+/** Waits for `promise`, at most `ms` (any length: `close({ drainMs: Infinity })` waits for good). */
 async function until(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+  let timer: LongTimeout | undefined;
+  await Promise.race([promise, new Promise<void>((r) => (timer = setLongTimeout(r, ms)))]);
+  timer?.clear();
+}
+
+function closedError(): WebhookError {
+  return new WebhookError('SqliteQueue is closed: close() was called, so it accepts no new jobs');
+}
+
+/** The insert values of each job, events serialised once each; throws before anything is written. */
+function toInsertRows(jobs: DeliveryJob[]): InsertRow[] {
+  const json = new Map<EmpathyEvent, string>();
+  return jobs.map((job) => {
+    let event = json.get(job.event);
+    if (event === undefined) {
+      event = serializeEvent(job.event);
+      json.set(job.event, event);
+    }
+    return [
+      job.id,
+      job.webhook,
+      job.event.event_id,
+      event,
+      job.attempt,
+      job.availableAt,
+      job.enqueuedAt,
+      job.lastError === undefined ? null : JSON.stringify(job.lastError),
+    ];
+  });
 }
 
 function integerOption(value: number | undefined, option: string, fallback: number, min: number): number {

@@ -1,11 +1,14 @@
 import { WebhookConfigError } from '../errors.js';
-import { stripUndefined } from './retry.js';
+import { describeValue, MAX_WAIT_SECONDS, stripUndefined } from './retry.js';
 
 /** When a webhook's circuit opens and how long it stays open. */
 export interface CircuitBreakerOptions {
   /** Consecutive retryable failures (5xx, timeouts, network errors) that open the circuit. @default 5 */
   failureThreshold?: number | undefined;
-  /** How long the circuit stays open before one trial delivery is let through. @default 30 */
+  /**
+   * How long the circuit stays open before one trial delivery is let through, in seconds, at most
+   * {@link MAX_WAIT_SECONDS} (7 days). @default 30
+   */
   cooldownSeconds?: number | undefined;
 }
 
@@ -39,10 +42,14 @@ export class CircuitBreaker {
         webhook,
       });
     }
-    if (typeof o.cooldownSeconds !== 'number' || !(o.cooldownSeconds >= 0)) {
-      throw new WebhookConfigError(`option 'circuitBreaker.cooldownSeconds' must be a number >= 0`, {
-        webhook,
-      });
+    if (
+      typeof o.cooldownSeconds !== 'number' ||
+      !(o.cooldownSeconds >= 0 && o.cooldownSeconds <= MAX_WAIT_SECONDS)
+    ) {
+      throw new WebhookConfigError(
+        `option 'circuitBreaker.cooldownSeconds' must be a number from 0 to ${MAX_WAIT_SECONDS} (7 days) (got ${describeValue(o.cooldownSeconds)})`,
+        { webhook },
+      );
     }
     this.failureThreshold = o.failureThreshold;
     this.cooldownMs = o.cooldownSeconds * 1000;

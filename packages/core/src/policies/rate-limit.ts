@@ -7,7 +7,9 @@ export interface RateLimit {
   /** @example 1000 */
   maxRequestsPerHour?: number | undefined;
   /**
-   * - `sliding_window`: at most N in any window-long span (exact).
+   * - `sliding_window`: at most N in any window-long span: exact up to
+   *   {@link EXACT_SLIDING_WINDOW_LIMIT} per window; above it, counted in 1/1024ths of the window,
+   *   which may hold a request back by up to one such slice but never lets more than N through.
    * - `fixed_window`: at most N per calendar minute / hour.
    * - `token_bucket`: a bucket of N tokens refilled evenly over the window (smooths bursts).
    * @default 'sliding_window'
@@ -79,7 +81,9 @@ export function createRateLimiter(rateLimit: ResolvedRateLimit): RateLimiter {
       case 'token_bucket':
         return new TokenBucket(limit, windowMs);
       default:
-        return new SlidingWindow(limit, windowMs);
+        return limit <= EXACT_SLIDING_WINDOW_LIMIT
+          ? new SlidingWindow(limit, windowMs)
+          : new BucketedSlidingWindow(limit, windowMs);
     }
   });
   if (windows.length === 1) {
@@ -110,6 +114,16 @@ interface Window {
   /** Counts one request at `now`. */
   take(now: number): void;
 }
+
+/**
+ * The largest `sliding_window` limit kept as an exact log of admission times (8 bytes each, so
+ * at most 80 KB per window). Larger limits count admissions in {@link SLIDING_BUCKETS} slices of
+ * the window instead: a log of 10,000,000 per minute would take 80 MB per webhook.
+ */
+export const EXACT_SLIDING_WINDOW_LIMIT = 10_000;
+
+/** Slices a large sliding window is counted in. */
+const SLIDING_BUCKETS = 1024;
 
 /**
  * Exact sliding log in O(1): a ring of the last `limit` admission times. A request is admitted
@@ -181,5 +195,68 @@ class TokenBucket implements Window {
   take(now: number): void {
     this.#refill(now);
     this.#tokens -= 1;
+  }
+}
+
+/**
+ * A sliding window for large limits: admissions are counted per slice of `windowMs / 1024`, and
+ * every slice that overlaps the last window counts in full. A request is admitted only when the
+ * counted total is under `limit`, so no window-long span ever holds more than `limit`; the price
+ * is waiting up to one slice (59 ms of a minute, 3.5 s of an hour) longer than an exact log would.
+ * Memory is constant: 1025 counters, whatever the limit.
+ */
+class BucketedSlidingWindow implements Window {
+  readonly #width: number;
+  /** Counts of the slices that may still overlap the window: ring indexed by slice number. */
+  readonly #counts = new Float64Array(SLIDING_BUCKETS + 1);
+  /** The newest slice counted so far; older slices down to `#last - SLIDING_BUCKETS` are live. */
+  #last = Number.NEGATIVE_INFINITY;
+  #total = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {
+    this.#width = windowMs / SLIDING_BUCKETS;
+  }
+
+  /** Forgets slices that ended a full window ago; returns the slice `now` falls in. */
+  #advance(now: number): number {
+    const slice = Math.floor(now / this.#width);
+    // A clock that stepped back counts in the newest slice: never un-count an admission.
+    if (slice <= this.#last) return this.#last;
+    const ring = this.#counts.length;
+    if (slice - this.#last >= ring) {
+      this.#counts.fill(0);
+      this.#total = 0;
+    } else {
+      for (let s = this.#last + 1; s <= slice; s++) {
+        const i = s % ring;
+        this.#total -= this.#counts[i]!;
+        this.#counts[i] = 0;
+      }
+    }
+    this.#last = slice;
+    return slice;
+  }
+
+  wait(now: number): number {
+    const slice = this.#advance(now);
+    if (this.#total < this.limit) return 0;
+    // Drop the oldest slices until the total is under the limit: slice s stops overlapping the
+    // window once (s + 1) × width + windowMs has passed.
+    const ring = this.#counts.length;
+    let total = this.#total;
+    for (let s = slice - SLIDING_BUCKETS; s <= slice; s++) {
+      total -= this.#counts[((s % ring) + ring) % ring]!;
+      if (total < this.limit) return Math.max(1, Math.ceil((s + 1) * this.#width + this.windowMs - now));
+    }
+    return Math.ceil(this.windowMs);
+  }
+
+  take(now: number): void {
+    const slice = this.#advance(now);
+    this.#counts[slice % this.#counts.length]!++;
+    this.#total++;
   }
 }

@@ -1,3 +1,5 @@
+import { WebhookConfigError, WebhookError } from '../errors.js';
+import { type LongTimeout, setLongTimeout } from '../timers.js';
 import { MinHeap } from './heap.js';
 import type {
   DeadLetter,
@@ -24,7 +26,7 @@ interface Lane {
   inFlight: number;
   /** The lane sends nothing before this (rate limit, open circuit). */
   pausedUntil: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: LongTimeout | undefined;
   timerAt: number;
 }
 
@@ -56,7 +58,9 @@ export class MemoryQueue implements DeliveryQueue {
 
   /** Synchronous enqueue: the in-memory fast path `emit()` uses. */
   enqueueNow(jobs: DeliveryJob[]): void {
-    if (this.#stopped) throw new Error('MemoryQueue is closed');
+    if (this.#stopped) {
+      throw new WebhookError('MemoryQueue is closed: close() was called, so it accepts no new jobs');
+    }
     const now = Date.now();
     for (const job of jobs) {
       const lane = this.#lane(job.webhook);
@@ -69,7 +73,11 @@ export class MemoryQueue implements DeliveryQueue {
 
   /** Starts handing jobs to `handler`, up to its `concurrency(webhook)` per lane. Once only. */
   consume(handler: JobHandler): void {
-    if (this.#handler) throw new Error('MemoryQueue.consume() was already called');
+    if (this.#handler) {
+      throw new WebhookConfigError(
+        'MemoryQueue.consume() was already called: give each Dispatcher or EmpathyOS its own queue',
+      );
+    }
     this.#handler = handler;
     for (const lane of this.#lanes.values()) this.#pump(lane);
   }
@@ -90,7 +98,7 @@ export class MemoryQueue implements DeliveryQueue {
     const deadline = Date.now() + drainMs;
     if (this.#handler && this.#outstanding > 0 && drainMs > 0) await this.#until(this.idle(), drainMs);
     this.#stopped = true;
-    for (const lane of this.#lanes.values()) clearTimeout(lane.timer);
+    for (const lane of this.#lanes.values()) lane.timer?.clear();
     // Attempts already in flight may finish until the deadline; nothing new is leased.
     const remaining = deadline - Date.now();
     if (this.#inFlight() > 0 && remaining > 0) {
@@ -99,9 +107,9 @@ export class MemoryQueue implements DeliveryQueue {
   }
 
   async #until(promise: Promise<void>, ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-    clearTimeout(timer);
+    let timer: LongTimeout | undefined;
+    await Promise.race([promise, new Promise<void>((r) => (timer = setLongTimeout(r, ms)))]);
+    timer?.clear();
   }
 
   /** Jobs queued, waiting (retry, rate limit) or in flight, for one webhook or all. */
@@ -222,9 +230,10 @@ export class MemoryQueue implements DeliveryQueue {
 
   #wakeAt(lane: Lane, at: number): void {
     if (lane.timer !== undefined && lane.timerAt <= at) return;
-    clearTimeout(lane.timer);
+    lane.timer?.clear();
     lane.timerAt = at;
-    lane.timer = setTimeout(
+    // A retry or a circuit's cooldown may be weeks away: setTimeout alone would fire at once.
+    lane.timer = setLongTimeout(
       () => {
         lane.timer = undefined;
         lane.timerAt = Number.POSITIVE_INFINITY;
