@@ -4,6 +4,7 @@ export {
   isWebhookConfigError,
   isWebhookDeliveryError,
   isWebhookError,
+  isWebhookPayloadError,
   isWebhookSignatureError,
   isWebhookTimeoutError,
   RETRYABLE_STATUSES,
@@ -14,6 +15,7 @@ export {
   WebhookDeliveryError,
   type WebhookDeliveryErrorOptions,
   WebhookError,
+  WebhookPayloadError,
   WebhookSignatureError,
   WebhookTimeoutError,
 } from './errors.js';
@@ -94,7 +96,9 @@ export type {
   JobOutcome,
 } from './queue/types.js';
 export {
+  type Body as RawBody,
   type HeaderSource,
+  headerValue,
   PayloadSigner,
   type SignatureHeaders,
   signPayload,
