@@ -408,17 +408,17 @@ function toText(body: RawBody): string {
 
 /** The verified body as an Empathy event, or a {@link WebhookPayloadError} saying what it is instead. */
 function asEvent(body: unknown): EmpathyEvent {
-  if (body === undefined) throw new WebhookPayloadError('the body is empty');
-  if (typeof body === 'string') throw new WebhookPayloadError('the body is not JSON');
+  if (body === undefined) throw new WebhookPayloadError('body is empty');
+  if (typeof body === 'string') throw new WebhookPayloadError('body is not JSON');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new WebhookPayloadError('the body is not a JSON object');
+    throw new WebhookPayloadError('body is not a JSON object');
   }
   const event = body as { event_type?: unknown; event_id?: unknown };
   if (typeof event.event_type !== 'string' || event.event_type === '') {
-    throw new WebhookPayloadError('the body is not an Empathy event: it has no event_type');
+    throw new WebhookPayloadError('body is not an Empathy event: it has no event_type');
   }
   if (typeof event.event_id !== 'string' || event.event_id === '') {
-    throw new WebhookPayloadError('the body is not an Empathy event: it has no event_id');
+    throw new WebhookPayloadError('body is not an Empathy event: it has no event_id');
   }
   return body as EmpathyEvent;
 }

@@ -155,8 +155,8 @@ describe('receiver.verify', () => {
   });
 
   it.each([
-    ['', /the body is empty/],
-    ['not json', /the body is not JSON/],
+    ['', /^body is empty$/],
+    ['not json', /^body is not JSON$/],
     ['[1,2]', /not a JSON object/],
     ['{"hello":"world"}', /no event_type/],
     ['{"event_type":"alert"}', /no event_id/],
