@@ -40,9 +40,9 @@ function describe(value: unknown): string {
 
 const PREFIX = 'whsec_';
 /**
- * Standard base64, padded or not (Python, Java and PHP accept unpadded keys; the JS and Go
- * libraries refuse them, so they can never disagree with us about one). A single character after
- * the last group of four cannot encode a byte, so it is not base64.
+ * Standard base64, padded or not: the Python, Java, PHP and (from 4 characters) JS libraries
+ * decode unpadded keys as we do; Go's refuses them, so it can never disagree with us about one.
+ * A single character after the last group of four cannot encode a byte, so it is not base64.
  */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 

@@ -178,8 +178,15 @@ describe('Standard Webhooks verifier (fuzzed)', () => {
         const text = Buffer.from(bytes).toString('utf8');
         // The official package verifies strings; compare on bodies that survive UTF-8 decoding.
         if (Buffer.from(text, 'utf8').equals(Buffer.from(bytes))) {
-          for (const theirs of [padded, `whsec_${padded}`]) {
-            expect(() => new Webhook(theirs).verify(text, { ...headers })).not.toThrow(/signature|header/i);
+          // The JS library decodes unpadded keys too, once they are 4 characters or more.
+          const unpadded = padded.replace(/=+$/, '');
+          for (const theirs of [padded, `whsec_${padded}`, ...(unpadded.length >= 4 ? [unpadded] : [])]) {
+            try {
+              new Webhook(theirs).verify(text, { ...headers });
+            } catch (error) {
+              // Only JSON.parse of a random body may fail, and it runs after the signature matched.
+              expect(error).toBeInstanceOf(SyntaxError);
+            }
           }
         }
         expect(() => verifyStandardWebhook(bytes, headers, secret)).not.toThrow();
