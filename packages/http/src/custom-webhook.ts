@@ -16,8 +16,8 @@ import {
   WebhookDeliveryError,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
-import { Pool } from 'undici';
 import { BlockedAddressError, guardedLookup, privateAddressReason } from '@empathy/webhooks-core/kit';
+import { Pool } from 'undici';
 import { type Answer, send } from './transport.js';
 
 /** HTTP methods a webhook may use. */
