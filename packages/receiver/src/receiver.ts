@@ -34,8 +34,8 @@ export interface ReceiverOptions {
   /**
    * How long an accepted webhook id is remembered, in seconds: a repeat within it is
    * acknowledged without calling `onEvent` again. At least twice `toleranceSeconds` (a captured
-   * request stays fresh for that long), which is the default.
-   * @default 2 × toleranceSeconds
+   * request stays fresh for that long), which is the default (and at least 60).
+   * @default 2 × toleranceSeconds, at least 60
    */
   replayWindowSeconds?: number | undefined;
   /**
