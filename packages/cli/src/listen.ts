@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import {
   type EmpathyEvent,
+  isWebhookConfigError,
+  isWebhookPayloadError,
   isWebhookSignatureError,
   summarizeEvent,
   truncateText,
-  verifyStandardWebhook,
-  verifyWebhookSignature,
 } from '@empathy/webhooks-core';
+import { createReceiver, type Receiver, readNodeBody } from '@empathy/webhooks-receiver';
 import { HELP_FLAG, integerFlag, secretFlag, UsageError, withUsage } from './args.js';
 import { LISTEN_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
@@ -16,6 +17,8 @@ import { clock, jsonLine, line, type Palette, pad, palette } from './output.js';
 
 /** The largest body `listen` reads; bigger ones are answered 413. */
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** How long a request body may take to arrive; slower ones are answered 408. */
+const READ_TIMEOUT_MS = 30_000;
 /** How many event ids `listen` remembers to mark repeats. */
 const REMEMBERED_IDS = 10_000;
 
@@ -45,8 +48,8 @@ interface ListenOptions {
   port: number;
   host: string;
   path: string;
-  secret: string | undefined;
-  toleranceSeconds: number;
+  /** Verifies requests when a secret was given. */
+  receiver: Receiver | undefined;
   json: boolean;
 }
 
@@ -81,15 +84,40 @@ export async function listen(args: string[], io: CliIO): Promise<number> {
     throw new UsageError(`'listen' takes no arguments (see 'empathy-webhooks listen --help')`);
   const path = values.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError('option --path must start with /');
+  const port = integerFlag(values.port, 'port', 8787, 0, 65535);
+  const toleranceSeconds = integerFlag(values.tolerance, 'tolerance', 300, 0, 86_400);
+  const secret = secretFlag(values, io.env);
   const options: ListenOptions = {
-    port: integerFlag(values.port, 'port', 8787, 0, 65535),
+    port,
     host: values.host ?? '127.0.0.1',
     path: path.length > 1 ? path.replace(/\/+$/, '') : path,
-    secret: secretFlag(values, io.env),
-    toleranceSeconds: integerFlag(values.tolerance, 'tolerance', 300, 0, 86_400),
+    receiver: secret === undefined ? undefined : receiverFor(secret, toleranceSeconds, values['secret-env']),
     json: values.json === true,
   };
   return new Listener(options, io).run();
+}
+
+/**
+ * The receiver package's verifier for `secret`. A secret it cannot use (`whsec_!!!!`, `whsec_`,
+ * one whose key is only zero bytes) stops `listen` before it starts: verifying with it would
+ * accept forgeries or reject everything. The error names the flag, never the value.
+ */
+function receiverFor(secret: string, toleranceSeconds: number, envName: string | undefined): Receiver {
+  try {
+    return createReceiver({
+      secret,
+      toleranceSeconds,
+      // A development receiver takes what the seed's Python sender sends: X-Signature alone.
+      allowXSignatureOnly: true,
+      maxBodyBytes: MAX_BODY_BYTES,
+      readTimeoutSeconds: READ_TIMEOUT_MS / 1000,
+    });
+  } catch (error) {
+    if (!isWebhookConfigError(error)) throw error;
+    const source = envName === undefined ? 'option --secret' : `the secret in ${envName} (--secret-env)`;
+    const reason = error.message.replace(/^createReceiver: option 'secret': /, '');
+    throw new UsageError(`${source} cannot be used to verify signatures: ${reason}`);
+  }
 }
 
 class Listener {
@@ -136,7 +164,7 @@ class Listener {
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}${this.#o.path}`;
-    const checks = this.#o.secret
+    const checks = this.#o.receiver
       ? 'verifying X-Signature and Standard Webhooks signatures'
       : 'signatures not checked (pass --secret-env NAME to verify them)';
     // With --json, stdout carries JSON lines only.
@@ -165,7 +193,7 @@ class Listener {
       method: req.method ?? 'GET',
       path,
       status: 200,
-      signature: this.#o.secret ? 'failed' : 'unsigned',
+      signature: this.#o.receiver ? 'failed' : 'unsigned',
     };
     const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
       record.status = status;
@@ -182,22 +210,32 @@ class Listener {
       req.resume();
       return refuse(405, `method ${req.method} not allowed: send POST`, { allow: 'POST, PUT, PATCH' });
     }
-    const body = await readBody(req);
-    if (body === undefined) return refuse(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    const read = await readNodeBody(req, { maxBytes: MAX_BODY_BYTES, timeoutMs: READ_TIMEOUT_MS });
+    if (!read.ok) return refuse(read.status, read.reason);
 
-    if (this.#o.secret) {
-      const reason = this.#verify(body, req.headers, this.#o.secret);
-      if (reason !== undefined) return refuse(401, reason);
-      record.signature = 'ok';
-    }
     let event: Partial<EmpathyEvent>;
-    try {
-      event = JSON.parse(body.toString('utf8'));
-    } catch {
-      return refuse(400, 'body is not JSON');
-    }
-    if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-      return refuse(400, 'body is not a JSON object');
+    if (this.#o.receiver) {
+      try {
+        event = this.#o.receiver.verify(read.body, req.headers);
+      } catch (error) {
+        // Only a verified request gets past here: any other error is a 500, never a pass.
+        if (isWebhookSignatureError(error)) return refuse(401, error.message);
+        if (isWebhookPayloadError(error)) {
+          record.signature = 'ok';
+          return refuse(400, error.message);
+        }
+        throw error;
+      }
+      record.signature = 'ok';
+    } else {
+      try {
+        event = JSON.parse(read.body.toString('utf8'));
+      } catch {
+        return refuse(400, 'body is not JSON');
+      }
+      if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+        return refuse(400, 'body is not a JSON object');
+      }
     }
 
     const headerId = req.headers['webhook-id'];
@@ -221,28 +259,6 @@ class Listener {
     // A repeat is acknowledged too: at-least-once delivery means the sender may not know it arrived.
     this.#answer(res, 200, { ok: true, duplicate: record.duplicate === true });
     this.#print(record);
-  }
-
-  /** Why the request's signatures do not verify, or `undefined` when they do. */
-  #verify(body: Buffer, headers: IncomingMessage['headers'], secret: string): string | undefined {
-    const xSignature = headers['x-signature'];
-    const standard = headers['webhook-signature'] !== undefined;
-    if (xSignature === undefined && !standard) {
-      return 'missing signature: expected X-Signature or webhook-id/webhook-timestamp/webhook-signature headers';
-    }
-    if (xSignature !== undefined && !verifyWebhookSignature(body, String(xSignature), secret)) {
-      return 'X-Signature does not match the body (wrong secret, or the body was changed)';
-    }
-    if (standard) {
-      try {
-        verifyStandardWebhook(body, headers, secret, { toleranceSeconds: this.#o.toleranceSeconds });
-      } catch (error) {
-        // The signature verified and only the JSON parse failed: the JSON check reports it.
-        if (!isWebhookSignatureError(error)) return undefined;
-        return `Standard Webhooks signature: ${(error as Error).message}`;
-      }
-    }
-    return undefined;
   }
 
   #matches(path: string): boolean {
@@ -300,21 +316,6 @@ class Listener {
     );
     if (record.summary) line(out, `          ${record.summary}`);
   }
-}
-
-/** The body, or `undefined` when it exceeds {@link MAX_BODY_BYTES}. */
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** One line about the event: `🔮 Level 4 Prediction — Auth deployment may conflict …`. */

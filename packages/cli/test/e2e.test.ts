@@ -94,7 +94,7 @@ describe('without @empathy/webhooks-store-sqlite installed', () => {
       mkdirSync(join(root, 'node_modules', '@empathy'), { recursive: true });
       cpSync(dirname(BIN), join(pkg, 'dist'), { recursive: true });
       cpSync(fileURLToPath(new URL('../package.json', import.meta.url)), join(pkg, 'package.json'));
-      for (const dep of ['webhooks-core', 'webhooks-http']) {
+      for (const dep of ['webhooks-core', 'webhooks-http', 'webhooks-receiver']) {
         symlinkSync(
           realpathSync(fileURLToPath(new URL(`../node_modules/@empathy/${dep}`, import.meta.url))),
           join(root, 'node_modules', '@empathy', dep),

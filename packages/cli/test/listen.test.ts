@@ -157,6 +157,66 @@ describe('listen', () => {
     }
   });
 
+  it.each([
+    // (The CLI blanks out --secret values wherever they appear: 'whsec_' in the message too.)
+    ['whsec_!!!!', /a (whsec_|\*\*\*) signing secret must be followed by base64/],
+    ['whsec_', /a (whsec_|\*\*\*) signing secret carries no key/],
+    ['AAAA', /only zero bytes/],
+  ])(
+    'refuses to start with the unusable secret %j (exit 2), naming the flag, never the value',
+    async (secret, reason) => {
+      for (const [args, env, source] of [
+        [
+          ['--secret-env', 'WEBHOOK_SECRET'],
+          { WEBHOOK_SECRET: secret },
+          'the secret in WEBHOOK_SECRET (--secret-env)',
+        ],
+        [['--secret', secret], {}, 'option --secret'],
+      ] as const) {
+        const cap = captureIO(env);
+        const code = await runCli(['listen', '--port', '0', ...args], cap.io);
+        expect(code).toBe(2);
+        expect(cap.stderr()).toContain(`empathy-webhooks: ${source} cannot be used to verify signatures: `);
+        expect(cap.stderr()).toMatch(reason);
+        expect(cap.stdout() + cap.stderr()).not.toMatch(/Listening on/);
+        if (secret.length > 6) expect(cap.stderr()).not.toContain(secret);
+      }
+    },
+  );
+
+  it('answers 401 to a garbage signature, whatever else fails (never "signature": "ok")', async () => {
+    const l = await startListen(['--secret', SECRET, '--json']);
+    stop = l.stopAndWait;
+    const event = sampleEvent('alert');
+    const body = JSON.stringify(event);
+    const garbage = await post(l.url, body, {
+      'webhook-id': event.event_id,
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+      'webhook-signature': 'v1,garbage',
+    });
+    expect(garbage.status).toBe(401);
+    const notJson = 'not json at all';
+    const unsignedGarbage = await post(l.url, notJson, { 'x-signature': 'f'.repeat(64) });
+    expect(unsignedGarbage.status).toBe(401);
+    const lines = l
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((x) => JSON.parse(x));
+    expect(lines.map((x) => [x.status, x.signature])).toEqual([
+      [401, 'failed'],
+      [401, 'failed'],
+    ]);
+  });
+
+  it('answers 413 to a body over 5 MiB', async () => {
+    const l = await startListen(['--secret', SECRET]);
+    stop = l.stopAndWait;
+    const res = await post(l.url, 'x'.repeat(5 * 1024 * 1024 + 1));
+    expect(res.status).toBe(413);
+    expect(l.stdout()).toMatch(/413 {2}POST \/ {2}body larger than 5242880 bytes/);
+  });
+
   it('reports a port in use (exit 1)', async () => {
     const first = await startListen([]);
     stop = first.stopAndWait;

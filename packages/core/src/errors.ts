@@ -81,6 +81,14 @@ export class WebhookSignatureError extends WebhookError {
   override name = 'WebhookSignatureError' as const;
 }
 
+/**
+ * A request was authentic (its signature verified) but its body is not what the receiver takes:
+ * not JSON, or not an Empathy event. Receivers answer 400: no retry will fix it.
+ */
+export class WebhookPayloadError extends WebhookError {
+  override name = 'WebhookPayloadError' as const;
+}
+
 function hasName(error: unknown, ...names: string[]): boolean {
   return typeof error === 'object' && error !== null && names.includes((error as Error).name);
 }
@@ -94,6 +102,7 @@ export function isWebhookError(error: unknown): error is WebhookError {
     'WebhookDeliveryError',
     'WebhookTimeoutError',
     'WebhookSignatureError',
+    'WebhookPayloadError',
   );
 }
 /** Whether `error` is a {@link WebhookConfigError}. */
@@ -111,6 +120,11 @@ export function isWebhookTimeoutError(error: unknown): error is WebhookTimeoutEr
 /** Whether `error` is a {@link WebhookSignatureError}. */
 export function isWebhookSignatureError(error: unknown): error is WebhookSignatureError {
   return hasName(error, 'WebhookSignatureError');
+}
+
+/** Whether `error` is a {@link WebhookPayloadError}. */
+export function isWebhookPayloadError(error: unknown): error is WebhookPayloadError {
+  return hasName(error, 'WebhookPayloadError');
 }
 
 /**

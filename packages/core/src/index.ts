@@ -3,6 +3,7 @@ export {
   isWebhookConfigError,
   isWebhookDeliveryError,
   isWebhookError,
+  isWebhookPayloadError,
   isWebhookSignatureError,
   isWebhookTimeoutError,
   redact,
@@ -12,6 +13,7 @@ export {
   WebhookDeliveryError,
   type WebhookDeliveryErrorOptions,
   WebhookError,
+  WebhookPayloadError,
   WebhookSignatureError,
   WebhookTimeoutError,
 } from './errors.js';
@@ -97,7 +99,9 @@ export type {
   JobOutcome,
 } from './queue/types.js';
 export {
+  type Body as RawBody,
   type HeaderSource,
+  headerValue,
   PayloadSigner,
   type SignatureHeaders,
   signPayload,

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import {
+  isWebhookConfigError,
   isWebhookSignatureError,
   PayloadSigner,
   signPayload,
@@ -29,6 +30,42 @@ describe('X-Signature', () => {
     expect(verifyWebhookSignature(body, sig.slice(0, 10), 's3cret')).toBe(false);
     expect(verifyWebhookSignature(body, undefined, 's3cret')).toBe(false);
     expect(verifyWebhookSignature(body, 'zz'.repeat(32), 's3cret')).toBe(false);
+  });
+
+  it('accepts only the exact lowercase hex the signer emits', () => {
+    const sig = signPayload(body, 's3cret');
+    expect(verifyWebhookSignature(body, sig.toUpperCase(), 's3cret')).toBe(false);
+    expect(verifyWebhookSignature(body, ` ${sig}`, 's3cret')).toBe(false);
+    expect(verifyWebhookSignature(body, `sha256=${sig}`, 's3cret')).toBe(false);
+  });
+
+  it('verifies against any secret of a rotation list', () => {
+    const sig = signPayload(body, 'old-secret');
+    expect(verifyWebhookSignature(body, sig, ['new-secret', 'old-secret'])).toBe(true);
+    expect(verifyWebhookSignature(body, sig, ['new-secret', 'other-secret'])).toBe(false);
+  });
+
+  it('never passes with an empty or missing secret: a zero-length-key forgery is a config error', () => {
+    const forged = createHmac('sha256', Buffer.alloc(0)).update(body).digest('hex');
+    for (const secret of ['', [''], ['s3cret', ''], [], undefined, null, 42]) {
+      expect(() => verifyWebhookSignature(body, forged, secret as string)).toThrow(
+        expect.objectContaining({ name: 'WebhookConfigError' }),
+      );
+      expect(() => signPayload(body, secret as string)).toThrow(
+        expect.objectContaining({ name: 'WebhookConfigError' }),
+      );
+    }
+  });
+
+  it('names a parsed body as the mistake instead of answering false', () => {
+    const sig = signPayload(body, 's3cret');
+    try {
+      verifyWebhookSignature(JSON.parse(body), sig, 's3cret');
+      expect.unreachable();
+    } catch (error) {
+      expect(isWebhookConfigError(error)).toBe(true);
+      expect((error as Error).message).toMatch(/raw request body .* got an object/);
+    }
   });
 });
 
@@ -73,8 +110,121 @@ describe('Standard Webhooks', () => {
     expect(() => verifyStandardWebhook(body, { 'webhook-id': 'x' }, secret)).toThrow(/missing/);
   });
 
+  it('uses a base64 secret without the whsec_ prefix as the same key, as the reference libraries do', () => {
+    const bare = 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const headers = new PayloadSigner(bare).sign(body, 'evt_abc123');
+    const prefixed = new PayloadSigner(`whsec_${bare}`).sign(
+      body,
+      'evt_abc123',
+      Number(headers['webhook-timestamp']),
+    );
+    expect(headers['webhook-signature']).toBe(prefixed['webhook-signature']);
+    // X-Signature keys with the secret's own UTF-8 bytes, as the seed's receiver does.
+    expect(headers['x-signature']).toBe(signPayload(body, bare));
+    expect(new Webhook(bare).verify(body, { ...headers })).toEqual(JSON.parse(body));
+    expect(new Webhook(`whsec_${bare}`).verify(body, { ...headers })).toEqual(JSON.parse(body));
+  });
+
+  it('signs with the UTF-8 bytes of a secret that is not base64; the documented receiver-side equivalents verify', () => {
+    for (const secret of ['plain-secret-value', 'pässwörd ✓ with spaces', 'abcde']) {
+      const headers = new PayloadSigner(secret).sign(body, 'evt_abc123');
+      const base64 = Buffer.from(secret, 'utf8').toString('base64');
+      expect(new Webhook(base64).verify(body, { ...headers })).toEqual(JSON.parse(body));
+      expect(new Webhook(`whsec_${base64}`).verify(body, { ...headers })).toEqual(JSON.parse(body));
+      expect(
+        new Webhook(new TextEncoder().encode(secret), { format: 'raw' }).verify(body, { ...headers }),
+      ).toEqual(JSON.parse(body));
+      expect(verifyStandardWebhook(body, headers, secret)).toEqual(JSON.parse(body));
+      expect(verifyStandardWebhook(body, headers, `whsec_${base64}`)).toEqual(JSON.parse(body));
+    }
+  });
+
+  it('refuses malformed whsec_ secrets and empty secrets anywhere, signing and verifying', () => {
+    const headers = new PayloadSigner(secret).sign(body, 'evt_1');
+    const forged = {
+      ...headers,
+      'webhook-signature': `v1,${createHmac('sha256', Buffer.alloc(0)).update(`evt_1.${headers['webhook-timestamp']}.${body}`).digest('base64')}`,
+    };
+    for (const bad of [
+      'whsec_',
+      'whsec_!!!!',
+      'whsec_abc$',
+      'whsec_a',
+      'whsec_ab=c',
+      '',
+      [''],
+      [secret, ''],
+      [],
+    ]) {
+      expect(() => new PayloadSigner(bad as string)).toThrow(
+        expect.objectContaining({ name: 'WebhookConfigError' }),
+      );
+      expect(() => verifyStandardWebhook(body, forged, bad as string)).toThrow(
+        expect.objectContaining({ name: 'WebhookConfigError' }),
+      );
+    }
+    try {
+      new PayloadSigner('whsec_!!!!');
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toMatch(/whsec_ signing secret must be followed by base64/);
+      expect((error as Error).message).not.toContain('!!!!');
+    }
+  });
+
+  it('refuses a tolerance that is negative or not finite instead of accepting any timestamp', () => {
+    const y2k = Date.UTC(2000, 0, 1) / 1000;
+    const headers = new PayloadSigner(secret).sign(body, 'evt_1', y2k);
+    for (const toleranceSeconds of [Number.NaN, Number.POSITIVE_INFINITY, -1, '300' as unknown]) {
+      expect(() =>
+        verifyStandardWebhook(body, headers, secret, { toleranceSeconds: toleranceSeconds as number }),
+      ).toThrow(expect.objectContaining({ name: 'WebhookConfigError' }));
+    }
+    expect(() => verifyStandardWebhook(body, headers, secret, { toleranceSeconds: 0 })).toThrow(/too old/);
+  });
+
+  it('returns undefined for an empty body and the text for a body that is not JSON', () => {
+    const signer = new PayloadSigner(secret);
+    expect(verifyStandardWebhook('', signer.sign('', 'evt_1'), secret)).toBeUndefined();
+    expect(verifyStandardWebhook('not json {', signer.sign('not json {', 'evt_1'), secret)).toBe(
+      'not json {',
+    );
+    expect(verifyStandardWebhook('"json string"', signer.sign('"json string"', 'evt_1'), secret)).toBe(
+      'json string',
+    );
+  });
+
+  it('refuses ids that cannot go in a header', () => {
+    const signer = new PayloadSigner(secret);
+    for (const id of ['', 'evt\r\nx-injected: 1', undefined]) {
+      expect(() => signer.sign(body, id as string)).toThrow(
+        expect.objectContaining({ name: 'WebhookConfigError' }),
+      );
+    }
+  });
+
   it('reads headers from a fetch Headers object too', () => {
     const signed = new PayloadSigner(secret).sign(body, 'evt_1');
     expect(verifyStandardWebhook(body, new Headers({ ...signed }), secret)).toEqual(JSON.parse(body));
+  });
+});
+
+describe('keys that sign like the empty key', () => {
+  it('are refused: HMAC pads a key of zero bytes to the empty key', () => {
+    const text = 'payload';
+    const empty = createHmac('sha256', Buffer.alloc(0)).update(text).digest('hex');
+    expect(
+      createHmac('sha256', Buffer.from([0, 0]))
+        .update(text)
+        .digest('hex'),
+    ).toBe(empty);
+    for (const secret of ['\u0000', '\u0000\u0000\u0000', 'AA==', 'AAAA', 'whsec_AAAAAA==']) {
+      expect(() => new PayloadSigner(secret)).toThrow(
+        expect.objectContaining({ name: 'WebhookConfigError' }),
+      );
+    }
+    expect(() => verifyWebhookSignature(text, empty, '\u0000')).toThrow(
+      expect.objectContaining({ name: 'WebhookConfigError' }),
+    );
   });
 });

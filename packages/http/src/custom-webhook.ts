@@ -47,8 +47,10 @@ export interface CustomWebhookOptions extends WebhookOptions<CustomWebhookBody> 
   events?: readonly EventSelector[] | undefined;
   /**
    * Secret for `X-Signature` and Standard Webhooks signatures. Several secrets (current first)
-   * sign with each during a key rotation. A `whsec_…` secret is base64-decoded for Standard
-   * Webhooks.
+   * sign with each during a key rotation. For Standard Webhooks, `whsec_<base64>` and the bare
+   * base64 text are the same key (as in every reference library); any other string is used as
+   * its UTF-8 bytes. An empty, zero-byte or malformed (`whsec_!!!!`) secret is a
+   * `WebhookConfigError`.
    */
   signingSecret?: string | readonly string[] | undefined;
   /** Adds the signature headers. @default true when `signingSecret` is set */

@@ -133,11 +133,14 @@ export function fakeServerHarness(
   };
 }
 
+// Short waits between retries; a generous attempt timeout, so a loaded machine (CI on 2 cores)
+// does not turn slow attempts into timeouts in cases that are not about timeouts. The timeout
+// cases set their own.
 const FAST_RETRIES: RetryPolicy = {
   maxRetries: 2,
   initialDelaySeconds: 0.05,
   backoffMultiplier: 1,
-  timeoutSeconds: 1,
+  timeoutSeconds: 15,
   jitter: false,
 };
 
