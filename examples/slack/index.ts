@@ -21,6 +21,7 @@ const slackApi = await createFakeServer((req: RecordedRequest) => {
 // The seed's configuration: an incoming webhook (use process.env.SLACK_WEBHOOK_URL for real).
 const slack = new SlackWebhook({
   webhookUrl: `${slackApi.url}/services/T000/B000/XXXXXXXX`,
+  allowPrivateNetwork: true, // the fake listens on 127.0.0.1; drop this for hooks.slack.com
   channel: '#ai-alerts',
   username: 'Empathy Bot',
   iconEmoji: ':robot_face:',
@@ -33,6 +34,7 @@ const bot = new SlackWebhook({
   token: 'xoxb-example-token', // process.env.SLACK_BOT_TOKEN
   channel: '#ai-alerts',
   baseUrl: slackApi.url, // omit for https://slack.com
+  allowPrivateNetwork: true,
   events: ['alert'],
 });
 
@@ -42,6 +44,7 @@ const lost = new SlackWebhook({
   token: 'xoxb-example-token',
   channel: '#nowhere',
   baseUrl: slackApi.url,
+  allowPrivateNetwork: true,
   events: ['error'],
   onFailure: (_webhook, event, error) => console.log(`onFailure(${event.event_type}): ${error.message}`),
 });

@@ -1,22 +1,24 @@
+import { isIPv6, connect as netConnect, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import {
-  type CircuitBreakerOptions,
-  type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
-  parseCommonOptions,
   type RateLimit,
-  type RetryPolicy,
-  redact,
   WebhookConfigError,
-  type WebhookPlugin,
 } from '@empathy/webhooks-core';
-import { createTransport } from 'nodemailer';
+import { privateHostReason, safeDetail, WebhookBase, type WebhookOptions } from '@empathy/webhooks-core/kit';
+import {
+  createTransport,
+  type SMTPPoolOptions,
+  type SMTPPoolSentMessageInfo,
+  type Transporter,
+} from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
-import { toEmailDeliveryError } from './errors.js';
-import { DEFAULT_SUBJECT_PREFIX, formatEmail } from './format.js';
+import { toEmailError } from './errors.js';
+import { fitEmail } from './fit.js';
+import { DEFAULT_SUBJECT_PREFIX, type EmailPayload, emailHeaders, formatEmail } from './format.js';
 
 /** A mailbox: `'Ops <ops@example.com>'`, `'ops@example.com'`, or `{ name, address }`. */
 export type EmailAddress = string | { name: string; address: string };
@@ -29,9 +31,10 @@ export interface EmailAuth {
 }
 
 /** Options for {@link EmailWebhook}. */
-export interface EmailWebhookOptions extends CommonWebhookOptions {
+export interface EmailWebhookOptions extends WebhookOptions<EmailPayload> {
   /**
-   * The SMTP server's host name or IP address (not a URL).
+   * The SMTP server's host name or IP address (not a URL). A private, loopback or link-local
+   * address (or a name resolving to one) is refused unless `allowPrivateNetwork` is set.
    * @example 'smtp.example.com'
    */
   host: string;
@@ -47,7 +50,7 @@ export interface EmailWebhookOptions extends CommonWebhookOptions {
   requireTLS?: boolean | undefined;
   /**
    * Node TLS options for the connection: a private CA (`ca`), `servername`, … Certificates are
-   * verified unless you set `rejectUnauthorized: false`.
+   * verified against `host` unless you set `rejectUnauthorized: false`.
    * @default {}
    */
   tls?: ConnectionOptions | undefined;
@@ -68,7 +71,7 @@ export interface EmailWebhookOptions extends CommonWebhookOptions {
   replyTo?: EmailAddress | undefined;
   /** Put in front of every subject. @default '[Empathy]' */
   subjectPrefix?: string | undefined;
-  /** How long to wait for the TCP (and TLS) connection. @default 10 */
+  /** How long to wait for the TCP (and TLS) connection, the DNS lookup included. @default 10 */
   connectionTimeoutSeconds?: number | undefined;
   /** How long to wait for the server's greeting once connected. @default 10 */
   greetingTimeoutSeconds?: number | undefined;
@@ -98,6 +101,12 @@ export const DEFAULT_EMAIL_EVENTS = [
 /** The default rate limit: enough for alerts, low enough not to flood inboxes or trip a provider's throttle. */
 export const DEFAULT_EMAIL_RATE_LIMIT = { maxRequestsPerMinute: 60 } as const satisfies RateLimit;
 
+/**
+ * The longest SMTP reply read. Real replies are a few hundred bytes (EHLO's is the longest); a
+ * server that keeps extending one is dropped past this, so it cannot fill memory.
+ */
+const MAX_REPLY_BYTES = 64 * 1024;
+
 type Mailbox = { name: string; address: string };
 
 interface ResolvedEmailOptions {
@@ -117,13 +126,16 @@ interface ResolvedEmailOptions {
   maxMessages: number;
 }
 
-type Transport = ReturnType<typeof createSmtpPool>;
+type Transport = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
 /**
  * Sends events as email over SMTP with nodemailer: a pool of connections, explicit timeouts, a
- * per-event subject, a plain-text and an HTML part, and `Message-ID` / `X-Empathy-Event-Id`
- * headers that stay the same on every attempt so receivers can de-duplicate. A 4xx reply is
- * retried by core (429 when the server is throttling), a 5xx reply is permanent.
+ * subject, a plain-text and an HTML part drawn from core's reading of the event, and
+ * `Message-ID` / `X-Empathy-Event-Id` headers that stay the same on every attempt so receivers
+ * can de-duplicate. Every connection is opened by this webhook through core's SSRF guard (every
+ * resolved address is checked; TLS is verified against `host`), the attempt's signal closes the
+ * connection it is using, and a reply that never ends is cut. A 4xx reply is retried by core
+ * (as a 429 when the server is throttling), a 5xx reply is permanent.
  *
  * @example
  * const email = new EmailWebhook({
@@ -132,124 +144,170 @@ type Transport = ReturnType<typeof createSmtpPool>;
  *   events: ['alert', 'security_vulnerability'],
  * });
  */
-export class EmailWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: CircuitBreakerOptions | false | undefined;
-  readonly concurrency: number;
-  readonly onFailure: WebhookPlugin['onFailure'];
+export class EmailWebhook extends WebhookBase<EmailPayload> {
+  /** The SMTP server, safe to print: `host:port`. */
+  readonly target: string;
   readonly #options: ResolvedEmailOptions;
-  readonly #secrets: string[];
   #transport: Transport | undefined;
 
   constructor(options: EmailWebhookOptions) {
-    const common = parseCommonOptions(options, {
+    super(options, {
       name: 'email',
       events: DEFAULT_EMAIL_EVENTS,
       concurrency: 2,
       rateLimit: DEFAULT_EMAIL_RATE_LIMIT,
     });
-    this.name = common.name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-    this.#options = parseEmailOptions(options, this.name);
-    this.#secrets = secretsOf(this.#options.auth);
+    const o = parseEmailOptions(options, this.name);
+    // A literal address or localhost is refused now; a name is checked when it is resolved.
+    const reason = this.allowPrivateNetwork ? undefined : privateHostReason(o.host);
+    if (reason) {
+      throw new WebhookConfigError(
+        `option 'host' points at a ${reason} address (${o.host}); set allowPrivateNetwork: true to allow it`,
+        { webhook: this.name },
+      );
+    }
+    this.#options = o;
+    this.target = `${isIPv6(o.host) ? `[${o.host}]` : o.host}:${o.port}`;
+    if (o.auth) {
+      const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+      // The password as typed, and as AUTH LOGIN / AUTH PLAIN put it on the wire.
+      this.redactor
+        .addSecret(o.auth.pass)
+        .addSecret(b64(o.auth.pass))
+        .addSecret(b64(`\u0000${o.auth.user}\u0000${o.auth.pass}`));
+    }
   }
 
-  /** One attempt: hands the formatted message to the pool, aborted with `ctx.signal`. */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+  /** The event as an email: subject, text and HTML parts. */
+  protected render(event: EmpathyEvent): EmailPayload {
+    return formatEmail(event, { subjectPrefix: this.#options.subjectPrefix });
+  }
+
+  /** Email's limits, applied to what the user's `format` returned. */
+  protected override fit(payload: EmailPayload): EmailPayload {
+    return fitEmail(payload);
+  }
+
+  /** One attempt: hands the message to the pool; `ctx.signal` closes the connection sending it. */
+  protected async send(
+    payload: EmailPayload,
+    event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
     const o = this.#options;
-    const message = formatEmail(event, {
-      subjectPrefix: o.subjectPrefix,
+    const { messageId, headers, priority } = emailHeaders(event, {
       webhookName: this.name,
       messageIdDomain: o.from[0]!.address.split('@').pop(),
     });
-    const info = await this.#pool()
-      .sendMail({
+    let info: SMTPPoolSentMessageInfo;
+    try {
+      info = await this.#pool().sendMail({
         from: o.from[0],
         to: o.to,
         cc: o.cc,
         bcc: o.bcc,
         replyTo: o.replyTo,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-        messageId: message.messageId,
-        headers: message.headers,
-        priority: message.priority,
+        subject: payload.subject,
+        text: payload.text,
+        ...(payload.html === '' ? {} : { html: payload.html }),
+        messageId,
+        headers,
+        priority,
         signal: ctx.signal,
-      })
-      .catch((error: unknown) => {
-        throw toEmailDeliveryError(this.name, error, {
-          server: `${o.host}:${o.port}`,
-          secrets: this.#secrets,
-        });
       });
+    } catch (error) {
+      throw toEmailError(this.errors, error);
+    }
     const address = (a: string | { address: string }) => (typeof a === 'string' ? a : a.address);
     return {
-      id: message.messageId,
+      id: messageId,
       detail: {
         accepted: info.accepted.map(address),
         rejected: info.rejected.map(address),
-        response: redact(String(info.response ?? ''), this.#secrets).slice(0, 300),
+        response: safeDetail(this.errors, String(info.response ?? ''), 300),
       },
     };
   }
 
   /** Closes the pool's connections (a mail in flight finishes first). */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     const transport = this.#transport;
     this.#transport = undefined;
     transport?.close();
+    await super.close();
   }
 
   // Made on first use: constructing the webhook opens no connection.
   #pool(): Transport {
-    this.#transport ??= createSmtpPool(this.#options, this.concurrency);
-    return this.#transport;
+    if (this.#transport) return this.#transport;
+    const o = this.#options;
+    const options: SMTPPoolOptions & { pool: true } = {
+      pool: true,
+      // nodemailer keeps `host` for TLS: the server name and the certificate check. The socket
+      // itself is opened by #connect, through the SSRF guard.
+      host: o.host,
+      port: o.port,
+      secure: o.secure,
+      requireTLS: o.requireTLS,
+      tls: o.tls,
+      ...(o.auth ? { auth: { user: o.auth.user, pass: o.auth.pass } } : {}),
+      getSocket: (_options, callback) => {
+        this.#connect().then(
+          (connection) => callback(null, { connection }),
+          (error: Error) => callback(error),
+        );
+      },
+      maxConnections: this.concurrency,
+      maxMessages: o.maxMessages,
+      // The pool would put a message whose connection dropped back in its own queue, up to 5 times:
+      // a retry core's policy does not see. Core retries it instead.
+      maxRequeues: 0,
+      connectionTimeout: o.timeouts.connection,
+      greetingTimeout: o.timeouts.greeting,
+      socketTimeout: o.timeouts.socket,
+      // A reply that never ends is cut here; an aborted attempt's connection is destroyed at once
+      // rather than ended politely (a server trickling its reply would hold it open).
+      maxResponseSize: MAX_REPLY_BYTES,
+      socketCloseTimeout: 0,
+      // Event data never names files or URLs to attach; refuse them if it ever tries.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      logger: false,
+    };
+    const transport = createTransport(options);
+    // Failures reach each sendMail(); an 'error' event without a listener would crash the process.
+    transport.on('error', () => {});
+    this.#transport = transport;
+    return transport;
   }
-}
 
-function createSmtpPool(o: ResolvedEmailOptions, maxConnections: number) {
-  const transport = createTransport({
-    pool: true,
-    host: o.host,
-    port: o.port,
-    secure: o.secure,
-    requireTLS: o.requireTLS,
-    tls: o.tls,
-    ...(o.auth ? { auth: { user: o.auth.user, pass: o.auth.pass } } : {}),
-    maxConnections,
-    maxMessages: o.maxMessages,
-    // The pool would put a message whose connection dropped back in its own queue, up to 5 times:
-    // a retry core's policy does not see. Core retries it instead.
-    maxRequeues: 0,
-    connectionTimeout: o.timeouts.connection,
-    greetingTimeout: o.timeouts.greeting,
-    socketTimeout: o.timeouts.socket,
-    // Event data never names files or URLs to attach; refuse them if it ever tries.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-    logger: false,
-  });
-  // Failures reach each sendMail(); an 'error' event without a listener would crash the process.
-  transport.on('error', () => {});
-  return transport;
-}
-
-function secretsOf(auth: EmailAuth | undefined): string[] {
-  if (!auth) return [];
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  // The password as typed, and as AUTH LOGIN / AUTH PLAIN put it on the wire.
-  return [auth.pass, b64(auth.pass), b64(`\u0000${auth.user}\u0000${auth.pass}`)];
+  /**
+   * Opens a TCP connection to the server through the guard: an IP literal is checked here
+   * (sockets skip the lookup for literals), a name by the guarded lookup, which checks every
+   * address it resolves to. Bounded by `connectionTimeoutSeconds`.
+   */
+  #connect(): Promise<Socket> {
+    const { host, port, timeouts } = this.#options;
+    return new Promise((resolve, reject) => {
+      this.http.checkHost(host);
+      const socket = netConnect({ host, port, lookup: this.http.lookup, autoSelectFamily: true });
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(Object.assign(new Error(`connecting to ${this.target} timed out`), { code: 'ETIMEDOUT' })),
+        timeouts.connection,
+      );
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeListener('error', fail);
+        resolve(socket);
+      });
+    });
+  }
 }
 
 function parseEmailOptions(options: EmailWebhookOptions, webhook: string): ResolvedEmailOptions {

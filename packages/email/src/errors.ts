@@ -1,26 +1,13 @@
-import { isWebhookDeliveryError, redact, WebhookDeliveryError } from '@empathy/webhooks-core';
-
-/** What nodemailer puts on its errors (a subset of its `NodemailerError`). */
-interface NodemailerErrorFields {
-  message?: unknown | undefined;
-  code?: unknown | undefined;
-  /** The SMTP command the server answered, e.g. `RCPT TO`, `DATA`, `AUTH PLAIN`. */
-  command?: unknown | undefined;
-  /** The server's reply line, e.g. `550 5.1.1 <ops@example.com>: Recipient address rejected`. */
-  response?: unknown | undefined;
-  responseCode?: unknown | undefined;
-  /** Set with `responseCode`: true for 5xx replies (but 503), false for 4xx. */
-  permanent?: unknown | undefined;
-  timeoutType?: unknown | undefined;
-}
+import { isWebhookDeliveryError, type WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, networkError, permanentError, replyError } from '@empathy/webhooks-core/kit';
 
 /** How core should treat an SMTP reply, in the terms its retry policy understands. */
 export interface SmtpReplyClass {
   /** Whether the same message may be accepted later (4xx) or never (5xx). */
   retryable: boolean;
   /**
-   * The HTTP equivalent core's retry policy and circuit breaker act on: 429 for a rate limit,
-   * 503 for any other transient reply; none for a permanent one.
+   * For a transient reply, the HTTP status it amounts to, which core's retry policy and circuit
+   * breaker judge: 429 when the server is throttling, else 503. A permanent reply has none.
    */
   status?: number | undefined;
   /** The wait the server asked for ("try again in 60 seconds"), in ms. */
@@ -49,6 +36,19 @@ export function classifySmtpReply(responseCode: number, response = '', permanent
     : { retryable: true, status: 503 };
 }
 
+/** What nodemailer puts on its errors (a subset of its `NodemailerError`). */
+interface NodemailerErrorFields {
+  message?: unknown;
+  code?: unknown;
+  /** The SMTP command the server answered, e.g. `RCPT TO`, `DATA`, `AUTH PLAIN`. */
+  command?: unknown;
+  /** The server's reply line, e.g. `550 5.1.1 <ops@example.com>: Recipient address rejected`. */
+  response?: unknown;
+  responseCode?: unknown;
+  /** Set with `responseCode`: true for 5xx replies (but 503), false for 4xx. */
+  permanent?: unknown;
+}
+
 // Failures nodemailer detects before or without an SMTP reply that another attempt cannot fix.
 const PERMANENT_CODES = new Set([
   'EENVELOPE', // no recipients, an invalid address
@@ -63,67 +63,48 @@ const PERMANENT_CODES = new Set([
 ]);
 
 /**
- * Turns whatever nodemailer threw into a {@link WebhookDeliveryError}: a 4xx reply is retryable
- * (429 with the server's wait when it is throttling, else 503), a 5xx reply is permanent, and a
- * connection failure (refused, dropped, timed out, TLS) is retryable without a status.
- *
- * The message names the server (`host:port`), the SMTP command and the server's reply, with
- * every secret redacted. nodemailer's error is not attached as `cause`: its fields are copied.
+ * Turns what nodemailer threw into a delivery error with core's builders. An SMTP reply →
+ * `replyError` (`[email] SMTP 451 from smtp.example.com:587 (EMESSAGE): DATA refused: 4.3.0 …`):
+ * a transient reply amounts to 503 (429 when the server is throttling, with the wait it names),
+ * a permanent one is not retried. No reply: a failure another attempt cannot fix (bad
+ * credentials, no recipients) is permanent, anything else (refused, dropped, timed out, TLS, a
+ * refused address) is core's network error. Only the reply is parsed here; the message shape and
+ * redaction are core's, and nodemailer's error is never attached.
  */
-export function toEmailDeliveryError(
-  webhook: string,
-  error: unknown,
-  context: { server: string; secrets: readonly string[] },
-): WebhookDeliveryError {
+export function toEmailError(scope: ErrorScope, error: unknown): WebhookDeliveryError {
   if (isWebhookDeliveryError(error)) return error;
   const e = (
     typeof error === 'object' && error !== null ? error : { message: error }
   ) as NodemailerErrorFields;
   const code = typeof e.code === 'string' ? e.code : undefined;
-  const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  const response = typeof e.response === 'string' ? e.response.replace(/\s+/g, ' ').trim() : undefined;
   const command = typeof e.command === 'string' && e.command !== 'API' ? e.command : undefined;
-  const safe = (s: string) => clip(redact(s, context.secrets), 300);
-
-  if (responseCode !== undefined) {
+  if (typeof e.responseCode === 'number') {
+    const response = typeof e.response === 'string' ? e.response : '';
+    // The reply without its code, which the message names already: "4.3.0 Temporary …".
+    const text = response.replace(/^\d{3}[ -]?/, '');
     const reply = classifySmtpReply(
-      responseCode,
+      e.responseCode,
       response,
       typeof e.permanent === 'boolean' ? e.permanent : undefined,
     );
-    const what = command ? `${command} refused` : 'SMTP reply';
-    const verdict = reply.retryable ? 'transient' : 'permanent';
-    return new WebhookDeliveryError(
-      `${context.server}: ${what}: ${safe(response ?? String(responseCode))} (${verdict})`,
-      { webhook, code, ...reply },
+    return replyError(scope, {
+      reply: `SMTP ${e.responseCode}`,
+      code,
+      detail: command ? `${command} refused: ${text}` : text,
+      ...reply,
+    });
+  }
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  if (code !== undefined && PERMANENT_CODES.has(code)) {
+    return permanentError(scope, `SMTP to ${scope.target} failed: ${message} (${code})`, code);
+  }
+  if (code === 'ECONNECTION') {
+    // The pool's own words ("Reached maximum number of retries…") describe a requeue that is
+    // switched off: core retries instead.
+    return networkError(
+      scope,
+      Object.assign(new Error('the connection closed before the server accepted the message'), { code }),
     );
   }
-
-  const retryable = code === undefined || !PERMANENT_CODES.has(code);
-  return new WebhookDeliveryError(`${context.server}: ${safe(describe(code, e))}`, {
-    webhook,
-    code,
-    retryable,
-  });
-}
-
-function describe(code: string | undefined, e: NodemailerErrorFields): string {
-  const message = typeof e.message === 'string' ? e.message : String(e.message);
-  switch (code) {
-    case 'ECONNECTION':
-      // The pool's own words ("Reached maximum number of retries…") describe a requeue we switch off.
-      return 'the connection closed before the server accepted the message (ECONNECTION)';
-    case 'ETIMEDOUT':
-      return `timed out${typeof e.timeoutType === 'string' ? ` (${e.timeoutType})` : ''} (ETIMEDOUT)`;
-    case 'EABORT':
-      return 'attempt aborted (EABORT)';
-    case undefined:
-      return message;
-    default:
-      return `${message} (${code})`;
-  }
-}
-
-function clip(value: string, max: number): string {
-  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+  return networkError(scope, error);
 }

@@ -6,11 +6,15 @@ export {
   EmailWebhook,
   type EmailWebhookOptions,
 } from './email-webhook.js';
-export { classifySmtpReply, type SmtpReplyClass, toEmailDeliveryError } from './errors.js';
+export { classifySmtpReply, type SmtpReplyClass } from './errors.js';
+export { fitEmail } from './fit.js';
 export {
   DEFAULT_SUBJECT_PREFIX,
   EMAIL_LIMITS,
-  type EmailMessage,
+  type EmailHeaders,
+  type EmailHeadersOptions,
+  type EmailPayload,
+  emailHeaders,
   escapeHtml,
   type FormatEmailOptions,
   formatEmail,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { inspect } from 'node:util';
 import {
   type DeliveryContext,
@@ -36,6 +37,8 @@ function webhook(overrides: Partial<EmailWebhookOptions> = {}): EmailWebhook {
     port: peer!.port,
     from: 'Empathy Bot <empathy@example.com>',
     to: 'oncall@example.com',
+    // The peer listens on 127.0.0.1: a private address, refused unless allowed.
+    allowPrivateNetwork: true,
     events: ['*'],
     retryPolicy: FAST,
     circuitBreaker: false,
@@ -125,6 +128,30 @@ describe('EmailWebhook options', () => {
     expect(new EmailWebhook({ ...valid, port: 465 })).toBeInstanceOf(EmailWebhook);
   });
 
+  it("refuses a private, loopback or metadata host unless allowPrivateNetwork, in CustomWebhook's words", () => {
+    expect(configError({ ...valid, host: '169.254.169.254' }).message).toBe(
+      "[email] option 'host' points at a link-local / cloud metadata address (169.254.169.254); set allowPrivateNetwork: true to allow it",
+    );
+    expect(configError({ ...valid, host: 'localhost' }).message).toMatch(
+      /a loopback address .*allowPrivateNetwork/,
+    );
+    expect(configError({ ...valid, host: 'fd00::1' }).message).toMatch(/unique local .*allowPrivateNetwork/);
+    expect(configError({ ...valid, host: '10.1.2.3' }).message).toMatch(/a private address/);
+    expect(new EmailWebhook({ ...valid, host: '10.1.2.3', allowPrivateNetwork: true }).target).toBe(
+      '10.1.2.3:587',
+    );
+    expect(new EmailWebhook({ ...valid, host: 'fd00::1', port: 25, allowPrivateNetwork: true }).target).toBe(
+      '[fd00::1]:25',
+    );
+  });
+
+  it('prints no secret: console.log shows the server, never the password', () => {
+    const plugin = new EmailWebhook({ ...valid, auth: { user: 'bot', pass: 'Pr1nt3d-N3v3r-pass' } });
+    expect(plugin.target).toBe('smtp.example.com:587');
+    expect(inspect(plugin, { depth: 12, showHidden: true })).not.toContain('Pr1nt3d-N3v3r-pass');
+    expect(JSON.stringify(plugin)).not.toContain('Pr1nt3d-N3v3r-pass');
+  });
+
   it('opens no connection until the first delivery', async () => {
     peer = await startSmtpPeer();
     const plugin = webhook();
@@ -151,12 +178,11 @@ describe('EmailWebhook against a real SMTP peer', () => {
     const [mail] = await peer.waitForMails(1);
     const { parsed, envelope } = mail!;
 
-    expect(parsed.subject).toBe(
-      '[Empathy] 🔮 Prediction: Auth deployment may conflict with user-service v2.1',
-    );
-    expect(parsed.text).toContain('Prediction: Auth deployment may conflict with user-service v2.1');
+    // The subject is core's reading's title, the same as every integration's.
+    expect(parsed.subject).toBe('[Empathy] 🔮 Level 4 Prediction');
+    expect(parsed.text).toContain('Auth deployment may conflict with user-service v2.1');
     expect(parsed.text).toContain('Confidence: 87%');
-    expect(parsed.text).toContain('Recommendation: Deploy auth behind feature flag');
+    expect(parsed.text).toContain('Recommendation:\n  Deploy auth behind feature flag');
     expect(parsed.html).toContain('<h1 style="margin:0 0 16px;font-size:20px;">🔮 Level 4 Prediction</h1>');
     expect(parsed.html).toContain('>87%</td>');
 
@@ -191,7 +217,7 @@ describe('EmailWebhook against a real SMTP peer', () => {
     await send(plugin, hostileEvent('security_vulnerability'));
     const [mail] = await peer.waitForMails(1);
     const { parsed } = mail!;
-    expect(parsed.subject).toMatch(/^\[Empathy\] 🔒 Security: <!channel> @everyone/);
+    expect(parsed.subject).toMatch(/^\[Empathy\] 🔒 Security vulnerability: <!channel> @everyone/);
     expect(parsed.subject).not.toMatch(/[\r\n\u0000\u202E]/);
     expect(parsed.subject!.length).toBeLessThanOrEqual(160);
     expect(parsed.headers.get('priority')).toBe('high'); // from X-Priority: 1 / Importance: High
@@ -222,7 +248,7 @@ describe('EmailWebhook against a real SMTP peer', () => {
     const plugin = webhook({ requireTLS: true, retryPolicy: { ...FAST, maxRetries: 0 } });
     const stats = await send(plugin, sampleEvent('alert'));
     expect(stats).toMatchObject({ successCount: 0, failedCount: 1 });
-    expect(stats.lastError).toMatch(/^\[email\] 127\.0\.0\.1:\d+: .*(certificate|self-signed|ETLS)/i);
+    expect(stats.lastError).toMatch(/^\[email\] request to 127\.0\.0\.1:\d+ failed: self-signed certificate/);
     expect(peer.mails).toHaveLength(0);
   });
 
@@ -237,7 +263,9 @@ describe('EmailWebhook against a real SMTP peer', () => {
     expect(stats).toMatchObject({ successCount: 0, failedCount: 1, retriedCount: 0, totalSent: 1 });
     const error = failures[0] as WebhookDeliveryError;
     expect(error).toMatchObject({ name: 'WebhookDeliveryError', retryable: false, code: 'EAUTH' });
-    expect(error.message).toMatch(/^\[email\] 127\.0\.0\.1:\d+: AUTH PLAIN refused: 535 5\.7\.8 /);
+    expect(error.message).toMatch(
+      /^\[email\] SMTP 535 from 127\.0\.0\.1:\d+ \(EAUTH\): AUTH PLAIN refused: 5\.7\.8 Authentication credentials invalid$/,
+    );
     const wire = Buffer.from(`\u0000empathy-bot\u0000${PASSWORD}-wrong`).toString('base64');
     const everything = [
       inspect(error, { depth: 12 }),
@@ -253,7 +281,9 @@ describe('EmailWebhook against a real SMTP peer', () => {
     peer.failNext({ at: 'data', code: 452, message: '4.3.1 Insufficient system storage' });
     const stats = await send(webhook(), sampleEvent('deployment_risk'));
     expect(stats).toMatchObject({ successCount: 1, retriedCount: 1, totalSent: 2 });
-    expect(stats.lastError).toMatch(/DATA refused: 452 4\.3\.1 Insufficient system storage \(transient\)/);
+    expect(stats.lastError).toMatch(
+      /^\[email\] SMTP 452 from 127\.0\.0\.1:\d+ \(EMESSAGE\): DATA refused: 4\.3\.1 Insufficient system storage$/,
+    );
     const mails = await peer.waitForMails(2);
     expect(mails.map((m) => m.accepted)).toEqual([false, true]);
     expect(new Set(mails.map((m) => m.parsed.messageId))).toEqual(
@@ -269,7 +299,9 @@ describe('EmailWebhook against a real SMTP peer', () => {
     expect(peer.transactions).toHaveLength(1);
     const [letter] = await dispatcher!.deadLetters.list();
     expect(letter!.error).toMatchObject({ name: 'WebhookDeliveryError', code: 'EENVELOPE' });
-    expect(letter!.error.message).toMatch(/MAIL FROM refused: 553 5\.7\.1 Sender address rejected/);
+    expect(letter!.error.message).toMatch(
+      /^\[email\] SMTP 553 from 127\.0\.0\.1:\d+ \(EENVELOPE\): MAIL FROM refused: 5\.7\.1 Sender address rejected/,
+    );
   });
 
   it('delivers to the recipients the server accepts and reports the ones it refused', async () => {
@@ -316,6 +348,72 @@ describe('EmailWebhook against a real SMTP peer', () => {
     expect(peer.connections).toBe(2);
   });
 
+  it('refuses a name that resolves to a private address before connecting (permanent)', async () => {
+    peer = await startSmtpPeer();
+    const failures: Error[] = [];
+    // This machine's name resolves to a private or loopback address (the contract suite checks).
+    const plugin = webhook({
+      host: hostname(),
+      allowPrivateNetwork: false,
+      onFailure: (_w, _e, error) => void failures.push(error),
+    });
+    const stats = await send(plugin, sampleEvent('alert'));
+    expect(stats).toMatchObject({ successCount: 0, failedCount: 1, retriedCount: 0 });
+    expect(failures[0]).toMatchObject({ code: 'ESSRFBLOCKED', retryable: false });
+    expect(failures[0]!.message).toMatch(/refused to connect to .*set allowPrivateNetwork: true to allow it/);
+    expect(peer.connections).toBe(0);
+  });
+
+  it('verifies TLS against the host name although it dials the address itself', async () => {
+    peer = await startSmtpPeer({ starttls: true, auth: { user: 'empathy-bot', pass: PASSWORD } });
+    const plugin = webhook({
+      host: 'localhost',
+      requireTLS: true,
+      tls: { ca: TEST_TLS.cert },
+      auth: { user: 'empathy-bot', pass: PASSWORD },
+    });
+    expect(await send(plugin, sampleEvent('alert'))).toMatchObject({ successCount: 1 });
+    expect((await peer.waitForMails(1))[0]).toMatchObject({ secure: true, user: 'empathy-bot' });
+  });
+
+  it('drops a server whose reply to DATA never ends, with the connection, and goes on', async () => {
+    peer = await startSmtpPeer();
+    peer.failNext({ stream: 'endless' });
+    const stats = await send(webhook({ retryPolicy: { ...FAST, maxRetries: 1 } }), sampleEvent('alert'));
+    expect(stats).toMatchObject({ successCount: 1, retriedCount: 1 });
+    expect(stats.lastError).toMatch(/^\[email\] request to 127\.0\.0\.1:\d+ failed: .*\(EPROTOCOL\)$/);
+    await expect.poll(() => peer!.transactions[0]!.closedAt, { timeout: 5000 }).toBeDefined();
+  });
+
+  it("cuts a server that trickles its reply at the attempt's deadline, closing that connection", async () => {
+    peer = await startSmtpPeer();
+    peer.failNext({ stream: 'trickle' });
+    const stats = await send(
+      webhook({ retryPolicy: { ...FAST, maxRetries: 1, timeoutSeconds: 0.5 } }),
+      sampleEvent('alert'),
+    );
+    expect(stats).toMatchObject({ successCount: 1, retriedCount: 1 });
+    expect(stats.lastError).toMatch(/timed out after 500 ms/);
+    await expect.poll(() => peer!.transactions[0]!.closedAt, { timeout: 5000 }).toBeDefined();
+    expect(peer.connections).toBe(2);
+  });
+
+  it("sends what the user's format returns, within email's limits", async () => {
+    peer = await startSmtpPeer();
+    const plugin = webhook({
+      format: (event, defaults) => ({
+        ...defaults,
+        subject: `[${event.severity ?? 'info'}]\r\n${defaults.subject}`,
+        html: '',
+      }),
+    });
+    expect(await send(plugin, sampleEvent('alert'))).toMatchObject({ successCount: 1 });
+    const [mail] = await peer.waitForMails(1);
+    expect(mail!.parsed.subject).toBe('[high] [Empathy] 🚨 Error rate above 5% on checkout');
+    expect(mail!.parsed.html).toBe(false);
+    expect(mail!.parsed.text).toContain('checkout-api 5xx rate is 7.2%');
+  });
+
   it('reports a refused connection as retryable', async () => {
     peer = await startSmtpPeer();
     const port = peer.port;
@@ -324,12 +422,15 @@ describe('EmailWebhook against a real SMTP peer', () => {
     const plugin = new EmailWebhook({
       host: '127.0.0.1',
       port,
+      allowPrivateNetwork: true,
       from: 'bot@example.com',
       to: 'ops@example.com',
     });
     const error = await plugin.deliver(sampleEvent('alert'), ctx()).catch((e: WebhookDeliveryError) => e);
     expect(error).toMatchObject({ name: 'WebhookDeliveryError', retryable: true, status: undefined });
-    expect((error as Error).message).toMatch(/^\[email\] 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect((error as Error).message).toMatch(
+      /^\[email\] request to 127\.0\.0\.1:\d+ failed: connect ECONNREFUSED .*\(ECONNREFUSED\)$/,
+    );
     await plugin.close();
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 
@@ -27,16 +27,25 @@ export interface ReceivedMail {
 /** One mail transaction (MAIL FROM … end of DATA): when it started and the reply that ended it. */
 export interface Transaction {
   at: number;
-  /** The final SMTP reply code; 0 when the server never answered (hung or dropped). */
+  /** The final SMTP reply code; 0 when the server never answered (hung, dropped, streamed). */
   reply: number;
   text: string;
+  /** Whether the reply to DATA was a hostile stream ({@link PeerFailure} `stream`). */
+  streamed?: boolean | undefined;
+  /** Epoch ms when the client closed the connection of a streamed reply. */
+  closedAt?: number | undefined;
 }
 
-/** A scripted answer for the next transaction. */
+/**
+ * A scripted answer for the next transaction. `stream` answers DATA with a reply that never
+ * ends: `'endless'` writes continuation lines (`250-aaaa…`) as fast as the client reads them,
+ * `'trickle'` one byte every 50 ms.
+ */
 export type PeerFailure =
   | { at: 'mail' | 'rcpt' | 'data'; code: number; message: string }
   | { hang: true }
-  | { disconnect: true };
+  | { disconnect: true }
+  | { stream: 'endless' | 'trickle' };
 
 /** A real SMTP server (smtp-server) on 127.0.0.1 that records and parses what it receives. */
 export interface SmtpPeer {
@@ -77,6 +86,12 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
   let waiters: { count: number; resolve: () => void }[] = [];
   const disabled = [...(options.starttls ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])];
 
+  const socketOf = (session: SMTPServerSession): Socket | undefined => {
+    for (const connection of server.connections as Set<any>) {
+      if (connection.session?.id === session.id) return connection._socket as Socket;
+    }
+    return undefined;
+  };
   const smtpError = (code: number, message: string) =>
     Object.assign(new Error(message), { responseCode: code });
   const end = (session: SMTPServerSession, code: number, text: string) => {
@@ -112,9 +127,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
       states.set(session.id, state);
       const failure = state.failure;
       if (failure && 'disconnect' in failure) {
-        for (const connection of server.connections as Set<any>) {
-          if (connection.session?.id === session.id) connection._socket.destroy();
-        }
+        socketOf(session)?.destroy();
         return;
       }
       if (failure && 'at' in failure && failure.at === 'mail') {
@@ -144,6 +157,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
         const raw = Buffer.concat(chunks).toString('utf8');
         const refuse = failure && 'at' in failure && failure.at === 'data' ? failure : undefined;
         const hang = failure !== undefined && 'hang' in failure;
+        const stream = failure !== undefined && 'stream' in failure ? failure.stream : undefined;
         mails.push({
           envelope: {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -151,13 +165,20 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
           },
           parsed: await simpleParser(raw),
           raw,
-          accepted: !refuse && !hang,
+          accepted: !refuse && !hang && !stream,
           secure: session.secure,
           user: session.user as string | undefined,
         });
         for (const waiter of waiters.filter((w) => mails.length >= w.count)) waiter.resolve();
         waiters = waiters.filter((w) => mails.length < w.count);
         if (hang) return; // never answer: the client's attempt times out
+        if (stream) {
+          const socket = socketOf(session);
+          const transaction = states.get(session.id)!.transaction;
+          transaction.streamed = true;
+          if (socket) streamReply(socket, stream, transaction);
+          return;
+        }
         if (refuse) {
           end(session, refuse.code, refuse.message);
           return callback(smtpError(refuse.code, refuse.message));
@@ -205,4 +226,29 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const LINE = `250-${'a'.repeat(1000)}\r\n`;
+
+/** Answers DATA with a reply that never ends, until the client closes; records when it did. */
+function streamReply(socket: Socket, mode: 'endless' | 'trickle', transaction: Transaction): void {
+  let timer: NodeJS.Timeout | undefined;
+  socket.once('close', () => {
+    transaction.closedAt = Date.now();
+    if (timer) clearInterval(timer);
+  });
+  if (mode === 'trickle') {
+    socket.write('250-');
+    timer = setInterval(() => {
+      if (!socket.destroyed) socket.write('a');
+    }, 50);
+    return;
+  }
+  const pump = () => {
+    while (!socket.destroyed && socket.write(LINE)) {
+      // Keep writing while the socket takes it.
+    }
+  };
+  socket.on('drain', pump);
+  pump();
 }

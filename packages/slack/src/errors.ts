@@ -1,9 +1,11 @@
+import { isWebhookDeliveryError, type WebhookDeliveryError } from '@empathy/webhooks-core';
 import {
-  isWebhookDeliveryError,
+  type ErrorScope,
+  httpError,
+  networkError,
   parseRetryAfter,
-  redact,
-  WebhookDeliveryError,
-} from '@empathy/webhooks-core';
+  replyError,
+} from '@empathy/webhooks-core/kit';
 
 /**
  * `ok: false` error codes of chat.postMessage worth another attempt; every other code is a
@@ -28,6 +30,9 @@ export const STALE_THREAD_ERRORS: ReadonlySet<string> = new Set([
   'invalid_thread_ts',
 ]);
 
+// Slack's rate limits, reported with ok:false instead of HTTP 429: the same thing to core.
+const RATE_LIMITED = new Set(['ratelimited', 'rate_limited', 'message_limit_exceeded']);
+
 // What to do about the permanent codes users hit most.
 const HINTS: Record<string, string> = {
   channel_not_found: "check option 'channel' and that the app can see that channel",
@@ -46,137 +51,77 @@ const HINTS: Record<string, string> = {
   posting_to_general_channel_denied: 'only admins may post to this channel',
 };
 
-/** What {@link toSlackDeliveryError} needs besides the error. */
-export interface SlackErrorContext {
-  /** The webhook's name (prefix of the message). */
-  webhook: string;
-  /** What was called, for the message: `chat.postMessage` or `incoming webhook`. */
-  operation: string;
-  /** Strings to blank out of anything that came from the SDK (token, webhook URL and its path). */
-  secrets: readonly string[];
-  /** The Retry-After header of the answer, when the SDK does not keep it (incoming webhooks). */
-  retryAfter?: string | null | undefined;
+/**
+ * An HTTP answer that was not a success, as an attempt's `fetch` saw it. `@slack/webhook` keeps
+ * no headers on its errors and both SDKs would read a body whole: the attempt's `fetch` reads
+ * the body to a bound and keeps the answer here.
+ */
+export interface SlackAnswer {
+  status: number;
+  headers: Headers;
+  /** The body, read to core's error-body bound. */
+  body: string;
 }
 
 /**
- * Turns whatever `@slack/web-api` or `@slack/webhook` threw into a {@link WebhookDeliveryError}:
- * HTTP status and Retry-After kept, `ok: false` codes classified, no secret in the message or
- * the cause. SDK errors are never attached as they are: the cause is a fresh, redacted Error.
+ * Turns what `@slack/web-api` or `@slack/webhook` threw into a delivery error with core's
+ * builders: an HTTP answer → `httpError` (status, Slack's code, Retry-After); `ok: false` →
+ * `replyError` (its code, a hint on what to fix, and whether another attempt may succeed);
+ * nothing answered → `networkError`. Only Slack's answer is parsed here: the message shape,
+ * redaction and the retry decision are core's. SDK errors are never attached.
  */
-export function toSlackDeliveryError(error: unknown, ctx: SlackErrorContext): WebhookDeliveryError {
+export function toSlackError(
+  scope: ErrorScope,
+  error: unknown,
+  answer: SlackAnswer | undefined,
+): WebhookDeliveryError {
   if (isWebhookDeliveryError(error)) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as SdkError;
-  const { webhook, operation } = ctx;
-  const cause = sanitizedCause(error, ctx.secrets);
-
-  switch (e.code) {
-    // @slack/web-api with rejectRateLimitedCalls: a 429 with Retry-After.
-    case 'slack_webapi_rate_limited_error': {
-      const retryAfterMs = toMs(e.retryAfter);
-      return new WebhookDeliveryError(`HTTP 429 from ${operation}${retryHint(retryAfterMs)}`, {
-        webhook,
-        status: 429,
-        retryAfterMs,
-        code: 'rate_limited',
-        cause,
-      });
-    }
-    // { ok: false, error: '…' }, which Slack sends with HTTP 200.
-    case 'slack_webapi_platform_error': {
-      const code = safeCode(e.data?.error) ?? 'unknown_error';
-      const retryable = TRANSIENT_SLACK_ERRORS.has(code) || STALE_THREAD_ERRORS.has(code);
-      const retryAfterMs = toMs(e.data?.response_metadata?.retryAfter);
-      const needed = code === 'missing_scope' ? safeCode(e.data?.needed) : undefined;
-      const hint = HINTS[code] ?? (retryable ? 'will retry' : 'not retried');
-      return new WebhookDeliveryError(
-        `${operation} failed: ${code} (${hint}${needed ? `: ${needed}` : ''})${retryHint(retryAfterMs)}`,
-        { webhook, status: 200, retryable, retryAfterMs, code, cause },
-      );
-    }
-    // Any other HTTP status (web-api: any non-200; incoming webhook: any non-2xx).
-    case 'slack_webapi_http_error':
-    case 'slack_webhook_http_error': {
-      const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
-      const header = ctx.retryAfter ?? headerValue(e.headers, 'retry-after');
-      const retryAfterMs = parseRetryAfter(header);
-      const code = bodyCode(e.body);
-      const hint = code && HINTS[code] ? ` (${HINTS[code]})` : '';
-      return new WebhookDeliveryError(
-        `HTTP ${status} from ${operation}${code ? `: ${code}` : ''}${hint}${retryHint(retryAfterMs)}`,
-        { webhook, status, retryAfterMs, code, cause },
-      );
-    }
-    // No answer: connection refused or reset, DNS, TLS, an aborted attempt.
-    case 'slack_webapi_request_error':
-    case 'slack_webhook_request_error': {
-      const reason = networkReason(e.original ?? e.cause);
-      return new WebhookDeliveryError(
-        redact(`request to ${operation} failed: ${reason.message}`, ctx.secrets),
-        {
-          webhook,
-          retryable: true,
-          code: reason.code,
-          cause,
-        },
-      );
-    }
-  }
-  // @slack/web-api gives up on a 429 without a usable Retry-After with a plain Error.
-  const message = redact(String(e.message ?? error), ctx.secrets);
-  if (/^Retry header did not contain a valid timeout/.test(message)) {
-    return new WebhookDeliveryError(`HTTP 429 from ${operation} (no usable Retry-After)`, {
-      webhook,
-      status: 429,
-      code: 'rate_limited',
-      cause,
+  if (e.code === 'slack_webapi_platform_error') {
+    const data = e.data ?? {};
+    const code = safeCode(data.error) ?? 'unknown_error';
+    const needed = code === 'missing_scope' ? safeCode(data.needed) : undefined;
+    const retryAfter = data.response_metadata?.retryAfter;
+    const messages = [...strings(data.response_metadata?.messages), ...strings(data.errors)];
+    return replyError(scope, {
+      reply: 'ok:false',
+      code,
+      detail: [HINTS[code], needed && `needs ${needed}`, ...messages].filter(Boolean).join('; '),
+      // Slack's rate limit in an HTTP 200 is still a rate limit: 429 to the policy and breaker.
+      status: RATE_LIMITED.has(code) ? 429 : undefined,
+      retryable: TRANSIENT_SLACK_ERRORS.has(code) || STALE_THREAD_ERRORS.has(code),
+      retryAfterMs: typeof retryAfter === 'number' && retryAfter >= 0 ? retryAfter * 1000 : undefined,
     });
   }
-  return new WebhookDeliveryError(`${operation} failed: ${message}`, { webhook, retryable: true, cause });
+  if (answer !== undefined) {
+    const code = bodyCode(answer.body);
+    return httpError(scope, {
+      status: answer.status,
+      code,
+      detail: code === undefined ? answer.body : HINTS[code],
+      retryAfterMs: parseRetryAfter(answer.headers.get('retry-after')),
+    });
+  }
+  // No answer: refused, reset, DNS, a refused address, the deadline. The SDK's wrapper only adds
+  // "A request error occurred"; its `original` is the reason.
+  return networkError(scope, e.original ?? error);
 }
 
 interface SdkError {
   code?: string | undefined;
-  message?: string | undefined;
-  retryAfter?: number | undefined;
-  statusCode?: number | undefined;
-  headers?: Record<string, string> | undefined;
-  body?: unknown | undefined;
-  original?: unknown | undefined;
-  cause?: unknown | undefined;
-  data?: { error?: unknown; needed?: unknown; response_metadata?: { retryAfter?: number } } | undefined;
-}
-
-/** A copy of the error that is safe to keep: name and redacted message, no request, no headers. */
-function sanitizedCause(error: unknown, secrets: readonly string[]): Error {
-  const source = error instanceof Error ? error : new Error(String(error));
-  const copy = new Error(redact(source.message, secrets));
-  copy.name = source.name;
-  return copy;
-}
-
-/** The innermost useful reason of a network failure: `fetch failed` hides `ECONNREFUSED` in its cause. */
-function networkReason(error: unknown): { message: string; code?: string } {
-  let current = error as { message?: unknown; code?: unknown; cause?: unknown; name?: unknown } | undefined;
-  let code: string | undefined;
-  const messages: string[] = [];
-  for (let depth = 0; current && depth < 5; depth++) {
-    if (typeof current.code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(current.code)) code = current.code;
-    if (current.name === 'AbortError' || current.name === 'TimeoutError') return { message: 'aborted', code };
-    if (typeof current.message === 'string' && current.message) messages.push(current.message);
-    current = current.cause as typeof current;
-  }
-  return { message: messages.join(': ') || 'network error', code };
-}
-
-function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
-  if (!headers) return undefined;
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
-  return undefined;
+  original?: unknown;
+  data?:
+    | {
+        error?: unknown;
+        needed?: unknown;
+        errors?: unknown;
+        response_metadata?: { retryAfter?: number; messages?: unknown } | undefined;
+      }
+    | undefined;
 }
 
 /** The error code in a Slack answer body: `{"ok":false,"error":"…"}` (Web API) or plain text (webhooks). */
-function bodyCode(body: unknown): string | undefined {
-  if (typeof body !== 'string') return undefined;
+function bodyCode(body: string): string | undefined {
   const text = body.trim();
   try {
     return safeCode((JSON.parse(text) as { error?: unknown })?.error);
@@ -185,15 +130,11 @@ function bodyCode(body: unknown): string | undefined {
   }
 }
 
-// Only short snake_case codes are echoed: an answer body could hold anything.
+// Only short snake_case codes are codes: an answer body could hold anything.
 function safeCode(value: unknown): string | undefined {
   return typeof value === 'string' && /^[a-z][a-z0-9_:.]{0,63}$/.test(value) ? value : undefined;
 }
 
-function toMs(seconds: unknown): number | undefined {
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-function retryHint(ms: number | undefined): string {
-  return ms === undefined ? '' : ` (retry after ${Math.round(ms / 100) / 10}s)`;
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string').slice(0, 5) : [];
 }

@@ -1,9 +1,5 @@
-export {
-  type SlackErrorContext,
-  STALE_THREAD_ERRORS,
-  TRANSIENT_SLACK_ERRORS,
-  toSlackDeliveryError,
-} from './errors.js';
+export { STALE_THREAD_ERRORS, TRANSIENT_SLACK_ERRORS } from './errors.js';
+export { fitPayload } from './fit.js';
 export {
   buildPayload,
   escapeMrkdwn,
@@ -17,7 +13,6 @@ export {
   type SlackPayload,
   type SlackPostingOptions,
   truncateMrkdwn,
-  truncatePlain,
 } from './format.js';
 export {
   DEFAULT_SLACK_EVENTS,

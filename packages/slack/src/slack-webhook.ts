@@ -1,27 +1,26 @@
 import {
-  type CircuitBreakerOptions,
-  type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
-  parseCommonOptions,
-  parseEndpointOption,
   type RateLimit,
-  type RetryPolicy,
-  redact,
-  safeOrigin,
   WebhookConfigError,
-  WebhookDeliveryError,
-  type WebhookPlugin,
 } from '@empathy/webhooks-core';
-import { LogLevel, WebClient } from '@slack/web-api';
+import {
+  parseEndpointOption,
+  permanentError,
+  readBodyText,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
+import { type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { IncomingWebhook } from '@slack/webhook';
-import { STALE_THREAD_ERRORS, toSlackDeliveryError } from './errors.js';
-import { buildPayload } from './format.js';
+import { type SlackAnswer, STALE_THREAD_ERRORS, toSlackError } from './errors.js';
+import { fitPayload } from './fit.js';
+import { buildPayload, type SlackPayload } from './format.js';
 
 /** Options shared by both modes. */
-interface SlackCommonOptions extends CommonWebhookOptions {
+interface SlackCommonOptions extends WebhookOptions<SlackPayload> {
   /**
    * Unique name; the monitor's key and the prefix of every error message.
    * @default 'slack'
@@ -89,7 +88,7 @@ export interface SlackBotTokenOptions extends SlackCommonOptions {
   channel: string;
   /**
    * Where the Web API lives; `/api/` is appended. For a proxy or a local fake. Must be https
-   * (http only for localhost).
+   * (plain http, and private or loopback addresses, only with `allowPrivateNetwork: true`).
    * @default 'https://slack.com'
    */
   baseUrl?: string | undefined;
@@ -116,6 +115,7 @@ export const DEFAULT_SLACK_EVENTS = [
 /** About one message per second per channel: docs.slack.dev/apis/web-api/rate-limits. */
 export const DEFAULT_SLACK_RATE_LIMIT = { maxRequestsPerMinute: 60 } satisfies RateLimit;
 
+const DEFAULT_API = 'https://slack.com';
 const MAX_THREADS = 1000;
 
 /**
@@ -144,10 +144,23 @@ export function defaultThreadKey(event: EmpathyEvent): string | undefined {
   }
 }
 
+// The SDKs log through this: nothing, since answers (which may echo a secret) reach users
+// through the delivery error, redacted.
+const SILENT: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel: () => LogLevel.ERROR,
+  setName() {},
+};
+
 /**
  * Posts Empathy events to Slack as Block Kit messages, through an incoming webhook
  * (`webhookUrl`) or with a bot token (`token` + `channel`, via `chat.postMessage`, with related
- * events threaded). Each delivery is one request: the SDKs' own retries are off, and core's
+ * events threaded). Each delivery is one request over core's guarded transport (SSRF guard,
+ * bounded reads, aborted at the attempt's deadline): the SDKs' own retries are off, and core's
  * retry policy, Retry-After handling and rate limit apply.
  *
  * @example
@@ -159,17 +172,11 @@ export function defaultThreadKey(event: EmpathyEvent): string | undefined {
  *   events: ['prediction', 'alert', 'error'],
  * });
  */
-export class SlackWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: CircuitBreakerOptions | false | undefined;
-  readonly concurrency: number;
-  readonly onFailure: WebhookPlugin['onFailure'];
+export class SlackWebhook extends WebhookBase<SlackPayload> {
   /** How this webhook posts. */
   readonly mode: 'incoming_webhook' | 'bot_token';
+  /** Where it posts, safe to print: the webhook URL's origin, or the Web API method. */
+  readonly target: string;
   readonly #webhookUrl: string | undefined;
   readonly #token: string | undefined;
   readonly #apiUrl: string;
@@ -177,27 +184,17 @@ export class SlackWebhook implements WebhookPlugin {
   readonly #username: string | undefined;
   readonly #iconEmoji: string | undefined;
   readonly #threadKey: ((event: EmpathyEvent) => string | undefined) | undefined;
-  readonly #secrets: string[];
   /** Thread key → `ts` of the thread's first message, least recently used first. */
   readonly #threads = new Map<string, string>();
 
   constructor(options: SlackWebhookOptions) {
-    const common = parseCommonOptions(options, {
+    super(options, {
       name: 'slack',
       events: DEFAULT_SLACK_EVENTS,
       concurrency: 1,
       rateLimit: DEFAULT_SLACK_RATE_LIMIT,
     });
-    const webhook = common.name;
-    this.name = webhook;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-
+    const webhook = this.name;
     // Checked at run time too: JavaScript callers and `as any` get the same clear errors.
     const o = options as {
       [K in
@@ -227,10 +224,12 @@ export class SlackWebhook implements WebhookPlugin {
       /^:[\w+'-]+:$/,
       'an emoji code like :robot_face:',
     );
+    const endpoint = (value: unknown, option: string, what: string) =>
+      parseEndpointOption(value, { option, webhook, what, allowPrivateNetwork: this.allowPrivateNetwork });
 
     if (o.webhookUrl !== undefined) {
       this.mode = 'incoming_webhook';
-      const url = endpoint(o.webhookUrl, 'webhookUrl', webhook);
+      const url = endpoint(o.webhookUrl, 'webhookUrl', 'the incoming webhook URL');
       for (const option of ['baseUrl', 'threadKey'] as const) {
         if (o[option] !== undefined) {
           throw fail(
@@ -242,7 +241,8 @@ export class SlackWebhook implements WebhookPlugin {
       this.#token = undefined;
       this.#apiUrl = '';
       this.#threadKey = undefined;
-      this.#secrets = [o.webhookUrl as string, url.href, `${url.pathname}${url.search}`];
+      this.redactor.addUrl(o.webhookUrl as string).addUrl(url);
+      this.target = url.origin;
     } else {
       this.mode = 'bot_token';
       if (typeof o.token !== 'string' || !/^\S{4,}$/.test(o.token)) {
@@ -251,8 +251,9 @@ export class SlackWebhook implements WebhookPlugin {
       if (this.#channel === undefined) {
         throw fail(`option 'channel' is required with 'token': the channel ID or #name to post to`);
       }
-      const base = endpoint(o.baseUrl ?? 'https://slack.com', 'baseUrl', webhook).href.replace(/\/+$/, '');
-      this.#apiUrl = base.endsWith('/api') ? `${base}/` : `${base}/api/`;
+      const base = endpoint(o.baseUrl ?? DEFAULT_API, 'baseUrl', 'where the Slack Web API lives');
+      const href = base.href.replace(/\/+$/, '');
+      this.#apiUrl = href.endsWith('/api') ? `${href}/` : `${href}/api/`;
       if (o.threadKey !== undefined && o.threadKey !== false && typeof o.threadKey !== 'function') {
         throw fail(`option 'threadKey' must be a function (event) => string | undefined, or false`);
       }
@@ -262,79 +263,85 @@ export class SlackWebhook implements WebhookPlugin {
           : ((o.threadKey as ((event: EmpathyEvent) => string | undefined) | undefined) ?? defaultThreadKey);
       this.#token = o.token;
       this.#webhookUrl = undefined;
-      this.#secrets = [o.token];
+      this.redactor.addSecret(o.token);
+      this.target =
+        base.origin === DEFAULT_API ? 'Slack chat.postMessage' : `Slack chat.postMessage at ${base.origin}`;
     }
   }
 
-  /** One attempt: posts the event's message once. */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    const payload = buildPayload(event, {
+  /** The event's message (the seed's Block Kit layout), posted as and where the options say. */
+  protected render(event: EmpathyEvent): SlackPayload {
+    return buildPayload(event, {
       channel: this.#channel,
       username: this.#username,
       iconEmoji: this.#iconEmoji,
     });
-    return this.mode === 'incoming_webhook'
-      ? this.#sendToWebhook(payload, ctx.signal)
-      : this.#postMessage(event, payload, ctx.signal);
   }
 
-  async #sendToWebhook(
-    payload: ReturnType<typeof buildPayload>,
-    signal: AbortSignal,
+  /** Slack's Block Kit limits, applied to what the user's `format` returned. */
+  protected override fit(payload: SlackPayload): SlackPayload {
+    return fitPayload(payload);
+  }
+
+  /** One attempt: one request, through the guarded transport, aborted with `ctx.signal`. */
+  protected async send(
+    payload: SlackPayload,
+    event: EmpathyEvent,
+    ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
-    // @slack/webhook keeps no headers on its HTTP errors: read Retry-After on the way through.
-    let retryAfter: string | null = null;
+    return this.mode === 'incoming_webhook'
+      ? this.#sendToWebhook(payload, ctx)
+      : this.#postMessage(payload, event, ctx);
+  }
+
+  async #sendToWebhook(payload: SlackPayload, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+    const seen: { answer?: SlackAnswer } = {};
     const hook = new IncomingWebhook(this.#webhookUrl!, {
-      fetch: boundFetch(signal, (response) => {
-        retryAfter = response.headers.get('retry-after');
-      }),
+      // The answer to a post is "ok": nothing in a success body is needed.
+      fetch: this.#attemptFetch(ctx, seen, (status) => status < 200 || status > 299, false),
+      timeout: 0,
+      retryConfig: { retries: 0 },
     });
     try {
       await hook.send(payload);
       return { status: 200, detail: { mode: this.mode } };
     } catch (error) {
-      throw toSlackDeliveryError(error, {
-        webhook: this.name,
-        operation: `incoming webhook ${safeOrigin(this.#webhookUrl!)}`,
-        secrets: this.#secrets,
-        retryAfter,
-      });
+      throw toSlackError(this.errors, error, seen.answer);
     }
   }
 
   async #postMessage(
+    payload: SlackPayload,
     event: EmpathyEvent,
-    payload: ReturnType<typeof buildPayload>,
-    signal: AbortSignal,
+    ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
     const key = this.#threadOf(event);
     const parent = key === undefined ? undefined : this.#threads.get(key);
-    // The Web API client takes no per-call AbortSignal, so each attempt gets a client bound to
-    // its own signal (a few small objects; connections are pooled by fetch underneath).
+    const seen: { answer?: SlackAnswer } = {};
+    // The Web API client takes no per-call AbortSignal, so each attempt gets a client whose fetch
+    // is bound to its own signal (a few small objects; the transport pools the connections).
     const client = new WebClient(this.#token, {
       slackApiUrl: this.#apiUrl,
       // One request per attempt: core owns retries and Retry-After (the default is 10 retries).
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      logLevel: LogLevel.ERROR,
-      fetch: boundFetch(signal),
+      logger: SILENT,
+      // chat.postMessage answers 200 for everything but rate limits; the body (ts, channel, or
+      // ok:false) is read by the client, within the transport's bound.
+      fetch: this.#attemptFetch(ctx, seen, (status) => status !== 200, true),
     });
     try {
       const result = await client.chat.postMessage({
         ...payload,
-        channel: this.#channel!,
+        channel: payload.channel ?? this.#channel!,
         ...(parent === undefined ? {} : { thread_ts: parent }),
-      });
+      } as Parameters<typeof client.chat.postMessage>[0]);
       if (key !== undefined) this.#remember(key, parent ?? result.ts);
       const detail: Record<string, unknown> = { mode: this.mode, channel: result.channel };
       if (parent !== undefined) detail.thread_ts = parent;
       return { status: 200, id: result.ts, detail };
     } catch (error) {
-      const failure = toSlackDeliveryError(error, {
-        webhook: this.name,
-        operation: 'chat.postMessage',
-        secrets: this.#secrets,
-      });
+      const failure = toSlackError(this.errors, error, seen.answer);
       // The parent message is gone: the next attempt starts a new thread.
       if (key !== undefined && failure.code !== undefined && STALE_THREAD_ERRORS.has(failure.code)) {
         this.#threads.delete(key);
@@ -343,15 +350,42 @@ export class SlackWebhook implements WebhookPlugin {
     }
   }
 
+  /**
+   * The `fetch` the SDKs use for one attempt: core's guarded transport with the attempt's
+   * signal. An error answer's body is read here to core's bound and kept in `seen` (with its
+   * headers, which `@slack/webhook` drops); a success body is passed on, or dropped unread.
+   */
+  #attemptFetch(
+    ctx: DeliveryContext,
+    seen: { answer?: SlackAnswer },
+    isError: (status: number) => boolean,
+    keepSuccessBody: boolean,
+  ) {
+    return async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+      const response = await this.http.fetch(url, { ...init, signal: ctx.signal });
+      const { status, statusText, headers } = response;
+      if (isError(status)) {
+        const body = await readBodyText(response);
+        seen.answer = { status, headers, body };
+        return new Response(body, { status, statusText, headers });
+      }
+      if (keepSuccessBody) return response;
+      await response.body?.cancel();
+      return new Response(null, { status, statusText, headers });
+    };
+  }
+
   #threadOf(event: EmpathyEvent): string | undefined {
     if (!this.#threadKey) return undefined;
     let key: unknown;
     try {
       key = this.#threadKey(event);
     } catch (error) {
-      throw new WebhookDeliveryError(
-        `option 'threadKey' threw: ${redact((error as Error)?.message ?? String(error), this.#secrets)}`,
-        { webhook: this.name, retryable: false },
+      throw permanentError(
+        this.errors,
+        `option 'threadKey' threw: ${error instanceof Error ? error.message : String(error)}`,
+        'ETHREADKEY',
+        error,
       );
     }
     return typeof key === 'string' && key !== '' ? key : undefined;
@@ -363,25 +397,6 @@ export class SlackWebhook implements WebhookPlugin {
     this.#threads.set(key, ts);
     if (this.#threads.size > MAX_THREADS) this.#threads.delete(this.#threads.keys().next().value!);
   }
-}
-
-type SdkFetch = (url: string | URL, init?: { signal?: AbortSignal }) => Promise<Response>;
-
-/** A fetch for the SDKs that aborts with the attempt's signal (core's per-attempt timeout). */
-function boundFetch(signal: AbortSignal, onResponse?: (response: Response) => void): SdkFetch {
-  return async (url, init = {}) => {
-    const response = await fetch(url, {
-      ...(init as RequestInit),
-      signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal,
-    });
-    onResponse?.(response);
-    return response;
-  };
-}
-
-/** Validates a URL option: https, or http to this machine only (a local fake or proxy). */
-function endpoint(value: unknown, option: string, webhook: string): URL {
-  return parseEndpointOption(value, { option, webhook, what: 'a URL' });
 }
 
 function optionalString(

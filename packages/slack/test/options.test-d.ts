@@ -15,3 +15,18 @@ new SlackWebhook({ webhookUrl: 'https://hooks.slack.com/x', threadKey: () => 'k'
 new SlackWebhook({ webhookUrl: 'https://hooks.slack.com/x', events: ['predicton'] });
 // @ts-expect-error the seed's snake_case option is camelCase here
 new SlackWebhook({ webhookUrl: 'https://hooks.slack.com/x', icon_emoji: ':robot_face:' });
+
+// `format` is typed with the Slack payload: `defaults` is a Block Kit message, and so is the result.
+new SlackWebhook({
+  webhookUrl: 'https://hooks.slack.com/x',
+  format: (event, defaults) => ({ ...defaults, text: `[${event.severity}] ${defaults.text}` }),
+});
+new SlackWebhook({
+  token: 'xoxb-1',
+  channel: '#a',
+  format: (_event, defaults) => ({ ...defaults, blocks: [{ type: 'divider' }, ...defaults.blocks] }),
+});
+// @ts-expect-error what format returns must be a Slack message (text and blocks)
+new SlackWebhook({ webhookUrl: 'https://hooks.slack.com/x', format: () => ({ subject: 'hi' }) });
+// @ts-expect-error allowPrivateNetwork is a boolean
+new SlackWebhook({ webhookUrl: 'https://hooks.slack.com/x', allowPrivateNetwork: 'yes' });

@@ -122,11 +122,23 @@ export async function startSlackFake(): Promise<SlackFake> {
           body: { ok: false, error: 'ratelimited' },
         }),
         client_error: { body: { ok: false, error: 'channel_not_found' } },
+        // Slack explains a refused message in response_metadata.messages (an HTTP 200, ok:false).
+        echo: (message) => ({
+          body: {
+            ok: false,
+            error: 'invalid_blocks',
+            errors: [message],
+            response_metadata: { messages: [`[ERROR] ${message}`] },
+          },
+        }),
       },
       webhook: {
         server_error: text(500, 'rollup_error'),
         rate_limited: (seconds) => text(429, 'rate_limited', { 'retry-after': String(seconds) }),
         client_error: text(404, 'channel_not_found'),
+        // Incoming webhooks explain a refusal in a plain-text body.
+        echo: (message) => text(400, message),
+        success: text(200, 'ok'),
       },
     },
   };

@@ -11,18 +11,25 @@ import {
 } from '@empathy/webhooks-core';
 import { describeWebhookContract, fakeServerHarness, sampleEvent } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatMessage, SlackWebhook, type SlackWebhookOptions } from '../src/index.js';
+import { formatMessage, type SlackPayload, SlackWebhook, type SlackWebhookOptions } from '../src/index.js';
 import { type SlackFake, startSlackFake, TOKEN, WEBHOOK_PATH, WEBHOOK_SECRET } from './slack-fake.js';
 
 const FAST: RetryPolicy = { maxRetries: 2, initialDelaySeconds: 0.05, backoffMultiplier: 1, jitter: false };
+
+/** The contract's `mark`: the text goes into the notification fallback, which both modes send. */
+const mark = (defaults: SlackPayload, text: string): SlackPayload => ({
+  ...defaults,
+  text: `${defaults.text} ${text}`,
+});
 
 describeWebhookContract('slack (bot token, @slack/web-api)', async () => {
   const fake = await startSlackFake();
   return {
     ...fakeServerHarness(fake.server, fake.failures.bot),
     secrets: [TOKEN],
-    create: (options) =>
-      new SlackWebhook({ ...options, token: TOKEN, channel: '#ai-alerts', baseUrl: fake.url }),
+    mark,
+    create: ({ endpoint, ...options }) =>
+      new SlackWebhook({ ...options, token: TOKEN, channel: '#ai-alerts', baseUrl: endpoint ?? fake.url }),
   };
 });
 
@@ -30,8 +37,14 @@ describeWebhookContract('slack (incoming webhook, @slack/webhook)', async () => 
   const fake = await startSlackFake();
   return {
     ...fakeServerHarness(fake.server, fake.failures.webhook),
-    secrets: [fake.webhookUrl, WEBHOOK_PATH, WEBHOOK_SECRET],
-    create: (options) => new SlackWebhook({ ...options, webhookUrl: fake.webhookUrl }),
+    // The URL's credential-bearing pieces (T0FAKE, B0FAKE, the secret) are checked one by one.
+    secrets: [fake.webhookUrl, WEBHOOK_SECRET],
+    mark,
+    create: ({ endpoint, ...options }) =>
+      new SlackWebhook({
+        ...options,
+        webhookUrl: endpoint === undefined ? fake.webhookUrl : `${endpoint}${WEBHOOK_PATH}`,
+      }),
   };
 });
 
@@ -55,8 +68,11 @@ function start(mode: 'bot' | 'webhook', extra: Partial<SlackWebhookOptions> = {}
     mode === 'bot'
       ? { token: TOKEN, channel: '#ai-alerts', baseUrl: fake.url }
       : { webhookUrl: fake.webhookUrl, channel: '#ai-alerts' };
+  // The fake listens on 127.0.0.1: a private address, refused unless allowed.
+
   const slack = new SlackWebhook({
     ...base,
+    allowPrivateNetwork: true,
     events: ['*'],
     retryPolicy: FAST,
     circuitBreaker: false,
@@ -99,6 +115,7 @@ describe('bot token mode (chat.postMessage)', () => {
       token: TOKEN,
       channel: '#ai-alerts',
       baseUrl: fake.url,
+      allowPrivateNetwork: true,
       username: 'Empathy Bot',
       iconEmoji: ':robot_face:',
       events: ['prediction', 'alert', 'error'],
@@ -182,7 +199,9 @@ describe('bot token mode (chat.postMessage)', () => {
     expect(fake.server.requests.map((r) => r.status)).toEqual([503, 429]);
     expect(stats()).toMatchObject({ totalSent: 2, failedCount: 2 });
     expect((failures[0] as WebhookDeliveryError).status).toBe(503);
-    expect(failures[1]!.message).toBe('[slack] HTTP 429 from chat.postMessage (retry after 30s)');
+    expect(failures[1]!.message).toBe(
+      `[slack] HTTP 429 from Slack chat.postMessage at ${fake.url} (ratelimited) (retry after 30s)`,
+    );
     expect((failures[1] as WebhookDeliveryError).retryAfterMs).toBe(30_000);
   });
 
@@ -194,7 +213,7 @@ describe('bot token mode (chat.postMessage)', () => {
     expect(retried!.receivedAt - limited!.receivedAt).toBeGreaterThanOrEqual(950);
     expect(stats()).toMatchObject({ successCount: 1, retriedCount: 1 });
     expect(stats().lastError).toBe(
-      '[slack] chat.postMessage failed: rate_limited (will retry) (retry after 1s)',
+      `[slack] ok:false from Slack chat.postMessage at ${fake.url} (rate_limited) (retry after 1s)`,
     );
   });
 
@@ -207,17 +226,25 @@ describe('bot token mode (chat.postMessage)', () => {
 
     expect(fake.server.requests).toHaveLength(2);
     const [channel, auth] = failures as WebhookDeliveryError[];
-    expect(channel).toMatchObject({ retryable: false, code: 'channel_not_found', status: 200 });
+    // ok:false is Slack's answer in an HTTP 200, not an HTTP error: no status, Slack's verdict.
+    expect(channel).toMatchObject({ retryable: false, code: 'channel_not_found', status: undefined });
     expect(channel!.message).toBe(
-      "[slack] chat.postMessage failed: channel_not_found (check option 'channel' and that the app can see that channel)",
+      `[slack] ok:false from Slack chat.postMessage at ${fake.url} (channel_not_found): check option 'channel' and that the app can see that channel`,
     );
     expect(auth).toMatchObject({ retryable: false, code: 'invalid_auth' });
-    expect(auth!.message).toBe("[slack] chat.postMessage failed: invalid_auth (check option 'token')");
+    expect(auth!.message).toBe(
+      `[slack] ok:false from Slack chat.postMessage at ${fake.url} (invalid_auth): check option 'token'`,
+    );
     expect(inspect(auth, { depth: 12 })).not.toContain('xoxb-wrong-token-9999');
   });
 
   it('passes the attempt signal to the request: a hung call ends when core aborts it', async () => {
-    const slack = new SlackWebhook({ token: TOKEN, channel: '#ai-alerts', baseUrl: fake.url });
+    const slack = new SlackWebhook({
+      token: TOKEN,
+      channel: '#ai-alerts',
+      baseUrl: fake.url,
+      allowPrivateNetwork: true,
+    });
     fake.server.respondNext({ hang: true });
     const started = Date.now();
     const error = (await slack
@@ -225,25 +252,37 @@ describe('bot token mode (chat.postMessage)', () => {
       .catch((e) => e)) as Error;
     expect(Date.now() - started).toBeLessThan(2000);
     expect(isWebhookDeliveryError(error)).toBe(true);
-    expect(error.message).toBe('[slack] request to chat.postMessage failed: aborted');
+    expect(error.message).toBe(
+      `[slack] request to Slack chat.postMessage at ${fake.url} failed: The operation was aborted due to timeout`,
+    );
   });
 
   it('reports an unreachable API without the token', async () => {
-    const slack = new SlackWebhook({ token: TOKEN, channel: '#ai-alerts', baseUrl: fake.url });
+    const slack = new SlackWebhook({
+      token: TOKEN,
+      channel: '#ai-alerts',
+      baseUrl: fake.url,
+      allowPrivateNetwork: true,
+    });
     await fake.server.close();
     const error = (await slack
       .deliver(sampleEvent('alert'), context(new AbortController().signal))
       .catch((e) => e)) as WebhookDeliveryError;
     expect(error).toMatchObject({ retryable: true, code: 'ECONNREFUSED' });
     expect(error.message).toMatch(
-      /^\[slack\] request to chat\.postMessage failed: fetch failed: .*ECONNREFUSED/,
+      /^\[slack\] request to Slack chat\.postMessage at http:\/\/127\.0\.0\.1:\d+ failed: connect ECONNREFUSED .*\(ECONNREFUSED\)$/,
     );
     expect(inspect(error, { depth: 12 })).not.toContain(TOKEN);
     fake = await startSlackFake();
   });
 
   it('returns the message ts as the receipt id', async () => {
-    const slack = new SlackWebhook({ token: TOKEN, channel: 'C0AIALERTS', baseUrl: `${fake.url}/api/` });
+    const slack = new SlackWebhook({
+      token: TOKEN,
+      channel: 'C0AIALERTS',
+      baseUrl: `${fake.url}/api/`,
+      allowPrivateNetwork: true,
+    });
     const receipt = await slack.deliver(sampleEvent('alert'), context(new AbortController().signal));
     expect(receipt).toEqual({
       status: 200,
@@ -278,7 +317,7 @@ describe('incoming webhook mode', () => {
     const [error] = failures as WebhookDeliveryError[];
     expect(error).toMatchObject({ status: 404, code: 'no_service', retryable: false });
     expect(error!.message).toBe(
-      `[slack] HTTP 404 from incoming webhook ${fake.url}: no_service (check option 'webhookUrl': Slack does not know this webhook (removed or disabled?))`,
+      `[slack] HTTP 404 from ${fake.url} (no_service): check option 'webhookUrl': Slack does not know this webhook (removed or disabled?)`,
     );
     const everything = [
       inspect(error, { depth: 12 }),
@@ -289,25 +328,69 @@ describe('incoming webhook mode', () => {
   });
 
   it('reads Retry-After from a 429 although @slack/webhook drops the headers', async () => {
-    const slack = new SlackWebhook({ webhookUrl: fake.webhookUrl });
+    const slack = new SlackWebhook({ webhookUrl: fake.webhookUrl, allowPrivateNetwork: true });
     fake.server.respondNext(fake.failures.webhook.rate_limited(7));
     const error = (await slack
       .deliver(sampleEvent('alert'), context(new AbortController().signal))
       .catch((e) => e)) as WebhookDeliveryError;
     expect(error).toMatchObject({ status: 429, retryAfterMs: 7000, code: 'rate_limited' });
-    expect(error.message).toBe(
-      `[slack] HTTP 429 from incoming webhook ${fake.url}: rate_limited (retry after 7s)`,
-    );
+    expect(error.message).toBe(`[slack] HTTP 429 from ${fake.url} (rate_limited) (retry after 7s)`);
   });
 
   it('passes the attempt signal to the request', async () => {
-    const slack = new SlackWebhook({ webhookUrl: fake.webhookUrl });
+    const slack = new SlackWebhook({ webhookUrl: fake.webhookUrl, allowPrivateNetwork: true });
     fake.server.respondNext({ hang: true });
     const error = (await slack
       .deliver(sampleEvent('alert'), context(AbortSignal.timeout(150)))
       .catch((e) => e)) as Error;
-    expect(error.message).toBe(`[slack] request to incoming webhook ${fake.url} failed: aborted`);
+    expect(error.message).toBe(
+      `[slack] request to ${fake.url} failed: The operation was aborted due to timeout`,
+    );
     expect(inspect(error, { depth: 12 })).not.toContain(WEBHOOK_SECRET);
+  });
+});
+
+describe('format', () => {
+  it("sends the user's message, cut to Slack's limits, in both modes", async () => {
+    const long = 'x'.repeat(5000);
+    const format = (event: EmpathyEvent, defaults: SlackPayload): SlackPayload => ({
+      ...defaults,
+      text: `${event.event_type}: custom`,
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: long } },
+        { type: 'section', text: { type: 'mrkdwn', text: `bidi\u202E ${long}` } },
+        { type: 'divider' },
+        ...defaults.blocks,
+      ],
+    });
+    for (const mode of ['bot', 'webhook'] as const) {
+      const { dispatcher: d, stats } = start(mode, { format });
+      await deliverAll(d, sampleEvent('alert'));
+      expect(stats()).toMatchObject({ successCount: 1, failedCount: 0 });
+      await d.close();
+      dispatcher = undefined;
+    }
+    expect(fake.messages).toHaveLength(2);
+    for (const message of fake.messages) {
+      expect(message.text).toBe('alert: custom');
+      expect(message.blocks[0].text.text).toHaveLength(150);
+      expect(message.blocks[1].text.text).toHaveLength(3000);
+      expect(message.blocks[1].text.text).toMatch(/^bidi x+…$/);
+      expect(message.blocks[2]).toEqual({ type: 'divider' });
+    }
+  });
+
+  it('dead-letters a message Slack could not take, naming the problem, without a request', async () => {
+    const { dispatcher: d, stats } = start('bot', {
+      format: (_event, defaults) => ({ ...defaults, text: '', blocks: 'none' as never }),
+    });
+    await deliverAll(d, sampleEvent('alert'));
+    expect(stats()).toMatchObject({ failedCount: 1, retriedCount: 0 });
+    expect(failures[0]).toMatchObject({ code: 'EFORMAT', retryable: false });
+    expect(failures[0]!.message).toBe(
+      "[slack] the payload returned by 'format' cannot be sent: 'blocks' must be an array",
+    );
+    expect(fake.server.requests).toHaveLength(0);
   });
 });
 
@@ -334,6 +417,34 @@ describe('options', () => {
     expect(inspect(slack, { depth: 5 })).not.toContain('abcdef');
   });
 
+  it('prints no secret: console.log shows the target (an origin or the API), never the URL or token', () => {
+    const hook = new SlackWebhook({ webhookUrl: 'https://hooks.slack.com/services/T1/B1/S3cr3tP4th' });
+    const bot = new SlackWebhook({ token: TOKEN, channel: '#ai-alerts' });
+    expect(hook.target).toBe('https://hooks.slack.com');
+    expect(bot.target).toBe('Slack chat.postMessage');
+    const printed = inspect([hook, bot], { depth: 12, showHidden: true });
+    expect(printed).not.toContain('S3cr3tP4th');
+    expect(printed).not.toContain(TOKEN);
+    expect(JSON.stringify([hook, bot])).not.toMatch(/S3cr3tP4th|fAkEs3cr3t/);
+  });
+
+  it('refuses private and loopback endpoints unless allowPrivateNetwork', () => {
+    expect(configError({ webhookUrl: 'https://169.254.169.254/services/T/B/x' }).message).toBe(
+      "[slack] option 'webhookUrl' points at a link-local / cloud metadata address (https://169.254.169.254); set allowPrivateNetwork: true to allow it",
+    );
+    expect(configError({ token: TOKEN, channel: '#a', baseUrl: 'https://localhost:8443' }).message).toMatch(
+      /option 'baseUrl' points at a loopback address .*allowPrivateNetwork: true/,
+    );
+    expect(
+      new SlackWebhook({
+        token: TOKEN,
+        channel: '#a',
+        baseUrl: 'http://127.0.0.1:9',
+        allowPrivateNetwork: true,
+      }).target,
+    ).toBe('Slack chat.postMessage at http://127.0.0.1:9');
+  });
+
   it('needs exactly one of webhookUrl and token', () => {
     expect(configError({}).message).toBe(
       "[slack] needs option 'webhookUrl' (incoming webhook) or options 'token' and 'channel' (bot token)",
@@ -355,7 +466,7 @@ describe('options', () => {
     expect(notUrl.message).toBe("[slack] option 'webhookUrl' is not a valid URL");
     const plain = configError({ webhookUrl: `http://${secret}` });
     expect(plain.message).toBe(
-      "[slack] option 'webhookUrl' must be an https URL (http is allowed only for localhost); got http://hooks.slack.com",
+      "[slack] option 'webhookUrl' must be an https URL (got http://hooks.slack.com); plain http is allowed only with allowPrivateNetwork: true",
     );
     expect(inspect([notUrl, plain], { depth: 12 })).not.toContain('S3CR3T');
   });
@@ -391,8 +502,8 @@ describe('options', () => {
   });
 
   it('makes no request when constructed', async () => {
-    new SlackWebhook({ token: TOKEN, channel: '#ai-alerts', baseUrl: fake.url });
-    new SlackWebhook({ webhookUrl: fake.webhookUrl });
+    new SlackWebhook({ token: TOKEN, channel: '#ai-alerts', baseUrl: fake.url, allowPrivateNetwork: true });
+    new SlackWebhook({ webhookUrl: fake.webhookUrl, allowPrivateNetwork: true });
     await new Promise((r) => setTimeout(r, 20));
     expect(fake.server.requests).toHaveLength(0);
   });

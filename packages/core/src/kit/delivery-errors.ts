@@ -37,8 +37,40 @@ export interface HttpErrorDetail {
  * `isRetryableStatus`), not the integration's.
  */
 export function httpError(scope: ErrorScope, answer: HttpErrorDetail): WebhookDeliveryError {
+  return replyError(scope, { ...answer, reply: `HTTP ${answer.status}` });
+}
+
+/**
+ * A vendor's refusal that is not an HTTP error status: an SMTP reply, or Slack's `ok: false` in
+ * an HTTP 200. For the retry policy and the circuit breaker it either has the HTTP `status` it
+ * amounts to (an SMTP 451 is a 503), or no status and the protocol's own verdict, `retryable`.
+ */
+export interface ReplyErrorDetail {
+  /** The answer as its protocol names it, first in the message: `SMTP 451`, `ok:false`. */
+  reply: string;
+  /**
+   * The HTTP status the answer amounts to, when it has one: the retry policy then judges it as
+   * it judges HTTP (`retryable` is ignored).
+   */
+  status?: number | undefined;
+  /** Whether another attempt may succeed, for an answer without a `status`. @default true */
+  retryable?: boolean | undefined;
+  /** The vendor's message (raw: it is cleaned, redacted and then cut here). */
+  detail?: string | undefined;
+  /** A vendor error code, safe to show (`channel_not_found`, `EENVELOPE`). */
+  code?: string | undefined;
+  /** How long the vendor asked us to wait, in ms. */
+  retryAfterMs?: number | undefined;
+}
+
+/**
+ * The error for a vendor's answer that refused the delivery, in the same shape as
+ * {@link httpError}: `[webhook] SMTP 451 from <target> (code): <detail> (retry after 30s)`.
+ * Redacted first, cut after.
+ */
+export function replyError(scope: ErrorScope, answer: ReplyErrorDetail): WebhookDeliveryError {
   const { status, code, retryAfterMs } = answer;
-  let message = `HTTP ${status} from ${scope.target}`;
+  let message = `${safeDetail(scope, answer.reply, 60)} from ${scope.target}`;
   if (code !== undefined && code !== '') message += ` (${safeDetail(scope, code, 60)})`;
   const detail = answer.detail === undefined ? '' : safeDetail(scope, answer.detail, MAX_ERROR_DETAIL);
   if (detail !== '') message += `: ${detail}`;
@@ -47,6 +79,8 @@ export function httpError(scope: ErrorScope, answer: HttpErrorDetail): WebhookDe
     webhook: scope.webhook,
     status,
     retryAfterMs,
+    // One retry rule: with a status, the policy's status list decides, never the integration.
+    retryable: status === undefined ? (answer.retryable ?? true) : undefined,
     code: code === undefined ? undefined : safeDetail(scope, code, 60),
   });
 }

@@ -35,6 +35,8 @@ export {
   MAX_ERROR_DETAIL,
   networkError,
   permanentError,
+  type ReplyErrorDetail,
+  replyError,
   safeDetail,
 } from './delivery-errors.js';
 export { parseHeaders } from './headers.js';
