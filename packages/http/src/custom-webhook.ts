@@ -16,8 +16,14 @@ import {
   WebhookDeliveryError,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import {
+  BlockedAddressError,
+  guardedLookup,
+  privateAddressReason,
+  userAgent,
+} from '@empathy/webhooks-core/kit';
 import { Pool } from 'undici';
-import { BlockedAddressError, guardedLookup, privateAddressReason } from '@empathy/webhooks-core/kit';
+import pkg from '../package.json' with { type: 'json' };
 import { type Answer, send } from './transport.js';
 
 /** HTTP methods a webhook may use. */
@@ -52,7 +58,8 @@ export interface CustomWebhookOptions extends CommonWebhookOptions {
   rateLimit?: RateLimit | undefined;
 }
 
-const USER_AGENT = 'empathy-webhooks/0.1 (+https://github.com/empathy-framework/webhooks)';
+// The bundler inlines package.json, so the published build names its own version.
+const USER_AGENT = userAgent(pkg);
 const METHODS: readonly WebhookMethod[] = ['POST', 'PUT', 'PATCH'];
 
 /**

@@ -5,3 +5,4 @@
  * once. Users of the library need none of it: they import the main entry.
  */
 export { BlockedAddressError, guardedLookup, privateAddressReason } from './ssrf.js';
+export { type PackageIdentity, userAgent } from './user-agent.js';
