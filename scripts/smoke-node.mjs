@@ -8,7 +8,8 @@
  *    compiles the addon for that Node's ABI; the install must print no EBADENGINE and no
  *    install-script warning (the scratch project approves better-sqlite3 in `allowScripts`, as
  *    the store-sqlite README tells npm users to);
- * 2. each installed package is `require()`d from CommonJS (require(esm)) and `import()`ed;
+ * 2. every entry point of each installed package is `require()`d from CommonJS (require(esm),
+ *    test-consumers/require-all.cjs) and is the module `import()` gives;
  * 3. the README's Quick start runs as copied, with only its endpoints pointed at loopback fakes
  *    (Slack's incoming webhook URL through SLACK_WEBHOOK_URL, as in the README; the custom URL
  *    with `allowPrivateNetwork: true`); the fakes check what arrived, signature and user agent
@@ -139,14 +140,24 @@ async function smoke(major, tarballs) {
   const addon = cacheAddon(scratch, node, prebuilds, cachedBefore);
   console.log(`  npm install: ${((Date.now() - t0) / 1000).toFixed(1)} s (better-sqlite3 ${addon})`);
 
-  // 2. require() and import() of every installed package.
-  copyFileSync(join(ROOT, 'scripts', 'smoke', 'require-all.cjs'), join(scratch, 'require-all.cjs'));
+  // 2. require() and import() of every entry point of every installed package.
+  copyFileSync(join(ROOT, 'test-consumers', 'require-all.cjs'), join(scratch, 'require-all.cjs'));
+  const loaded = await run(node.execPath, ['require-all.cjs', ...Object.keys(INSTALL)], {
+    cwd: scratch,
+    env,
+  });
+  console.log(`  ${loaded.stdout.trim().split('\n').at(-1)}`);
   await run(
     node.execPath,
-    ['require-all.cjs', ...Object.entries(INSTALL).map(([name, exported]) => `${name}=${exported}`)],
+    [
+      '--input-type=module',
+      '-e',
+      `for (const [name, exported] of ${JSON.stringify(Object.entries(INSTALL))}) {
+        if (typeof (await import(name))[exported] !== 'function') throw new Error(name + ' has no ' + exported);
+      }`,
+    ],
     { cwd: scratch, env },
   );
-  console.log(`  require(esm) and import() of ${Object.keys(INSTALL).length} packages: ok`);
 
   const receiver = await startReceiver();
   try {
