@@ -1,3 +1,4 @@
+export { BlockedAddressError, privateAddressReason } from '@empathy/webhooks-core/kit';
 export {
   CustomWebhook,
   type CustomWebhookOptions,
@@ -5,4 +6,3 @@ export {
   type WebhookConfigOptions,
   type WebhookMethod,
 } from './custom-webhook.js';
-export { BlockedAddressError, privateAddressReason } from '@empathy/webhooks-core/kit';
