@@ -1,11 +1,11 @@
 /**
- * An ES module consumer of every package, type-checked as users' projects are: under
+ * An ES module consumer of every library package (the CLI is a command: a workspace dependency on
+ * it would make a fresh install warn that its bin's dist/ file is not built yet), type-checked as users' projects are: under
  * `moduleResolution: node16` (tsconfig.node16.json) and `bundler` (tsconfig.bundler.json), with
  * the strictest flags and skipLibCheck off. A package whose types do not resolve, or resolve to
  * `any`, fails here.
  */
 import { EmpathyOS } from '@empathy/os';
-import { runCli } from '@empathy/webhooks-cli';
 import {
   type DeliveryQueue,
   type EmpathyEvent,
@@ -53,7 +53,6 @@ export const queues: DeliveryQueue[] = [] as (SqliteQueue | BullMQQueue)[];
 export const values: NoAny<
   [
     typeof EmpathyOS,
-    typeof runCli,
     typeof isWebhookDeliveryError,
     typeof createFakeServer,
     typeof guardedLookup,
@@ -61,16 +60,7 @@ export const values: NoAny<
     typeof describeWebhookContract,
     typeof startWorker,
   ]
-> = [
-  EmpathyOS,
-  runCli,
-  isWebhookDeliveryError,
-  createFakeServer,
-  guardedLookup,
-  userAgent,
-  null!,
-  startWorker,
-];
+> = [EmpathyOS, isWebhookDeliveryError, createFakeServer, guardedLookup, userAgent, null!, startWorker];
 
 export async function quickStart(): Promise<EmpathyEvent<'alert'>> {
   const empathy = new EmpathyOS({

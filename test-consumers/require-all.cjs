@@ -6,7 +6,8 @@
  *
  *   node require-all.cjs [package …]   (default: every @empathy package in ./package.json)
  *
- * Also run by scripts/smoke-node.mjs on Node 22 and 24 against the packed tarballs.
+ * Also run by scripts/smoke-node.mjs on Node 22 and 24 against the packed tarballs, the CLI's
+ * included (not a dependency here: a fresh install would warn that its bin is not built yet).
  */
 const assert = require('node:assert/strict');
 const { readFileSync } = require('node:fs');
