@@ -17,10 +17,12 @@ import {
   parseRetryAfter,
   permanentError,
   privateHostReason,
+  userAgent,
   WebhookBase,
   type WebhookOptions,
 } from '@empathy/webhooks-core/kit';
 import { Pool } from 'undici';
+import pkg from '../package.json' with { type: 'json' };
 import { send } from './transport.js';
 
 /** HTTP methods a webhook may use. */
@@ -61,7 +63,8 @@ export interface CustomWebhookOptions extends WebhookOptions<CustomWebhookBody> 
   rateLimit?: RateLimit | undefined;
 }
 
-const USER_AGENT = 'empathy-webhooks/0.1 (+https://github.com/empathy-framework/webhooks)';
+// The bundler inlines package.json, so the published build names its own version.
+const USER_AGENT = userAgent(pkg);
 const METHODS: readonly WebhookMethod[] = ['POST', 'PUT', 'PATCH'];
 const SIGNATURE_HEADERS = ['x-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
 

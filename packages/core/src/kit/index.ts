@@ -50,4 +50,5 @@ export {
   type HttpTransportOptions,
   ResponseTooLargeError,
 } from './transport.js';
+export { type PackageIdentity, userAgent } from './user-agent.js';
 export { type FormatHook, WebhookBase, type WebhookDefaults, type WebhookOptions } from './webhook-base.js';
