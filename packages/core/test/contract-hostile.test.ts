@@ -1,8 +1,16 @@
 // The contract's `hostile` hook: a plugin that rightly refuses an event whose routing field is
 // garbage passes the hostile-sample case once the harness puts that field back, and only then.
+
+import { expect, it } from 'vitest';
 import type { EmpathyEvent } from '../src/index.js';
-import { permanentError } from '../src/kit/index.js';
-import { createFakeServer, describeWebhookContract, fakeServerHarness } from '../src/testing/index.js';
+import { cleanText, permanentError } from '../src/kit/index.js';
+import {
+  createFakeServer,
+  describeWebhookContract,
+  fakeServerHarness,
+  HOSTILE_TEXT,
+  UNSAFE_CHARACTERS,
+} from '../src/testing/index.js';
 import { type Incident, StatusPageWebhook } from './readme-plugin.js';
 
 /** Posts only alerts from one source: `data.source` routes the event, as GitHub's `repository` does. */
@@ -35,4 +43,10 @@ describeWebhookContract('statuspage bound to one source', async () => {
         baseUrl: endpoint ?? server.url,
       }),
   };
+});
+
+it('exports UNSAFE_CHARACTERS for renderer tests: it finds the hostile sample, and nothing the text policy left', () => {
+  expect(UNSAFE_CHARACTERS.test(HOSTILE_TEXT)).toBe(true);
+  expect(UNSAFE_CHARACTERS.test(cleanText(HOSTILE_TEXT))).toBe(false);
+  expect(UNSAFE_CHARACTERS.test('plain text, tabs\tand\nnewlines, emoji 🔒')).toBe(false);
 });
