@@ -293,9 +293,6 @@ export class DatadogWebhook extends WebhookBase<DatadogEvent> {
    */
   attach(host: WebhookHost): () => Promise<void> {
     this.#hosts.push(host);
-    // The v2 client is large (its model serialiser takes seconds to load on a busy machine):
-    // start loading it now, so the first batch's attempt does not spend its timeout on the import.
-    void this.#loadMetricsApi().catch(() => {});
     return async () => {
       try {
         if (this.#hosts[0] === host) await this.#batcher.drain();
@@ -358,6 +355,10 @@ export class DatadogWebhook extends WebhookBase<DatadogEvent> {
     };
     if (interval !== undefined) point.interval = interval;
     if (options.unit !== undefined) point.unit = options.unit;
+    // The v2 client is large (its model serialiser takes seconds to load on a busy machine):
+    // start loading it with the first metric, so the first batch's attempt does not spend its
+    // timeout on the import. Its failure is the attempt's to report.
+    if (this.#metricsApi === undefined) void this.#loadMetricsApi().catch(() => {});
     this.#batcher.add([point]);
   }
 
@@ -431,6 +432,10 @@ export class DatadogWebhook extends WebhookBase<DatadogEvent> {
     this.#metricsApi ??= import(
       '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js'
     );
+    // A failed import is tried again by the next attempt.
+    this.#metricsApi.catch(() => {
+      this.#metricsApi = undefined;
+    });
     return this.#metricsApi;
   }
 
