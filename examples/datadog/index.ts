@@ -49,6 +49,7 @@ const datadog = new DatadogWebhook({
   tags: ['env:prod', 'team:platform'],
   metrics: { eventMetrics: true, flushIntervalSeconds: 10 },
   site: datadogApi.url, // omit for datadoghq.com, or e.g. site: 'datadoghq.eu'
+  allowPrivateNetwork: true, // the fake listens on 127.0.0.1; omit for Datadog itself
 });
 
 const empathy = new EmpathyOS({ userId: 'performance_agent', webhooks: [datadog] });
@@ -84,7 +85,8 @@ await empathy.emit(
 );
 await empathy.emit('alert', { message: 'not subscribed: never sent to Datadog' });
 
-// Custom metrics, as in the seed: buffered and sent together, never one request per value.
+// Custom metrics, as in the seed: batched into jobs of the webhook (retried, rate limited,
+// monitored and dead-lettered like events), never one request per value.
 datadog.sendMetric('empathy.prediction.confidence', 0.87, ['user:developer_123', 'level:4']);
 datadog.sendMetric('empathy.interactions.duration_ms', 1234, ['user:developer_123'], { unit: 'millisecond' });
 
@@ -94,7 +96,7 @@ for (const e of stream)
   console.log(`  [${e.alert_type}] ${e.title}  ${e.aggregation_key}\n    tags: ${e.tags.join(', ')}`);
 console.log(`metrics waiting for the next batch: ${datadog.pendingMetrics}`);
 
-await empathy.close(); // flushes the metric buffer: one request
+await empathy.close(); // queues the waiting metrics as one job and delivers it before closing
 const requests = datadogApi.requests.filter((r) => r.path === '/api/v2/series').length;
 console.log(`metrics received in ${requests} request(s):`);
 for (const s of series)

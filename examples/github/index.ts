@@ -52,6 +52,7 @@ const reviews = new GitHubWebhook({
   token: 'ghp_exampleToken', // process.env.GITHUB_TOKEN
   repository: 'Smart-AI-Memory/empathy',
   baseUrl: github.url, // omit for https://api.github.com
+  allowPrivateNetwork: true, // the fake listens on 127.0.0.1; omit for GitHub itself
   events: ['code_review_complete', 'security_vulnerability', 'deployment_risk'],
   issues: true,
   dispatch: true,

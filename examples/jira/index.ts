@@ -46,6 +46,7 @@ const jiraApi = await createFakeServer((req: RecordedRequest) => {
 
 const jira = new JiraWebhook({
   url: jiraApi.url, // process.env.JIRA_URL: https://your-team.atlassian.net
+  allowPrivateNetwork: true, // the fake listens on 127.0.0.1; omit for your Jira site
   email: 'bot@example.com', // process.env.JIRA_EMAIL
   apiToken: 'example-api-token', // process.env.JIRA_API_TOKEN
   project: 'EMP',

@@ -8,7 +8,13 @@ import {
 import { type EmpathyEvent, unknownEventType } from './events.js';
 import { ON_ABORT } from './kit/abort.js';
 import { WebhookMonitor } from './monitor.js';
-import { type DeliveryContext, type DeliveryReceipt, type WebhookPlugin, wants } from './plugin.js';
+import {
+  type DeliveryContext,
+  type DeliveryReceipt,
+  type WebhookHost,
+  type WebhookPlugin,
+  wants,
+} from './plugin.js';
 import { CircuitBreaker } from './policies/circuit-breaker.js';
 import {
   createRateLimiter,
@@ -45,14 +51,14 @@ export interface DispatcherOptions {
   /**
    * Told about problems that are not a delivery's, with the webhook's name: a `filter` that threw
    * or returned something other than a boolean (the event then skips that webhook only, and its
-   * stats count a `filterErrorCount`), or an `onFailure` that threw. Whatever was thrown arrives
+   * stats count a `filterErrorCount`), an `onFailure` that threw, or the function a webhook's `attach` returned that threw. Whatever was thrown arrives
    * as an `Error`: a thrown non-Error (`throw null`, `throw 'x'`) is wrapped in a `WebhookError`
    * whose `cause` is the value.
    * @default logs a one-line warning to stderr
    */
   onError?: (
     error: Error,
-    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' },
+    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' | 'detach' },
   ) => void;
 }
 
@@ -62,6 +68,8 @@ interface Entry {
   limiter: RateLimiter | undefined;
   breaker: CircuitBreaker | undefined;
   concurrency: number;
+  /** What the plugin's `attach` returned: queues what it still buffers. */
+  detach: (() => void | Promise<void>) | undefined;
 }
 
 /** The default per-webhook concurrency when a plugin does not set one. */
@@ -87,6 +95,8 @@ export class Dispatcher implements JobHandler {
    */
   readonly #active = new Map<AttemptContext, () => void>();
   #closed = false;
+  /** The queue is closed: not even a webhook's own jobs are taken. */
+  #queueClosed = false;
 
   constructor(options: DispatcherOptions = {}) {
     this.queue = options.queue ?? new MemoryQueue();
@@ -153,11 +163,20 @@ export class Dispatcher implements JobHandler {
       breaker:
         plugin.circuitBreaker === false ? undefined : new CircuitBreaker(plugin.circuitBreaker ?? {}, name),
       concurrency: plugin.concurrency ?? DEFAULT_CONCURRENCY,
+      detach: undefined,
     };
     this.#entries.set(name, entry);
     this.monitor.track(name);
+    if (typeof plugin.attach === 'function') {
+      const host: WebhookHost = { enqueue: (event) => this.#enqueueFor(entry, event) };
+      const detach = plugin.attach(host);
+      if (typeof detach === 'function') entry.detach = detach;
+    }
     return () => {
-      if (this.#entries.get(name) === entry) this.#entries.delete(name);
+      if (this.#entries.get(name) !== entry) return;
+      this.#entries.delete(name);
+      // Removed: the webhook learns its host is gone (it can queue nothing more).
+      void this.#detach(entry);
     };
   }
 
@@ -203,6 +222,10 @@ export class Dispatcher implements JobHandler {
       };
       this.monitor.recordQueued(webhook);
     }
+    return this.#enqueue(jobs);
+  }
+
+  #enqueue(jobs: DeliveryJob[]): Promise<number> {
     // The in-memory queue takes jobs synchronously: no extra promise hop on the hot path.
     if (this.#memory) {
       this.#memory.enqueueNow(jobs);
@@ -215,6 +238,41 @@ export class Dispatcher implements JobHandler {
         throw error;
       },
     );
+  }
+
+  /** {@link WebhookHost.enqueue}: a job of the webhook's own, routed to it alone. */
+  #enqueueFor(entry: Entry, event: EmpathyEvent): Promise<void> {
+    const webhook = entry.plugin.name;
+    if (this.#queueClosed || this.#entries.get(webhook) !== entry) {
+      return Promise.reject(
+        new WebhookConfigError('the dispatcher is closed or the webhook removed; no job can be queued', {
+          webhook,
+        }),
+      );
+    }
+    const now = Date.now();
+    this.monitor.recordQueued(webhook);
+    const job: DeliveryJob = {
+      id: `${event.event_id}:${webhook}`,
+      webhook,
+      event,
+      attempt: 0,
+      availableAt: now,
+      enqueuedAt: now,
+    };
+    return this.#enqueue([job]).then(() => undefined);
+  }
+
+  /** Runs a plugin's detach once; a detach that throws is reported, not fatal. */
+  async #detach(entry: Entry): Promise<void> {
+    const detach = entry.detach;
+    entry.detach = undefined;
+    if (!detach) return;
+    try {
+      await detach();
+    } catch (error) {
+      this.#onError(error as Error, { webhook: entry.plugin.name, eventId: '', during: 'detach' });
+    }
   }
 
   /** {@link JobHandler}: the most jobs of `webhook` in flight at once. */
@@ -374,6 +432,9 @@ export class Dispatcher implements JobHandler {
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Webhooks queue what they still buffer while the queue still takes it (and drains it).
+    await Promise.all([...this.#entries.values()].map((entry) => this.#detach(entry)));
+    this.#queueClosed = true;
     await this.queue.close(options);
     // Attempts still running past the deadline are abandoned by the queue: cancel them (a
     // durable queue delivers those jobs again later).

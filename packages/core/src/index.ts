@@ -56,6 +56,7 @@ export {
   type ParsedCommonOptions,
   parseCommonOptions,
   parseEndpointOption,
+  type WebhookHost,
   type WebhookPlugin,
   wants,
 } from './plugin.js';

@@ -1,23 +1,41 @@
 import { EventsApi } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/apis/EventsApi.js';
 import {
-  type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
-  parseCommonOptions,
-  type RateLimit,
-  type RetryPolicy,
-  safeOrigin,
+  isWebhookDeliveryError,
   WebhookConfigError,
   type WebhookDeliveryError,
-  type WebhookPlugin,
+  type WebhookHost,
 } from '@empathy/webhooks-core';
-import { type DatadogApi, datadogClientError, datadogHttpError, datadogNetworkError } from './errors.js';
-import { type FormatOptions, formatDatadogEvent, MAX_TAG } from './format.js';
-import { MetricBuffer, type MetricsErrorInfo } from './metric-buffer.js';
-import { eventMetricPoints, METRIC_NAME, type MetricPoint, type MetricType, toSeries } from './metrics.js';
-import { attemptConfiguration, Exchange } from './transport.js';
+import {
+  type ErrorScope,
+  networkError,
+  parseEndpointOption,
+  permanentError,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
+import { datadogAnswerError } from './errors.js';
+import {
+  type DatadogEvent,
+  type FormatOptions,
+  fitDatadogEvent,
+  formatDatadogEvent,
+  MAX_TAG,
+} from './format.js';
+import { MetricBatcher } from './metric-batcher.js';
+import {
+  eventMetricPoints,
+  isMetricsEvent,
+  METRIC_NAME,
+  type MetricPoint,
+  type MetricType,
+  metricsEvent,
+  readMetricBatch,
+} from './metrics.js';
+import { attemptConfiguration, Exchange, MAX_RESPONSE_BYTES } from './transport.js';
 
 /** Datadog sites (`DD_SITE` values): docs.datadoghq.com/getting_started/site/ */
 export const DATADOG_SITES = [
@@ -53,12 +71,12 @@ const SITE_ALIASES: Record<string, DatadogSite> = {
 /** Batching of metrics sent with {@link DatadogWebhook.sendMetric} (and `eventMetrics`). */
 export interface DatadogMetricsOptions {
   /**
-   * Most points in one request; a full batch is sent at once. Each request also stays under
-   * Datadog's 512,000-byte payload limit (bigger batches are split).
+   * Most points in one batch (one job, one request); a full batch is queued at once. Each batch
+   * also stays under Datadog's 512,000-byte payload limit (bigger ones are split).
    * @default 1000
    */
   batchSize?: number | undefined;
-  /** Points waiting are sent at least this often, in seconds. @default 10 */
+  /** Points waiting are queued at least this often, in seconds. @default 10 */
   flushIntervalSeconds?: number | undefined;
   /**
    * Also send metrics for every delivered event: `empathy.events` (count, by type and severity),
@@ -68,16 +86,10 @@ export interface DatadogMetricsOptions {
    * @default false
    */
   eventMetrics?: boolean | undefined;
-  /**
-   * Told when a batch could not be sent. `info.dropped` says whether the points are gone
-   * (refused, or closing) or kept for the next flush (network error, 5xx, 429).
-   * @default a one-line warning on stderr
-   */
-  onError?: ((error: WebhookDeliveryError, info: MetricsErrorInfo) => void) | undefined;
 }
 
 /** Options for {@link DatadogWebhook}. */
-export interface DatadogWebhookOptions extends CommonWebhookOptions {
+export interface DatadogWebhookOptions extends WebhookOptions<DatadogEvent> {
   /** A Datadog API key (Organization settings → API keys). A credential: never shown in errors. */
   apiKey: string;
   /**
@@ -87,7 +99,8 @@ export interface DatadogWebhookOptions extends CommonWebhookOptions {
   appKey?: string | undefined;
   /**
    * Your Datadog site (`datadoghq.com`, `datadoghq.eu`, `us3.datadoghq.com`, `us5.datadoghq.com`,
-   * `ap1.datadoghq.com`, …, or the short `us3`, `eu`, `ap1`, …), or a base URL (a proxy, a fake).
+   * `ap1.datadoghq.com`, …, or the short `us3`, `eu`, `ap1`, …), or a base URL (a proxy, a fake;
+   * on a private network it needs `allowPrivateNetwork: true`).
    * @default 'datadoghq.com'
    * @example 'datadoghq.eu'
    */
@@ -121,14 +134,23 @@ export interface SendMetricOptions {
 
 const DEFAULT_BATCH_SIZE = 1000;
 const DEFAULT_FLUSH_INTERVAL_SECONDS = 10;
-const DEFAULT_TIMEOUT_SECONDS = 30;
 const MAX_BUFFERED_POINTS = 100_000;
+const EVENTS_PATH = '/api/v1/events';
+const SERIES_PATH = '/api/v2/series';
+
+type MetricsApiModule =
+  typeof import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js');
 
 /**
  * Posts Empathy Framework events to Datadog as events (v1 Events API, markdown, tagged, grouped
  * by an aggregation key) and sends custom metrics in batches (v2 Metrics API) with
- * {@link DatadogWebhook.sendMetric}. Built on `@datadog/datadog-api-client` with its retries
- * off: core's retry policy is the only one.
+ * {@link DatadogWebhook.sendMetric}. Built on `@datadog/datadog-api-client` (its retries off) over
+ * the plugin kit: the SDK's `httpApi` is the kit's guarded `fetch`.
+ *
+ * Metric batches are jobs of this webhook in its host's queue (see `WebhookPlugin.attach`), so
+ * they get the same rate limit, retries, timeout, circuit breaker, monitor and dead letters as
+ * events: `sendMetric` needs the webhook registered with a host (`EmpathyOS`, a `Dispatcher` or
+ * `startWorker`).
  *
  * @example
  * const datadog = new DatadogWebhook({
@@ -136,47 +158,36 @@ const MAX_BUFFERED_POINTS = 100_000;
  *   appKey: process.env.DATADOG_APP_KEY,
  *   events: ['performance_issue', 'prediction', 'error'],
  * });
+ * const empathy = new EmpathyOS({ userId: 'performance_agent', webhooks: [datadog] });
  * datadog.sendMetric('empathy.prediction.confidence', 0.87, ['user:developer_123', 'level:4']);
  */
-export class DatadogWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: WebhookPlugin['circuitBreaker'];
-  readonly concurrency: number;
-  readonly onFailure: WebhookPlugin['onFailure'];
+export class DatadogWebhook extends WebhookBase<DatadogEvent> {
+  /** The API's origin (no credentials in it), e.g. `https://api.datadoghq.eu`: safe to print. */
+  readonly target: string;
   /** The API's base URL (no credentials in it), e.g. `https://api.datadoghq.eu`. */
   readonly baseUrl: string;
   readonly #keys: { apiKey: string; appKey: string | undefined };
-  readonly #secrets: string[];
-  readonly #origin: string;
   readonly #tags: string[];
   readonly #format: FormatOptions;
-  readonly #metrics: Required<Omit<DatadogMetricsOptions, 'onError'>> & {
-    onError: NonNullable<DatadogMetricsOptions['onError']>;
-  };
-  #buffer: MetricBuffer | undefined;
+  readonly #metrics: Required<DatadogMetricsOptions>;
+  readonly #batcher: MetricBatcher;
+  /** The hosts this webhook is registered with; metric batches go to the first. */
+  readonly #hosts: WebhookHost[] = [];
   #metricsApi: Promise<MetricsApiModule> | undefined;
   #closed = false;
 
   constructor(options: DatadogWebhookOptions) {
-    const common = parseCommonOptions(options, { name: 'datadog', events: ['*'], concurrency: 8 });
-    this.name = common.name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
     // Datadog accepts 250,000 events per minute per organisation (docs.datadoghq.com/api/latest/rate-limits/):
     // no client-side default; a 429 carries X-RateLimit-Reset, which core waits for.
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
+    super(options, {
+      name: 'datadog',
+      events: ['*'],
+      concurrency: 8,
+      transport: { maxResponseBytes: MAX_RESPONSE_BYTES },
+    });
     const fail: (message: string) => never = (message) => {
       throw new WebhookConfigError(message, { webhook: this.name });
     };
-
     if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
       fail(`option 'apiKey' must be a Datadog API key (a non-empty string)`);
     }
@@ -187,9 +198,9 @@ export class DatadogWebhook implements WebhookPlugin {
       fail(`option 'appKey' must be a non-empty string when set`);
     }
     this.#keys = { apiKey: options.apiKey, appKey: options.appKey };
-    this.#secrets = [options.apiKey, ...(options.appKey ? [options.appKey] : [])];
-    this.baseUrl = resolveBaseUrl(options, fail);
-    this.#origin = safeOrigin(this.baseUrl);
+    this.redactor.addSecret(options.apiKey).addSecret(options.appKey);
+    this.baseUrl = resolveBaseUrl(options, this.name, this.allowPrivateNetwork, fail);
+    this.target = new URL(this.baseUrl).origin;
 
     const tags = options.tags ?? [];
     if (!Array.isArray(tags) || !tags.every(isTag)) {
@@ -201,34 +212,101 @@ export class DatadogWebhook implements WebhookPlugin {
     }
     this.#format = { tags: this.#tags, aggregationKey: options.aggregationKey };
     this.#metrics = parseMetricsOptions(options.metrics ?? {}, fail);
+    this.#batcher = new MetricBatcher({
+      batchSize: this.#metrics.batchSize,
+      intervalMs: this.#metrics.flushIntervalSeconds * 1000,
+      maxBuffered: Math.max(MAX_BUFFERED_POINTS, this.#metrics.batchSize * 10),
+      queue: (points) => this.#queueBatch(points),
+      dropped: (points, error) => this.#reportDropped(points, error),
+    });
   }
 
-  /** One attempt: posts the event to `POST /api/v1/events`. */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    const body = formatDatadogEvent(event, this.#format);
-    const exchange = new Exchange(ctx.signal);
+  /** The event as a Datadog event, from core's shared reading. */
+  protected render(event: EmpathyEvent): DatadogEvent {
+    return formatDatadogEvent(event, this.#format);
+  }
+
+  /** Datadog's limits (title, text, tags, aggregation key) applied to the event `format` returned. */
+  protected override fit(payload: DatadogEvent): DatadogEvent {
+    return fitDatadogEvent(payload);
+  }
+
+  /**
+   * One attempt: a metric batch's job posts its series (`POST /api/v2/series`); any other event
+   * goes through `format` and is posted as a Datadog event (`POST /api/v1/events`).
+   */
+  override async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+    if (!isMetricsEvent(event)) return super.deliver(event, ctx);
+    let batch: ReturnType<typeof readMetricBatch>;
+    try {
+      batch = readMetricBatch(event);
+    } catch (error) {
+      throw permanentError(
+        this.errors,
+        `a metric job that cannot be sent: ${(error as Error).message}`,
+        'EMETRICS',
+      );
+    }
+    const exchange = new Exchange(this.http.fetch, ctx.signal);
+    try {
+      const { MetricsApi } = await this.#loadMetricsApi();
+      await new MetricsApi(attemptConfiguration(this.baseUrl, this.#keys, exchange)).submitMetrics({
+        body: { series: batch.series },
+      });
+    } catch (error) {
+      throw this.#toError(SERIES_PATH, error, exchange);
+    }
+    return { status: exchange.status, detail: { metrics: batch.points, series: batch.series.length } };
+  }
+
+  /** One attempt to post an event: `POST /api/v1/events`. */
+  protected async send(
+    body: DatadogEvent,
+    event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
+    const exchange = new Exchange(this.http.fetch, ctx.signal);
     let created: Awaited<ReturnType<EventsApi['createEvent']>>;
     try {
       created = await new EventsApi(attemptConfiguration(this.baseUrl, this.#keys, exchange)).createEvent({
         body,
       });
     } catch (error) {
-      throw this.#toError('events', error, exchange);
+      throw this.#toError(EVENTS_PATH, error, exchange);
     }
-    if (this.#metrics.eventMetrics && !this.#closed) {
+    if (this.#metrics.eventMetrics && !this.#closed && this.#hosts.length > 0) {
       const now = Math.floor(Date.now() / 1000);
-      this.#metricBuffer().add(eventMetricPoints(event, this.#tags, now, this.#countInterval()));
+      this.#batcher.add(eventMetricPoints(event, this.#tags, now, this.#countInterval()));
     }
     const id =
       created.event?.idStr ?? (created.event?.id === undefined ? undefined : String(created.event.id));
     const detail: Record<string, unknown> = { aggregationKey: body.aggregationKey };
     if (created.event?.url) detail.url = created.event.url;
-    return { status: exchange.response?.status, id, detail };
+    return { status: exchange.status, id, detail };
   }
 
   /**
-   * Queues one metric value; it is sent with others in the next batch (never one request per
-   * value). Gauge by default.
+   * Registered with a host: metric batches are queued there as jobs of this webhook. When the
+   * host lets go (its `close()`, or removing the webhook), what is still waiting is queued then
+   * (on close it is delivered within the drain time, or kept by a durable queue); what cannot be
+   * queued is reported through `onFailure`.
+   */
+  attach(host: WebhookHost): () => Promise<void> {
+    this.#hosts.push(host);
+    return async () => {
+      try {
+        if (this.#hosts[0] === host) await this.#batcher.drain();
+      } finally {
+        this.#hosts.splice(this.#hosts.indexOf(host), 1);
+        if (this.#hosts.length === 0) this.#batcher.stop();
+      }
+    };
+  }
+
+  /**
+   * Adds one metric value; it is sent with others in the next batch (never one request per
+   * value), as a job in the host's queue. Gauge by default. Throws a `WebhookConfigError` for an
+   * invalid metric, and when the webhook is not registered with a host or is closed.
    *
    * @example
    * datadog.sendMetric('empathy.interactions.duration_ms', 1234, ['user:developer_123']);
@@ -239,6 +317,11 @@ export class DatadogWebhook implements WebhookPlugin {
       throw new WebhookConfigError(`sendMetric(): ${message}`, { webhook: this.name });
     };
     if (this.#closed) fail('the webhook is closed');
+    if (this.#hosts.length === 0) {
+      fail(
+        'the webhook is not registered with a host (EmpathyOS, a Dispatcher or startWorker): metric batches are delivered as its jobs',
+      );
+    }
     if (typeof metric !== 'string' || !METRIC_NAME.test(metric)) {
       fail(
         `metric name must start with a letter and hold only ASCII letters, digits, '_' and '.', at most 200 (got ${JSON.stringify(String(metric).slice(0, 210))})`,
@@ -272,24 +355,36 @@ export class DatadogWebhook implements WebhookPlugin {
     };
     if (interval !== undefined) point.interval = interval;
     if (options.unit !== undefined) point.unit = options.unit;
-    this.#metricBuffer().add([point]);
+    // The v2 client is large (its model serialiser takes seconds to load on a busy machine):
+    // start loading it with the first metric, so the first batch's attempt does not spend its
+    // timeout on the import. Its failure is the attempt's to report.
+    if (this.#metricsApi === undefined) void this.#loadMetricsApi().catch(() => {});
+    this.#batcher.add([point]);
   }
 
-  /** Sends every metric waiting now. Failures go to `metrics.onError`; this never rejects. */
+  /**
+   * Queues every metric waiting now as jobs, and resolves once they are stored: the host's
+   * `flush()` then waits for their delivery. Rejects (keeping the points for the next round) when
+   * the host's queue refuses them.
+   */
   async flushMetrics(): Promise<void> {
-    await this.#buffer?.flush();
+    await this.#batcher.flush();
   }
 
-  /** Metric values waiting to be sent. */
+  /** Metric values waiting to be queued. */
   get pendingMetrics(): number {
-    return this.#buffer?.size ?? 0;
+    return this.#batcher.size;
   }
 
-  /** Sends the metrics still buffered (called by the host's `close()`); then `sendMetric` throws. */
-  async close(): Promise<void> {
+  /** After this, `sendMetric` throws. Called by the host's `close()`, once its queue is closed. */
+  override async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#buffer?.close();
+    this.#batcher.stop();
+    // A host queues the rest when it lets go (attach's detach), before this; anything still here
+    // never had one to go to.
+    await this.#batcher.drain();
+    await super.close();
   }
 
   // Counts and rates cover the flush interval, in whole seconds.
@@ -297,71 +392,107 @@ export class DatadogWebhook implements WebhookPlugin {
     return Math.max(1, Math.round(this.#metrics.flushIntervalSeconds));
   }
 
-  #metricBuffer(): MetricBuffer {
-    // The v2 client is large (its model serialiser takes seconds to load on a busy machine):
-    // start loading it with the first metric, so the first flush does not spend its attempt's
-    // timeout on the import.
-    if (!this.#metricsApi) {
-      this.#metricsApi = loadMetricsApi();
-      // Awaited (and so reported) by the first flush; this only keeps it from being "unhandled".
-      this.#metricsApi.catch(() => {});
+  async #queueBatch(points: MetricPoint[]): Promise<void> {
+    const host = this.#hosts[0];
+    if (!host) {
+      throw new WebhookConfigError(
+        'no host to queue metric batches with: the webhook was closed or removed',
+        {
+          webhook: this.name,
+        },
+      );
     }
-    this.#buffer ??= new MetricBuffer((points, signal) => this.#submit(points, signal), {
-      webhook: this.name,
-      batchSize: this.#metrics.batchSize,
-      intervalMs: this.#metrics.flushIntervalSeconds * 1000,
-      timeoutMs: (this.retryPolicy?.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
-      maxBuffered: Math.max(MAX_BUFFERED_POINTS, this.#metrics.batchSize * 10),
-      onError: this.#metrics.onError,
-    });
-    return this.#buffer;
+    await host.enqueue(metricsEvent(points, this.name));
   }
 
-  async #submit(points: MetricPoint[], signal: AbortSignal): Promise<void> {
-    const { MetricsApi } = await (this.#metricsApi ?? loadMetricsApi());
-    const exchange = new Exchange(signal);
+  /** Points that will never be queued: `onFailure` is told, with a batch event that holds them. */
+  #reportDropped(points: MetricPoint[], error: Error): void {
+    const event = metricsEvent(points, this.name);
+    const failure = permanentError(
+      this.errors,
+      `${points.length} metric points were not sent: ${error.message}`,
+      'EMETRICSDROPPED',
+    );
+    const onFailure = this.onFailure;
+    if (!onFailure) {
+      // Nothing is lost silently: without an onFailure the loss is logged.
+      console.warn(failure.message);
+      return;
+    }
     try {
-      await new MetricsApi(attemptConfiguration(this.baseUrl, this.#keys, exchange)).submitMetrics({
-        body: { series: toSeries(points) },
-      });
-    } catch (error) {
-      throw this.#toError('metrics', error, exchange);
+      Promise.resolve(onFailure(this, event, failure)).catch((thrown: unknown) =>
+        console.warn(`[${this.name}] onFailure threw: ${(thrown as Error)?.message ?? thrown}`),
+      );
+    } catch (thrown) {
+      console.warn(`[${this.name}] onFailure threw: ${(thrown as Error)?.message ?? thrown}`);
     }
   }
 
-  #toError(api: DatadogApi, error: unknown, exchange: Exchange): WebhookDeliveryError {
-    if (exchange.response) return datadogHttpError(this.name, api, exchange.response, this.#secrets);
-    if (exchange.failed) return datadogNetworkError(this.name, api, error, this.#origin, this.#secrets);
-    return datadogClientError(this.name, api, error, this.#secrets);
+  #loadMetricsApi(): Promise<MetricsApiModule> {
+    this.#metricsApi ??= import(
+      '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js'
+    );
+    // A failed import is tried again by the next attempt.
+    this.#metricsApi.catch(() => {
+      this.#metricsApi = undefined;
+    });
+    return this.#metricsApi;
+  }
+
+  /**
+   * What an SDK call threw, as a delivery error naming the request: Datadog's answer (the
+   * exchange kept it, with its headers), no answer (a network error), or the SDK refusing the
+   * request before sending it (permanent: another attempt would fail the same way), or misreading
+   * a success (retried).
+   */
+  #toError(path: string, error: unknown, exchange: Exchange): WebhookDeliveryError {
+    if (isWebhookDeliveryError(error)) return error;
+    const scope: ErrorScope = { ...this.errors, target: `POST ${this.target}${path}` };
+    if (exchange.response) return datadogAnswerError(scope, exchange.response);
+    if (exchange.failed) return networkError(scope, error);
+    if (exchange.status !== undefined) {
+      return networkError(
+        scope,
+        Object.assign(
+          new Error(`Datadog's answer could not be read: ${(error as Error)?.message ?? error}`),
+          {
+            code: 'EBADRESPONSE',
+          },
+        ),
+      );
+    }
+    return permanentError(
+      scope,
+      `the Datadog SDK refused the request: ${(error as Error)?.message ?? String(error)}`,
+      'ESDK',
+    );
   }
 }
 
-type MetricsApiModule =
-  typeof import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js');
-
-function loadMetricsApi(): Promise<MetricsApiModule> {
-  return import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js');
-}
-
-function resolveBaseUrl(options: DatadogWebhookOptions, fail: (message: string) => never): string {
+/** `site` (a name, a short name or a URL) or `baseUrl`, as the API's base URL. */
+function resolveBaseUrl(
+  options: DatadogWebhookOptions,
+  webhook: string,
+  allowPrivateNetwork: boolean,
+  fail: (message: string) => never,
+): string {
   if (options.site !== undefined && options.baseUrl !== undefined) {
     fail(`set either 'site' or 'baseUrl', not both`);
   }
   const given = options.baseUrl ?? options.site ?? 'datadoghq.com';
   const option = options.baseUrl !== undefined ? 'baseUrl' : 'site';
   if (typeof given !== 'string' || given.trim() === '') fail(`option '${option}' must be a non-empty string`);
-  if (/^https?:\/\//i.test(given)) {
-    let url: URL;
-    try {
-      url = new URL(given);
-    } catch {
-      return fail(`option '${option}' is not a valid URL`);
-    }
+  if (option === 'baseUrl' || /^[a-z][a-z0-9+.-]*:\/\//i.test(given)) {
+    const url = parseEndpointOption(given, {
+      option,
+      webhook,
+      what: 'the Datadog API base URL',
+      allowPrivateNetwork,
+    });
     if (url.username || url.password) fail(`option '${option}' must not carry credentials: use 'apiKey'`);
     if (url.search || url.hash) fail(`option '${option}' must be a base URL without query or fragment`);
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   }
-  if (option === 'baseUrl') fail(`option 'baseUrl' must be an http(s) URL (got ${safeOrigin(given)})`);
   const name = given
     .trim()
     .toLowerCase()
@@ -379,10 +510,13 @@ function resolveBaseUrl(options: DatadogWebhookOptions, fail: (message: string) 
 function parseMetricsOptions(
   metrics: DatadogMetricsOptions,
   fail: (message: string) => never,
-): Required<Omit<DatadogMetricsOptions, 'onError'>> & {
-  onError: NonNullable<DatadogMetricsOptions['onError']>;
-} {
+): Required<DatadogMetricsOptions> {
   if (metrics === null || typeof metrics !== 'object') fail(`option 'metrics' must be an object`);
+  if ((metrics as { onError?: unknown }).onError !== undefined) {
+    fail(
+      `option 'metrics.onError' is gone: metric batches are jobs now, retried by the host and reported through 'onFailure' (and the dead letters) when they fail for good`,
+    );
+  }
   const batchSize = metrics.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     fail(`option 'metrics.batchSize' must be an integer from 1 to 100000 (got ${JSON.stringify(batchSize)})`);
@@ -395,20 +529,7 @@ function parseMetricsOptions(
   }
   const eventMetrics = metrics.eventMetrics ?? false;
   if (typeof eventMetrics !== 'boolean') fail(`option 'metrics.eventMetrics' must be a boolean`);
-  if (metrics.onError !== undefined && typeof metrics.onError !== 'function') {
-    fail(`option 'metrics.onError' must be a function (error, info)`);
-  }
-  return {
-    batchSize,
-    flushIntervalSeconds: interval,
-    eventMetrics,
-    onError:
-      metrics.onError ??
-      ((error, info) =>
-        console.warn(
-          `${error.message} (${info.points} metric points ${info.dropped ? 'dropped' : 'kept for the next flush'})`,
-        )),
-  };
+  return { batchSize, flushIntervalSeconds: interval, eventMetrics };
 }
 
 function isTag(value: unknown): value is string {

@@ -1,11 +1,20 @@
-import { conditionFingerprint, type EmpathyEvent, type Severity } from '@empathy/webhooks-core';
+import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
+import {
+  cleanText,
+  conditionFingerprint,
+  type EventSummary,
+  oneLine,
+  summarizeEvent,
+  truncateText,
+} from '@empathy/webhooks-core/kit';
 
 /** Datadog's alert types for events (v1 `alert_type`). */
 export type DatadogAlertType = 'error' | 'warning' | 'info' | 'success';
 
 /**
  * A Datadog event as the SDK's `EventCreateRequest` takes it (camelCase; the SDK sends
- * `alert_type`, `aggregation_key` and `date_happened`).
+ * `alert_type`, `aggregation_key` and `date_happened`): what a {@link DatadogWebhook} posts for
+ * an event, and what the `format` option receives and returns.
  */
 export interface DatadogEvent {
   /** Plain text, one line, at most 100 characters. */
@@ -48,6 +57,7 @@ const MD_CLOSE = '\n %%%';
 const MAX_FIELD = 500;
 const MAX_ITEMS = 20;
 const MAX_CODE = 1200;
+const ALERT_TYPES: readonly string[] = ['error', 'warning', 'info', 'success'];
 
 /** Empathy severities mapped to Datadog alert types. */
 export const ALERT_TYPE_MAP = {
@@ -60,16 +70,17 @@ export const ALERT_TYPE_MAP = {
 } as const satisfies Record<Severity, DatadogAlertType>;
 
 /**
- * The Datadog event for an Empathy event: a one-line title, a markdown body within 4000
- * characters, an alert type from the severity, tags (`event_type`, `severity`, `user`, and
- * `service` / `endpoint` / `environment` when the event names them) and an aggregation key that
- * is the same for repeats of one condition.
+ * The Datadog event for an Empathy event, rendered from core's shared reading: its title (the
+ * same title every integration shows), a markdown body within 4000 characters (the text, facts,
+ * lists, recommendation and links), an alert type from the severity, tags (`event_type`,
+ * `severity`, `user`, and `service` / `endpoint` / `environment` when the event names them) and
+ * an aggregation key that is the same for repeats of one condition.
  */
 export function formatDatadogEvent(event: EmpathyEvent, options: FormatOptions = {}): DatadogEvent {
-  const { title, sections } = describeEvent(event);
+  const summary = summarizeEvent(event);
   const out: DatadogEvent = {
-    title: truncate(plain(title), MAX_TITLE),
-    text: markdown(sections, footer(event)),
+    title: plain(summary.title, MAX_TITLE),
+    text: markdown(sections(summary), footer(event, summary)),
     alertType: alertType(event),
     tags: eventTags(event, options.tags ?? []),
     aggregationKey: aggregationKey(event, options.aggregationKey),
@@ -82,6 +93,43 @@ export function formatDatadogEvent(event: EmpathyEvent, options: FormatOptions =
   return out;
 }
 
+/**
+ * Datadog's limits applied to an event the user's `format` returned: a one-line title of at most
+ * 100 characters, text cut to 4000 (inside the markdown delimiters when it has them), tags of at
+ * most 200 characters, an aggregation key of at most 100, text cleaned by the text policy.
+ * Throws what cannot be sent at all (no title, an unknown alert type).
+ */
+export function fitDatadogEvent(event: DatadogEvent): DatadogEvent {
+  if (event === null || typeof event !== 'object') throw new Error('the event must be an object');
+  if (typeof event.title !== 'string' || typeof event.text !== 'string') {
+    throw new Error(`'title' and 'text' must be strings`);
+  }
+  const title = plain(event.title, MAX_TITLE);
+  if (title === '') throw new Error(`'title' must not be empty`);
+  if (!ALERT_TYPES.includes(event.alertType)) {
+    throw new Error(`'alertType' must be one of ${ALERT_TYPES.join(', ')}`);
+  }
+  if (!Array.isArray(event.tags) || !event.tags.every((t) => typeof t === 'string')) {
+    throw new Error(`'tags' must be an array of strings`);
+  }
+  if (typeof event.aggregationKey !== 'string') throw new Error(`'aggregationKey' must be a string`);
+  if (event.dateHappened !== undefined && !Number.isInteger(event.dateHappened)) {
+    throw new Error(`'dateHappened' must be whole POSIX seconds`);
+  }
+  const text = cleanText(event.text);
+  const wrapped =
+    text.startsWith(MD_OPEN) && text.endsWith(MD_CLOSE) && text.length >= MD_OPEN.length + MD_CLOSE.length;
+  return {
+    ...event,
+    title,
+    text: wrapped
+      ? `${MD_OPEN}${cutMarkdown(text.slice(MD_OPEN.length, -MD_CLOSE.length), MAX_TEXT - MD_OPEN.length - MD_CLOSE.length)}${MD_CLOSE}`
+      : truncateText(text, MAX_TEXT),
+    tags: [...new Set(event.tags.map((t) => truncateText(oneLine(t), MAX_TAG)).filter((t) => t !== ''))],
+    aggregationKey: plain(event.aggregationKey, MAX_AGGREGATION_KEY),
+  };
+}
+
 /** `success` for an alert that has cleared, else the severity's type (`error` / `info` without one). */
 export function alertType(event: EmpathyEvent): DatadogAlertType {
   if (event.event_type === 'alert' && event.data.resolved === true) return 'success';
@@ -91,13 +139,13 @@ export function alertType(event: EmpathyEvent): DatadogAlertType {
 
 /**
  * The aggregation key of an event: `aggregationKey(event)` if given, else `data.aggregation_key`,
- * else `empathy:<event_type>:<32 hex digits>`, a SHA-256 of the fields that identify the
- * condition (not of text that changes between occurrences, such as measured values).
+ * else core's `conditionFingerprint` (`empathy:<event_type>:<32 hex digits>`, a SHA-256 of the
+ * fields that identify the condition, not of text that changes between occurrences).
  */
 export function aggregationKey(event: EmpathyEvent, custom?: (event: EmpathyEvent) => string): string {
   const explicit = custom ? custom(event) : (event.data as { aggregation_key?: unknown }).aggregation_key;
   if (typeof explicit === 'string' && explicit.trim() !== '') {
-    return truncate(plain(explicit), MAX_AGGREGATION_KEY);
+    return plain(explicit, MAX_AGGREGATION_KEY);
   }
   return conditionFingerprint(event);
 }
@@ -136,337 +184,81 @@ export function tag(key: string, value: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Event text
+// The reading → Datadog markdown
 
-interface Described {
-  title: string;
-  /** Markdown blocks, already escaped. */
-  sections: string[];
-}
-
-function describeEvent(event: EmpathyEvent): Described {
-  const other = event as { event_type: string; data: Record<string, unknown> };
-  switch (event.event_type) {
-    case 'prediction': {
-      const d = event.data;
-      return {
-        title: `Prediction: ${d.prediction}`,
-        sections: [
-          lead(d.prediction),
-          fields([
-            ['Confidence', percent(d.confidence)],
-            ['Recommendation', d.recommendation],
-            ['Timeframe', d.timeframe],
-            ['Impact', d.impact],
-          ]),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'alert': {
-      const d = event.data;
-      const prefix = d.resolved === true ? 'Resolved' : 'Alert';
-      return {
-        title: `${prefix}: ${d.title ?? d.message}`,
-        sections: [
-          lead(d.message),
-          fields([
-            ['Source', d.source],
-            ['Status', d.resolved === true ? 'resolved' : undefined],
-          ]),
-          table('Details', d.details),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'bug_detected':
-    case 'security_vulnerability': {
-      const d = event.data;
-      const security = event.event_type === 'security_vulnerability' ? event.data : undefined;
-      const kind = security ? 'Security vulnerability' : 'Bug';
-      return {
-        title: `${kind}: ${d.title}${where(d.file, d.line)}`,
-        sections: [
-          lead(d.description),
-          fields([
-            [
-              'File',
-              d.file === undefined ? undefined : `${d.file}${d.line === undefined ? '' : `:${d.line}`}`,
-            ],
-            ['CWE', security?.cwe],
-            ['CVSS', security?.cvss],
-            ['Category', d.category],
-            ['Labels', d.labels?.join(', ')],
-            ['Owner', d.owner],
-          ]),
-          code('Recommended fix', d.fix),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'performance_issue': {
-      const d = event.data;
-      const subject = d.endpoint ?? d.service;
-      const measured =
-        d.metric !== undefined && d.value !== undefined
-          ? `${d.value}${d.threshold === undefined ? '' : ` (threshold ${d.threshold})`}`
-          : undefined;
-      return {
-        title: `Performance: ${subject ? `${subject} ` : ''}${d.title}`,
-        sections: [
-          fields([
-            ['Service', d.service],
-            ['Endpoint', d.endpoint],
-            [d.metric ?? 'Value', measured],
-          ]),
-          table('Metrics', d.metrics),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'code_review_complete': {
-      const d = event.data;
-      const pr = `${d.repository ?? ''}#${d.pull_request}`;
-      return {
-        title: `Code review complete: ${pr}`,
-        sections: [
-          d.summary === undefined ? '' : lead(d.summary),
-          list('Looks good', d.positives),
-          list(
-            'Suggestions',
-            d.suggestions.map((s) => `${s.file ?? ''}${s.line === undefined ? '' : `:${s.line}`}`),
-            d.suggestions.map((s) => s.message),
-          ),
-          list('Security', d.security.length > 0 ? d.security : ['No security issues detected']),
-          fields([['Confidence', percent(d.confidence)]]),
-          link(d.url),
-        ],
-      };
-    }
-    case 'test_failure': {
-      const d = event.data;
-      return {
-        title: `Test failed: ${d.test_name}`,
-        sections: [
-          lead(d.message),
-          fields([
-            ['Test', d.test_name],
-            ['Suite', d.suite],
-            ['File', d.file],
-          ]),
-          contextSection(d.context),
-          link(d.run_url ?? d.url, 'Open the run'),
-        ],
-      };
-    }
-    case 'deployment_risk': {
-      const d = event.data;
-      return {
-        title: `Deployment risk: ${d.service}${d.version ? ` ${d.version}` : ''} to ${d.environment}`,
-        sections: [
-          lead(d.risk),
-          fields([
-            ['Service', d.service],
-            ['Environment', d.environment],
-            ['Version', d.version],
-            ['Recommendation', d.recommendation],
-          ]),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'compliance_violation': {
-      const d = event.data;
-      return {
-        title: `${d.regulation} violation: ${d.description}`,
-        sections: [
-          lead(d.description),
-          fields([
-            ['Regulation', d.regulation],
-            ['Rule', d.rule],
-            ['Resource', d.resource],
-          ]),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'pattern_discovered': {
-      const d = event.data;
-      return {
-        title: `Pattern discovered: ${d.name}`,
-        sections: [
-          lead(d.description),
-          fields([
-            ['Pattern', d.pattern_id],
-            ['Confidence', d.confidence === undefined ? undefined : percent(d.confidence)],
-          ]),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'completion': {
-      const d = event.data;
-      return {
-        title: `Completion (level ${d.level_used})${d.proactive ? ', proactive' : ''}`,
-        sections: [
-          lead(d.content),
-          fields([
-            ['Level used', d.level_used],
-            ['Proactive', d.proactive === undefined ? undefined : d.proactive ? 'yes' : 'no'],
-            ['Duration', d.duration_ms === undefined ? undefined : `${d.duration_ms} ms`],
-          ]),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    case 'error': {
-      const d = event.data;
-      return {
-        title: `Error: ${d.error_type}`,
-        sections: [lead(d.message), contextSection(d.context), link(d.url)],
-      };
-    }
-    case 'phi_access': {
-      const d = event.data;
-      return {
-        title: `PHI access: ${d.resource}`,
-        sections: [
-          fields([
-            ['Resource', d.resource],
-            ['Accessor', d.accessor],
-            ['Purpose', d.purpose],
-          ]),
-          contextSection(d.context),
-          link(d.url),
-        ],
-      };
-    }
-    default: {
-      // App-defined event types (EventDataMap augmentations): their scalar fields.
-      const d = other.data;
-      const named = [d.title, d.message, d.name, d.description].find((v) => typeof v === 'string');
-      const scalars = Object.entries(d).filter(
-        ([k, v]) => k !== 'url' && ['string', 'number', 'boolean'].includes(typeof v),
-      );
-      return {
-        title: `${other.event_type}${named === undefined ? '' : `: ${named}`}`,
-        sections: [fields(scalars.slice(0, MAX_ITEMS)), link(d.url)],
-      };
-    }
+/** The body's blocks, escaped: text, facts, lists, recommendation, links. */
+function sections(summary: EventSummary): string[] {
+  const blocks: string[] = [];
+  if (summary.text !== undefined) blocks.push(value(summary.text, 1500));
+  const facts = summary.facts.slice(0, MAX_ITEMS).map((f) => `**${value(f.name, 100)}:** ${value(f.value)}`);
+  if (summary.facts.length > MAX_ITEMS) facts.push(`… ${summary.facts.length - MAX_ITEMS} more`);
+  if (facts.length > 0) blocks.push(facts.join('\n'));
+  for (const section of summary.sections) {
+    const items = section.items
+      .slice(0, MAX_ITEMS)
+      .map((item, i) => `${section.ordered ? `${i + 1}.` : '-'} ${value(item, 300)}`);
+    if (section.items.length > MAX_ITEMS) items.push(`- … ${section.items.length - MAX_ITEMS} more`);
+    blocks.push([`**${value(section.heading, 100)}**`, ...items].join('\n'));
   }
+  const next = summary.recommendation;
+  if (next)
+    blocks.push(
+      next.code ? code(next.label, next.text) : `**${value(next.label, 100)}:** ${value(next.text)}`,
+    );
+  for (const link of summary.links) blocks.push(`[${value(link.title, 100)}](${href(link.url)})`);
+  return blocks;
 }
 
 /** Wraps the sections in Datadog's markdown delimiters, cutting the body to fit 4000 characters. */
-function markdown(sections: string[], foot: string): string {
-  const body = sections.filter((s) => s !== '').join('\n\n');
+function markdown(blocks: string[], foot: string): string {
+  const body = blocks.join('\n\n');
   const room = MAX_TEXT - MD_OPEN.length - MD_CLOSE.length - foot.length - 2;
   return `${MD_OPEN}${cutMarkdown(body, room)}\n\n${foot}${MD_CLOSE}`;
 }
 
-function footer(event: EmpathyEvent): string {
-  const parts = [
-    `event ${escapeMarkdown(event.event_id)}`,
-    `user ${escapeMarkdown(truncate(event.user_id, 100))}`,
-    `level ${event.empathy_level}`,
-  ];
-  if (event.classification !== undefined) parts.push(event.classification);
-  if (event.metadata.model !== undefined)
-    parts.push(`model ${escapeMarkdown(truncate(event.metadata.model, 100))}`);
-  parts.push(escapeMarkdown(event.timestamp));
+/** `_Empathy Framework · <user> · level 4 · INTERNAL · <event id> · model … · <time>_` */
+function footer(event: EmpathyEvent, summary: EventSummary): string {
+  const parts = [value(summary.footer, 300)];
+  if (event.metadata?.model !== undefined) parts.push(`model ${value(String(event.metadata.model), 100)}`);
+  parts.push(value(event.timestamp, 40));
   return `_${parts.join(' · ')}_`;
 }
 
-function lead(text: string): string {
-  return escapeMarkdown(truncate(plain(text), 1500));
-}
-
-function fields(entries: [string, unknown][]): string {
-  return entries
-    .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([label, v]) => `**${escapeMarkdown(truncate(plain(label), 100))}:** ${value(v)}`)
-    .join('\n');
-}
-
-function table(title: string, data: Record<string, unknown> | undefined): string {
-  if (data === undefined || data === null || typeof data !== 'object') return '';
-  const entries = Object.entries(data);
-  if (entries.length === 0) return '';
-  const rows = entries.slice(0, MAX_ITEMS).map(([k, v]) => `| ${value(k, 100)} | ${value(v, 200)} |`);
-  if (entries.length > MAX_ITEMS) rows.push(`| … ${entries.length - MAX_ITEMS} more | |`);
-  return [`**${title}**`, '', '| name | value |', '| --- | --- |', ...rows].join('\n');
-}
-
-function list(title: string, items: string[], messages?: string[]): string {
-  if (items.length === 0) return '';
-  const lines = items.slice(0, MAX_ITEMS).map((item, i) => {
-    const message = messages?.[i];
-    if (message === undefined) return `- ${value(item, 300)}`;
-    return item
-      ? `${i + 1}. **${value(item, 200)}**: ${value(message, 300)}`
-      : `${i + 1}. ${value(message, 300)}`;
-  });
-  if (items.length > MAX_ITEMS) lines.push(`- … ${items.length - MAX_ITEMS} more`);
-  return [`**${title}**`, ...lines].join('\n');
-}
-
 /** An indented code block: its content is literal markdown-wise, so only delimiters need care. */
-function code(title: string, text: string | undefined): string {
-  if (text === undefined || text.trim() === '') return '';
-  const lines = truncate(text, MAX_CODE)
-    .replace(/\r\n?/g, '\n')
+function code(title: string, text: string): string {
+  const lines = truncateText(cleanText(text), MAX_CODE)
     .split('\n')
     .slice(0, 30)
-    .map((line) => `    ${neutralize(line.replace(/\t/g, '  ').replace(UNPRINTABLE, ' '))}`);
-  return [`**${title}:**`, '', ...lines].join('\n');
+    .map((line) => `    ${neutralize(line.replace(/\t/g, '  '))}`);
+  return [`**${value(title, 100)}:**`, '', ...lines].join('\n');
 }
 
-function contextSection(context: Record<string, unknown> | undefined): string {
-  return table('Context', context);
+/** An http(s) link target (the reading keeps no other) that cannot close the markdown link. */
+function href(url: string): string {
+  return url.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/@/g, '%40');
 }
 
-function link(url: unknown, label = 'Open'): string {
-  if (typeof url !== 'string') return '';
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return '';
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return '';
-  const href = parsed.href.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/@/g, '%40');
-  return `[${label}](${href})`;
+/** One line of event text, cleaned, cut, escaped and neutralised: safe anywhere in the body. */
+function value(text: string, max = MAX_FIELD): string {
+  return neutralize(escapeMarkdown(plainText(text, max)));
 }
 
-function value(v: unknown, max = MAX_FIELD): string {
-  const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return escapeMarkdown(truncate(plain(text ?? ''), max));
+/** A title or key: one line, cleaned, cut, with mentions neutralised (not markdown). */
+function plain(text: string, max: number): string {
+  return plainText(text, max).replace(/@/g, '＠');
 }
 
-// ---------------------------------------------------------------------------------------------
-// Text safety
-
-// Control characters and bidi overrides can garble or disguise text.
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
-
-/** One line of plain text: control characters and bidi overrides removed, whitespace collapsed. */
-export function plain(text: string): string {
-  return neutralize(text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim());
+function plainText(text: string, max: number): string {
+  return truncateText(oneLine(String(text)), max);
 }
 
 /**
- * Makes `@handle` inert (Datadog notifies `@user`, `@slack-…`, `@pagerduty-…` named in event
- * text) with a zero-width space after `@`, and breaks `%%%`, which would end the markdown block.
+ * Datadog's escaping for what it acts on in event text: `@handle` notifies people and channels
+ * (`@user`, `@slack-…`, `@pagerduty-…`), so `@` becomes the visible full-width `＠`, which
+ * notifies nobody; `%%%` would end the markdown block, so its last `%` is escaped.
  */
 function neutralize(text: string): string {
-  return text.replace(/@/g, '@\u200b').replace(/%%%/g, '%\u200b%%');
+  return text.replace(/@/g, '＠').replace(/%%%/g, '%%\\%');
 }
 
 /** Escapes the markdown characters that could make links, HTML, emphasis or table cells. */
@@ -474,29 +266,11 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]<>|~&]/g, '\\$&');
 }
 
-/** Cuts `text` to at most `max` UTF-16 units, ending in `…`, without splitting a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
-}
-
-/** {@link truncate} for escaped markdown: never leaves a dangling `\`. */
+/** {@link truncateText} for escaped markdown: never leaves a dangling `\`. */
 function cutMarkdown(text: string, max: number): string {
   if (text.length <= max) return text;
-  let cut = truncate(text, max).slice(0, -1);
+  let cut = truncateText(text, max).slice(0, -1);
   const trailing = /\\+$/.exec(cut)?.[0].length ?? 0;
   if (trailing % 2 === 1) cut = cut.slice(0, -1);
   return `${cut}…`;
-}
-
-function where(file: string | undefined, line: number | undefined): string {
-  if (file === undefined) return '';
-  return ` in ${file}${line === undefined ? '' : `:${line}`}`;
-}
-
-function percent(confidence: number): string {
-  return `${Math.round(confidence * 100)}%`;
 }

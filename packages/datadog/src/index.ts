@@ -6,7 +6,7 @@ export {
   type DatadogWebhookOptions,
   type SendMetricOptions,
 } from './datadog-webhook.js';
-export type { DatadogApi, DatadogResponse } from './errors.js';
+export { type DatadogResponse, datadogAnswerError } from './errors.js';
 export {
   ALERT_TYPE_MAP,
   aggregationKey,
@@ -15,15 +15,17 @@ export {
   type DatadogEvent,
   eventTags,
   type FormatOptions,
+  fitDatadogEvent,
   formatDatadogEvent,
   MAX_TEXT,
   MAX_TITLE,
 } from './format.js';
-export type { MetricsErrorInfo } from './metric-buffer.js';
 export {
   type DatadogSeries,
   eventMetricPoints,
   MAX_SERIES_PAYLOAD_BYTES,
+  METRICS_EVENT_TYPE,
+  type MetricBatch,
   type MetricPoint,
   type MetricType,
   toSeries,

@@ -1,5 +1,5 @@
-import type { EmpathyEvent } from '@empathy/webhooks-core';
-import { tag } from './format.js';
+import { DEFAULT_FRAMEWORK_VERSION, type EmpathyEvent, newEventId } from '@empathy/webhooks-core';
+import { MAX_TAG, tag } from './format.js';
 
 /** How Datadog aggregates a metric's points. */
 export type MetricType = 'gauge' | 'count' | 'rate';
@@ -144,4 +144,70 @@ export function eventMetricPoints(
       break;
   }
   return points;
+}
+
+/**
+ * The `event_type` of a metric batch's job. A batch travels through the host's queue as an event
+ * of this type, addressed to one `DatadogWebhook` (never routed: no filter or `events` list
+ * sees it), so durable queues store it, the monitor counts it and the dead letters keep it.
+ */
+export const METRICS_EVENT_TYPE = 'datadog.metrics';
+
+/** What a metric batch's job carries: the v2 `POST /api/v2/series` body, and its point count. */
+export interface MetricBatch {
+  series: DatadogSeries[];
+  points: number;
+}
+
+/** The job event for a batch of points (one request body). */
+export function metricsEvent(points: readonly MetricPoint[], webhook: string): EmpathyEvent {
+  const batch: MetricBatch = { series: toSeries(points), points: points.length };
+  return {
+    event_type: METRICS_EVENT_TYPE,
+    event_id: newEventId(),
+    timestamp: new Date().toISOString(),
+    user_id: webhook,
+    empathy_level: 1,
+    data: batch,
+    metadata: { framework_version: DEFAULT_FRAMEWORK_VERSION },
+  } as unknown as EmpathyEvent;
+}
+
+/** Whether `event` is a metric batch's job. */
+export function isMetricsEvent(event: EmpathyEvent): boolean {
+  return (event.event_type as string) === METRICS_EVENT_TYPE;
+}
+
+/**
+ * The batch a metric job carries, checked as Datadog would check it (names, types, finite
+ * values, tag lengths, the 512,000-byte body): a job from a dead letter or another process is
+ * data, not trusted code. Throws a message naming what is wrong.
+ */
+export function readMetricBatch(event: EmpathyEvent): MetricBatch {
+  const data = event.data as unknown as Partial<MetricBatch> | undefined;
+  const series = data?.series;
+  if (!Array.isArray(series) || series.length === 0) throw new Error(`the batch has no 'series'`);
+  for (const s of series) {
+    if (typeof s?.metric !== 'string' || !METRIC_NAME.test(s.metric)) {
+      throw new Error(
+        `the batch has an invalid metric name ${JSON.stringify(String(s?.metric).slice(0, 210))}`,
+      );
+    }
+    if (![1, 2, 3].includes(s.type)) throw new Error(`the batch has an invalid type for '${s.metric}'`);
+    if (
+      !Array.isArray(s.points) ||
+      s.points.length === 0 ||
+      !s.points.every((p) => Number.isInteger(p?.timestamp) && Number.isFinite(p?.value))
+    ) {
+      throw new Error(`the batch has invalid points for '${s.metric}'`);
+    }
+    if (!Array.isArray(s.tags) || !s.tags.every((t) => typeof t === 'string' && t.length <= MAX_TAG)) {
+      throw new Error(`the batch has invalid tags for '${s.metric}'`);
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify({ series })) > MAX_SERIES_PAYLOAD_BYTES) {
+    throw new Error(`the batch is over Datadog's ${MAX_SERIES_PAYLOAD_BYTES} bytes`);
+  }
+  const points = series.reduce((sum, s) => sum + s.points.length, 0);
+  return { series, points };
 }

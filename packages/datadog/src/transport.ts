@@ -6,21 +6,35 @@ import {
   type RequestContext,
   ResponseContext,
 } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-common/index.js';
+import { readBodyText } from '@empathy/webhooks-core/kit';
 import type { DatadogResponse } from './errors.js';
 
 /**
- * The SDK's HTTP layer for one attempt (the SDK's `httpApi` hook): one `fetch` bounded by the
- * attempt's AbortSignal, no retries, no redirects, no logging, and the answer's status and
- * headers kept, because the SDK's `ApiException` drops the headers (`X-RateLimit-Reset`).
+ * The most bytes of an answer the webhook's transport reads: an event as Datadog echoes it (4000
+ * characters of text, tags) or a series answer (`{ "errors": [] }`). Past it the attempt fails
+ * (`ERESPONSETOOLARGE`): the SDK would misread a cut body.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * The SDK's HTTP layer for one attempt (the SDK's `httpApi` hook) over the kit's guarded
+ * `fetch`: the attempt's AbortSignal, no retries, no redirects (the kit's transport never follows
+ * one), bounded reads (8 KiB of an error; a success whole, within the transport's
+ * {@link MAX_RESPONSE_BYTES}, or not at all), and the answer's status and headers kept, because
+ * the SDK's `ApiException` drops the headers (`X-RateLimit-Reset`).
  */
 export class Exchange implements HttpLibrary {
-  /** Datadog's answer, once there is one. */
+  /** Datadog's error answer (non-2xx), once there is one. */
   response: DatadogResponse | undefined;
-  /** Set when the request got no answer (network error, abort). */
+  /** The status of a 2xx answer. */
+  status: number | undefined;
+  /** Set when the request got no (complete) answer: network error, abort, a body over its bound. */
   failed = false;
+  readonly #fetch: typeof fetch;
   readonly #signal: AbortSignal;
 
-  constructor(signal: AbortSignal) {
+  constructor(fetchFn: typeof fetch, signal: AbortSignal) {
+    this.#fetch = fetchFn;
     this.#signal = signal;
   }
 
@@ -28,16 +42,16 @@ export class Exchange implements HttpLibrary {
     let response: Response;
     let body: string;
     try {
-      response = await fetch(request.getUrl(), {
+      response = await this.#fetch(request.getUrl(), {
         method: request.getHttpMethod(),
         headers: request.getHeaders(),
         // Events and series bodies are JSON strings; nothing here sends forms.
         body: request.getBody() as string | undefined,
         signal: this.#signal,
-        // A redirect would carry the DD-API-KEY header to wherever it points.
-        redirect: 'manual',
       });
-      body = await response.text();
+      // A success is read whole or fails (reset, abort, over the bound): a cut body would be
+      // misread by the SDK. An error's detail needs its first 8 KiB only.
+      body = response.ok ? await response.text() : await readBodyText(response);
     } catch (error) {
       this.failed = true;
       throw error;
@@ -46,7 +60,8 @@ export class Exchange implements HttpLibrary {
     response.headers.forEach((value, name) => {
       headers[name] = value;
     });
-    this.response = { status: response.status, headers, body };
+    if (response.ok) this.status = response.status;
+    else this.response = { status: response.status, headers, body };
     return new ResponseContext(response.status, headers, {
       text: async () => body,
       binary: async () => Buffer.from(body),

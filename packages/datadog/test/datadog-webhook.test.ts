@@ -3,30 +3,15 @@ import {
   createEvent,
   type DeliveryContext,
   Dispatcher,
+  type EmpathyEvent,
   isWebhookConfigError,
   isWebhookDeliveryError,
   type WebhookDeliveryError,
 } from '@empathy/webhooks-core';
-import {
-  createFakeServer,
-  describeWebhookContract,
-  type FakeServer,
-  fakeServerHarness,
-  sampleEvent,
-} from '@empathy/webhooks-core/testing';
+import { createFakeServer, type FakeServer, sampleEvent } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DatadogWebhook, type DatadogWebhookOptions, type MetricsErrorInfo } from '../src/index.js';
+import { DatadogWebhook, type DatadogWebhookOptions, METRICS_EVENT_TYPE } from '../src/index.js';
 import { API_KEY, APP_KEY, datadogApi, datadogFailures, rateLimited } from './fake-datadog.js';
-
-describeWebhookContract('datadog', async () => {
-  const server = await createFakeServer(datadogApi);
-  return {
-    ...fakeServerHarness(server, datadogFailures),
-    secrets: [API_KEY, APP_KEY],
-    create: (options) =>
-      new DatadogWebhook({ ...options, apiKey: API_KEY, appKey: APP_KEY, site: server.url }),
-  };
-});
 
 const FAST = { maxRetries: 2, initialDelaySeconds: 0.05, backoffMultiplier: 1, jitter: false };
 
@@ -60,6 +45,8 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
       apiKey: API_KEY,
       appKey: APP_KEY,
       site: server.url,
+      // The fake listens on 127.0.0.1 over plain http.
+      allowPrivateNetwork: true,
       retryPolicy: FAST,
       ...options,
     });
@@ -109,10 +96,11 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
     expect(body.aggregation_key).toMatch(/^empathy:performance_issue:[0-9a-f]{32}$/);
     expect(body.text.startsWith('%%% \n')).toBe(true);
     expect(body.text.endsWith('\n %%%')).toBe(true);
+    // The shared reading's facts: one bold-labelled line each.
     for (const metric of [
-      'avg\\_response\\_time | 612',
-      'p95\\_response\\_time | 1840',
-      'error\\_rate | 0.012',
+      '**avg\\_response\\_time:** 612',
+      '**p95\\_response\\_time:** 1840',
+      '**error\\_rate:** 0.012',
     ]) {
       expect(body.text).toContain(metric);
     }
@@ -148,9 +136,9 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
     server.respondNext(rateLimited(7));
     const error = await rejection(make().deliver(sampleEvent('prediction'), ctx()));
     expect(isWebhookDeliveryError(error)).toBe(true);
-    expect(error).toMatchObject({ status: 429, retryAfterMs: 7000, retryable: true, code: 'rate_limited' });
+    expect(error).toMatchObject({ status: 429, retryAfterMs: 7000, retryable: true });
     expect(error.message).toBe(
-      '[datadog] HTTP 429 from the Datadog events API (POST /api/v1/events): Rate limit exceeded (retry after 7s)',
+      `[datadog] HTTP 429 from POST ${server.url}/api/v1/events: Rate limit exceeded (retry after 7s)`,
     );
     expect(server.requests).toHaveLength(1);
   });
@@ -160,7 +148,7 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
     const error = await rejection(make().deliver(sampleEvent('prediction'), ctx()));
     expect(error).toMatchObject({ status: 503, retryable: true });
     expect(error.message).toBe(
-      '[datadog] HTTP 503 from the Datadog events API (POST /api/v1/events): 503 Service Unavailable No server is available to handle this request.',
+      `[datadog] HTTP 503 from POST ${server.url}/api/v1/events: 503 Service Unavailable No server is available to handle this request.`,
     );
     await new Promise((r) => setTimeout(r, 100));
     expect(server.requests).toHaveLength(1);
@@ -171,9 +159,7 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
       make({ apiKey: 'wrong-key-0123456789' }).deliver(sampleEvent('error'), ctx()),
     );
     expect(error).toMatchObject({ status: 403, retryable: false });
-    expect(error.message).toBe(
-      '[datadog] HTTP 403 from the Datadog events API (POST /api/v1/events): Forbidden',
-    );
+    expect(error.message).toBe(`[datadog] HTTP 403 from POST ${server.url}/api/v1/events: Forbidden`);
     expect(inspect(error, { depth: 12 })).not.toContain('wrong-key-0123456789');
   });
 
@@ -190,9 +176,43 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
     await closed.close();
     const error = await rejection(make({ site: url }).deliver(sampleEvent('error'), ctx()));
     expect(error).toMatchObject({ retryable: true, status: undefined });
-    expect(error.message).toMatch(/^\[datadog\] request to http:\/\/127\.0\.0\.1:\d+ failed \(events\): /);
+    expect(error.message).toMatch(
+      /^\[datadog\] request to POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/events failed: .*\(ECONNREFUSED\)$/,
+    );
     expect(error.message).not.toContain('/proxy/datadog');
     expect(inspect(error, { depth: 12 })).not.toContain(API_KEY);
+  });
+
+  it('reads an answer only up to its bound: past it the attempt is retried, not misread', async () => {
+    server.respondNext({
+      status: 202,
+      body: { status: 'ok', event: { id: 1 }, padding: 'x'.repeat(100_000) },
+    });
+    const error = await rejection(make().deliver(sampleEvent('error'), ctx()));
+    expect(error).toMatchObject({ retryable: true, status: undefined, code: 'ERESPONSETOOLARGE' });
+  });
+
+  it('format changes the event; Datadog limits are applied to what it returns', async () => {
+    const datadog = make({
+      format: (event, defaults) => ({
+        ...defaults,
+        title: `[${event.severity}] ${'long '.repeat(40)}`,
+        tags: [...defaults.tags, 'team:sre'],
+      }),
+    });
+    await datadog.deliver(sampleEvent('error'), ctx());
+    const body = server.requests[0]!.json();
+    expect(body.title).toHaveLength(100);
+    expect(body.title.startsWith('[high] long long')).toBe(true);
+    expect(body.tags).toContain('team:sre');
+  });
+
+  it('format returning what Datadog cannot take fails that event only, without a request', async () => {
+    const datadog = make({ format: (_event, defaults) => ({ ...defaults, alertType: 'panic' as never }) });
+    const error = await rejection(datadog.deliver(sampleEvent('error'), ctx()));
+    expect(error).toMatchObject({ retryable: false, code: 'EFORMAT' });
+    expect(error.message).toMatch(/'alertType' must be one of error, warning, info, success/);
+    expect(server.requests).toHaveLength(0);
   });
 
   it('ignores DD_API_KEY, DD_APP_KEY and DD_SITE in the environment', async () => {
@@ -214,7 +234,8 @@ describe('DatadogWebhook events against a fake Datadog API', () => {
 
 describe('DatadogWebhook options', () => {
   it('resolves sites to their API hosts', () => {
-    const base = (site?: string) => new DatadogWebhook({ apiKey: API_KEY, site }).baseUrl;
+    const base = (site?: string) =>
+      new DatadogWebhook({ apiKey: API_KEY, site, allowPrivateNetwork: true }).baseUrl;
     expect(base()).toBe('https://api.datadoghq.com');
     expect(base('datadoghq.eu')).toBe('https://api.datadoghq.eu');
     expect(base('us3.datadoghq.com')).toBe('https://api.us3.datadoghq.com');
@@ -234,7 +255,13 @@ describe('DatadogWebhook options', () => {
       [{ appKey: '' }, /option 'appKey'/],
       [{ site: 'datadoghq.de' }, /option 'site' must be a Datadog site .*did you mean 'datadoghq.com'/],
       [{ site: 'datadoghq.eu', baseUrl: 'https://x.example' }, /set either 'site' or 'baseUrl'/],
-      [{ baseUrl: 'dd-proxy.internal' }, /option 'baseUrl' must be an http\(s\) URL/],
+      [{ baseUrl: 'dd-proxy.internal' }, /option 'baseUrl' is not a valid URL/],
+      [
+        { site: 'https://169.254.169.254' },
+        /points at a link-local \/ cloud metadata address.*allowPrivateNetwork: true/,
+      ],
+      [{ baseUrl: 'http://dd-proxy.example' }, /plain http is allowed only with allowPrivateNetwork: true/],
+      [{ metrics: { onError: () => {} } as never }, /option 'metrics.onError' is gone/],
       [{ site: `https://user:${API_KEY}@dd.example` }, /must not carry credentials/],
       [{ tags: ['env:prod', ''] }, /option 'tags'/],
       [{ tags: 'env:prod' as never }, /option 'tags'/],
@@ -255,33 +282,45 @@ describe('DatadogWebhook options', () => {
   it('defaults: every event type, concurrency 8, no client-side rate limit', () => {
     const datadog = new DatadogWebhook({ apiKey: API_KEY });
     expect(datadog).toMatchObject({ name: 'datadog', events: ['*'], concurrency: 8, rateLimit: undefined });
+    expect(datadog.target).toBe('https://api.datadoghq.com');
+  });
+
+  it('holds no key in anything printing the webhook shows', () => {
+    const datadog = new DatadogWebhook({ apiKey: API_KEY, appKey: APP_KEY });
+    for (const text of [inspect(datadog, { depth: 12, showHidden: true }), JSON.stringify(datadog)]) {
+      expect(text).not.toContain(API_KEY);
+      expect(text).not.toContain(APP_KEY);
+    }
   });
 });
 
-describe('DatadogWebhook metrics', () => {
-  // The webhook loads the SDK's v2 metrics client on the first flush; cold, that import takes
+describe('DatadogWebhook metrics: batches are jobs of the webhook', () => {
+  // The webhook loads the SDK's v2 metrics client when it is registered; cold, that import takes
   // seconds (over 20 on a loaded 2-core CI machine). Warm it once here so each test's time is
   // the delivery it asserts, not the module load.
   beforeAll(async () => {
     await import('@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/apis/MetricsApi.js');
   }, 120_000);
   let server: FakeServer;
-  let errors: { error: WebhookDeliveryError; info: MetricsErrorInfo }[];
-  const made: DatadogWebhook[] = [];
-  const make = (
+  let failures: { event: EmpathyEvent; error: Error }[];
+  let dispatcher: Dispatcher | undefined;
+  const start = (
     options: Partial<DatadogWebhookOptions> = {},
     metrics: DatadogWebhookOptions['metrics'] = {},
   ) => {
-    const webhook = new DatadogWebhook({
+    const datadog = new DatadogWebhook({
       apiKey: API_KEY,
       appKey: APP_KEY,
       site: server.url,
+      allowPrivateNetwork: true,
       retryPolicy: FAST,
+      circuitBreaker: false,
+      onFailure: (_webhook, event, error) => void failures.push({ event, error }),
       ...options,
-      metrics: { onError: (error, info) => void errors.push({ error, info }), ...metrics },
+      metrics,
     });
-    made.push(webhook);
-    return webhook;
+    dispatcher = new Dispatcher({ webhooks: [datadog] });
+    return { datadog, dispatcher };
   };
   const series = () => server.requests.filter((r) => r.path === '/api/v2/series');
   const points = () =>
@@ -290,25 +329,20 @@ describe('DatadogWebhook metrics', () => {
       .flatMap((r) =>
         r.json().series.flatMap((s: any) => s.points.map((p: any) => ({ ...s, points: undefined, ...p }))),
       );
-
-  // Resolves once the fake has answered `count` series requests.
-  const answered = (count: number) =>
-    vi.waitFor(() => expect(series().filter((r) => r.status !== 0).length).toBeGreaterThanOrEqual(count), {
-      timeout: 15_000, // generous: CI machines may be loaded; the assertions bound timing from below
-      interval: 10,
-    });
+  const stats = () => dispatcher!.monitor.getWebhookStats('datadog');
 
   beforeEach(async () => {
     server = await createFakeServer(datadogApi);
-    errors = [];
+    failures = [];
   });
   afterEach(async () => {
-    await Promise.all(made.splice(0).map((w) => w.close()));
+    await dispatcher?.close({ drainMs: 0 });
+    dispatcher = undefined;
     await server.close();
   });
 
-  it('sends the seed’s metrics in one request on close(): gauges by default, tags as given', async () => {
-    const datadog = make({ tags: ['env:prod'] });
+  it('sends the seed’s metrics as one job: gauges by default, tags as given, counted by the monitor', async () => {
+    const { datadog, dispatcher } = start({ tags: ['env:prod'] });
     datadog.sendMetric('empathy.prediction.confidence', 0.87, ['user:developer_123', 'level:4']);
     datadog.sendMetric('empathy.interactions.duration_ms', 1234, ['user:developer_123'], {
       unit: 'millisecond',
@@ -318,7 +352,9 @@ describe('DatadogWebhook metrics', () => {
     });
     expect(datadog.pendingMetrics).toBe(3);
     expect(server.requests).toHaveLength(0);
-    await datadog.close();
+    await datadog.flushMetrics();
+    expect(datadog.pendingMetrics).toBe(0);
+    await dispatcher.flush();
     expect(series()).toHaveLength(1);
     const [request] = series();
     expect(request!.headers['dd-api-key']).toBe(API_KEY);
@@ -338,17 +374,15 @@ describe('DatadogWebhook metrics', () => {
     });
     const now = Date.now() / 1000;
     for (const p of points()) expect(Math.abs(p.timestamp - now)).toBeLessThan(60);
-    expect(errors).toEqual([]);
-    expect(() => datadog.sendMetric('late.metric', 1)).toThrow(
-      /\[datadog\] sendMetric\(\): the webhook is closed/,
-    );
+    expect(stats()).toMatchObject({ totalSent: 1, successCount: 1, failedCount: 0, pendingCount: 0 });
   });
 
   it('count and rate carry their type and interval', async () => {
-    const datadog = make({}, { flushIntervalSeconds: 15 });
+    const { datadog, dispatcher } = start({}, { flushIntervalSeconds: 15 });
     datadog.sendMetric('empathy.deploys', 1, ['service:auth'], { type: 'count' });
     datadog.sendMetric('empathy.requests', 4.5, [], { type: 'rate', interval: 60 });
     await datadog.flushMetrics();
+    await dispatcher.flush();
     expect(series()[0]!.json().series).toEqual([
       {
         metric: 'empathy.deploys',
@@ -361,35 +395,38 @@ describe('DatadogWebhook metrics', () => {
     ]);
   });
 
-  it('sends full batches at once and never one request per value', async () => {
-    const datadog = make({}, { batchSize: 100, flushIntervalSeconds: 60 });
+  it('queues full batches at once, never one job per value, and the rest on close', async () => {
+    const { datadog, dispatcher } = start({}, { batchSize: 100, flushIntervalSeconds: 60 });
     for (let i = 0; i < 250; i++) datadog.sendMetric('empathy.test.value', i, [`shard:${i % 5}`]);
-    await answered(2);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(datadog.pendingMetrics).toBe(50), { timeout: 15_000 });
+    await dispatcher.flush();
     expect(series()).toHaveLength(2);
-    expect(datadog.pendingMetrics).toBe(50);
-    await datadog.close();
+    await dispatcher.close({ drainMs: 10_000 });
     expect(series()).toHaveLength(3);
-    // Grouped into one series per shard tag, so compare as a set.
     const values = points().map((p) => p.value as number);
     expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    expect(stats()).toMatchObject({ successCount: 3, failedCount: 0 });
   });
 
-  it('flushes on the interval without close()', async () => {
-    const datadog = make({}, { flushIntervalSeconds: 0.1 });
+  it('queues on the interval without a flush', async () => {
+    const { datadog } = start({}, { flushIntervalSeconds: 0.1 });
     datadog.sendMetric('empathy.tick', 1);
     datadog.sendMetric('empathy.tick', 2);
-    await answered(1);
+    await vi.waitFor(() => expect(series().filter((r) => r.status === 202)).toHaveLength(1), {
+      timeout: 15_000,
+      interval: 10,
+    });
     expect(points().map((p) => p.value)).toEqual([1, 2]);
     expect(datadog.pendingMetrics).toBe(0);
   });
 
   it('keeps every request under 512,000 bytes', async () => {
-    const datadog = make({}, { batchSize: 10_000, flushIntervalSeconds: 60 });
+    const { datadog, dispatcher } = start({}, { batchSize: 10_000, flushIntervalSeconds: 60 });
     const longTag = `build:${'x'.repeat(190)}`;
     for (let i = 0; i < 3000; i++)
       datadog.sendMetric(`empathy.big.metric_${i % 1000}`, i, [longTag, `n:${i}`]);
-    await datadog.close();
+    await datadog.flushMetrics();
+    await dispatcher.flush();
     expect(series().length).toBeGreaterThan(1);
     for (const r of series()) {
       expect(r.status).toBe(202);
@@ -398,80 +435,103 @@ describe('DatadogWebhook metrics', () => {
     expect(points()).toHaveLength(3000);
   });
 
-  it('keeps points after a 429 and sends them once X-RateLimit-Reset has passed', async () => {
-    const datadog = make({}, { flushIntervalSeconds: 0.05 });
+  it('a 429 is the dispatcher’s: the job is retried once X-RateLimit-Reset has passed', async () => {
+    const { datadog, dispatcher } = start();
     server.respondNext(rateLimited(1));
-    datadog.sendMetric('empathy.tick', 1);
-    await answered(2);
-    const [limited, retried] = series();
-    expect(limited!.status).toBe(429);
-    expect(retried!.receivedAt - limited!.receivedAt).toBeGreaterThanOrEqual(950);
-    expect(points().map((p) => p.value)).toEqual([1]);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.info).toEqual({ points: 1, dropped: false });
-    expect(errors[0]!.error).toMatchObject({ status: 429, retryAfterMs: 1000 });
-    expect(errors[0]!.error.message).toMatch(/metrics API \(POST \/api\/v2\/series\)/);
-  });
-
-  it('sends after a 429 even when its timer fires before the wall clock reaches the reset', async () => {
-    const datadog = make({}, { flushIntervalSeconds: 0.05 });
-    server.respondNext(rateLimited(1));
-    datadog.sendMetric('empathy.tick', 1);
-    await answered(1);
-    // Timers run on a monotonic clock, Date.now() on the wall clock: let the wall clock trail.
-    const now = Date.now.bind(Date);
-    const lagging = vi.spyOn(Date, 'now').mockImplementation(() => now() - 5);
-    try {
-      await answered(2);
-    } finally {
-      lagging.mockRestore();
-    }
-    expect(points().map((p) => p.value)).toEqual([1]);
-  });
-
-  it('waits out a reset longer than a Node timer allows: no TimeoutOverflowWarning, no resend loop', async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
-    process.on('warning', onWarning);
-    try {
-      const datadog = make({}, { flushIntervalSeconds: 0.05 });
-      // 1e10 s: a broken or hostile header. Node clamps such a timer to 1 ms.
-      server.respondNext(rateLimited(1e10));
-      datadog.sendMetric('empathy.tick', 1);
-      await answered(1);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(warnings).toEqual([]);
-      expect(series()).toHaveLength(1);
-      expect(datadog.pendingMetrics).toBe(1);
-    } finally {
-      process.off('warning', onWarning);
-    }
-  });
-
-  it('drops a refused batch, reports it, and leaks no key', async () => {
-    const datadog = make({ apiKey: 'not-the-right-key-123' });
     datadog.sendMetric('empathy.tick', 1);
     await datadog.flushMetrics();
-    expect(series()[0]!.status).toBe(403);
-    expect(datadog.pendingMetrics).toBe(0);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.info).toEqual({ points: 1, dropped: true });
-    expect(errors[0]!.error.message).toBe(
-      '[datadog] HTTP 403 from the Datadog metrics API (POST /api/v2/series): Forbidden',
+    await dispatcher.flush();
+    const [limited, retried] = series();
+    expect(limited!.status).toBe(429);
+    expect(retried!.status).toBe(202);
+    expect(retried!.receivedAt - limited!.receivedAt).toBeGreaterThanOrEqual(950);
+    expect(points().map((p) => p.value)).toEqual([1]);
+    expect(stats()).toMatchObject({ successCount: 1, retriedCount: 1, failedCount: 0 });
+    expect(stats().lastError).toMatch(
+      /^\[datadog\] HTTP 429 from POST http:\/\/127\.0\.0\.1:\d+\/api\/v2\/series: Rate limit exceeded \(retry after 1s\)$/,
     );
-    expect(inspect(errors, { depth: 12 })).not.toContain('not-the-right-key-123');
   });
 
-  it('reports what close() could not send', async () => {
-    const datadog = make();
+  it('a refused batch is dead-lettered and reported through onFailure, leaking no key; it can be replayed', async () => {
+    const { datadog, dispatcher } = start({ apiKey: 'not-the-right-key-123' });
+    datadog.sendMetric('empathy.tick', 1);
+    await datadog.flushMetrics();
+    await dispatcher.flush();
+    expect(series()[0]!.status).toBe(403);
+    expect(stats()).toMatchObject({ failedCount: 1, retriedCount: 0, totalSent: 1 });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.event.event_type).toBe(METRICS_EVENT_TYPE);
+    expect(failures[0]!.error.message).toBe(
+      `[datadog] HTTP 403 from POST ${server.url}/api/v2/series: Forbidden`,
+    );
+    const [letter] = await dispatcher.deadLetters.list();
+    expect(letter).toMatchObject({ webhook: 'datadog', event: { event_type: METRICS_EVENT_TYPE } });
+    expect(letter!.event.data).toMatchObject({ points: 1, series: [{ metric: 'empathy.tick' }] });
+    expect(inspect([failures, letter], { depth: 12 })).not.toContain('not-the-right-key-123');
+    // Replayed (the key fixed in another process, say): this one is refused again, as a job.
+    expect(await dispatcher.deadLetters.replay(letter!.id)).toBe(true);
+    await dispatcher.flush();
+    expect(series()).toHaveLength(2);
+  });
+
+  it('close() queues what is left before the queue closes, and delivers it', async () => {
+    const { datadog, dispatcher } = start({}, { flushIntervalSeconds: 3600 });
     server.respondNext(datadogFailures.server_error);
     datadog.sendMetric('empathy.tick', 1);
-    await datadog.close();
-    expect(errors.map((e) => [e.error.status, e.info])).toEqual([[503, { points: 1, dropped: true }]]);
+    await dispatcher.close({ drainMs: 10_000 });
+    expect(series().map((r) => r.status)).toEqual([503, 202]);
+    expect(points().map((p) => p.value)).toEqual([1]);
+    expect(() => datadog.sendMetric('late.metric', 1)).toThrow(
+      /\[datadog\] sendMetric\(\): the webhook is closed/,
+    );
+  });
+
+  it('needs a host: a webhook no host runs cannot take metrics', () => {
+    const datadog = new DatadogWebhook({ apiKey: API_KEY, site: server.url, allowPrivateNetwork: true });
+    expect(() => datadog.sendMetric('empathy.tick', 1)).toThrow(
+      '[datadog] sendMetric(): the webhook is not registered with a host (EmpathyOS, a Dispatcher or startWorker): metric batches are delivered as its jobs',
+    );
+  });
+
+  it('reports through onFailure the points a host refused to the end', async () => {
+    const datadog = new DatadogWebhook({
+      apiKey: API_KEY,
+      site: server.url,
+      allowPrivateNetwork: true,
+      onFailure: (_webhook, event, error) => void failures.push({ event, error }),
+    });
+    const detach = datadog.attach({ enqueue: () => Promise.reject(new Error('the queue is down')) });
+    datadog.sendMetric('empathy.tick', 1);
+    datadog.sendMetric('empathy.tick', 2);
+    await expect(datadog.flushMetrics()).rejects.toThrow('the queue is down');
+    expect(datadog.pendingMetrics).toBe(2);
+    await detach();
+    expect(datadog.pendingMetrics).toBe(0);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.event).toMatchObject({ event_type: METRICS_EVENT_TYPE, data: { points: 2 } });
+    expect(failures[0]!.error).toMatchObject({ code: 'EMETRICSDROPPED', retryable: false });
+    expect(failures[0]!.error.message).toBe('[datadog] 2 metric points were not sent: the queue is down');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses a metric job that is not a valid batch (a tampered dead letter), without a request', async () => {
+    const { dispatcher } = start();
+    const job = {
+      ...sampleEvent('error'),
+      event_type: METRICS_EVENT_TYPE,
+      data: { series: [{ metric: '1bad' }] },
+    };
+    const datadog = dispatcher.webhooks[0]!;
+    const error = await rejection(datadog.deliver(job as unknown as EmpathyEvent, ctx()));
+    expect(error).toMatchObject({ retryable: false, code: 'EMETRICS' });
+    expect(error.message).toBe(
+      `[datadog] a metric job that cannot be sent: the batch has an invalid metric name "1bad"`,
+    );
+    expect(server.requests).toHaveLength(0);
   });
 
   it('refuses invalid metrics at the call', () => {
-    const datadog = make();
+    const { datadog } = start();
     expect(() => datadog.sendMetric('1bad', 1)).toThrow(/metric name must start with a letter/);
     expect(() => datadog.sendMetric('ok.name', Number.NaN)).toThrow(/must be a finite number/);
     expect(() => datadog.sendMetric('ok.name', 1, [''])).toThrow(/tags of 'ok.name'/);
@@ -483,8 +543,7 @@ describe('DatadogWebhook metrics', () => {
   });
 
   it('with eventMetrics, delivered events add counts, confidence and performance metrics', async () => {
-    const datadog = make({ tags: ['env:prod'] }, { eventMetrics: true, flushIntervalSeconds: 60 });
-    const dispatcher = new Dispatcher({ webhooks: [datadog] });
+    const { dispatcher } = start({ tags: ['env:prod'] }, { eventMetrics: true, flushIntervalSeconds: 60 });
     const user = { userId: 'developer_123' };
     await dispatcher.dispatch(
       createEvent(
@@ -508,7 +567,7 @@ describe('DatadogWebhook metrics', () => {
     );
     await dispatcher.flush();
     expect(series()).toHaveLength(0);
-    await dispatcher.close();
+    await dispatcher.close({ drainMs: 10_000 });
     expect(series()).toHaveLength(1);
     const sent = series()[0]!
       .json()

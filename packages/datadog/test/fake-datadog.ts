@@ -1,4 +1,4 @@
-import type { FakeResponse, RecordedRequest } from '@empathy/webhooks-core/testing';
+import type { FakeResponse, RecordedRequest, VendorFailures } from '@empathy/webhooks-core/testing';
 
 /** An API key the fake accepts (Datadog's are 32 hex characters). */
 export const API_KEY = 'ddapi0123456789abcdef0123456SECRET';
@@ -155,4 +155,6 @@ export const datadogFailures = {
   },
   rate_limited: rateLimited,
   client_error: invalid("Event 'title' is required"),
-};
+  // Datadog names what it refused: a 400 quotes the value it could not take.
+  echo: (text: string) => invalid(`Invalid tag: ${text}`),
+} satisfies VendorFailures;

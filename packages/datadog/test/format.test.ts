@@ -1,12 +1,13 @@
 import { ObjectSerializer as V1 } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/models/ObjectSerializer.js';
 import { ObjectSerializer as V2 } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/models/ObjectSerializer.js';
 import { createEvent, EVENT_TYPES, type Severity } from '@empathy/webhooks-core';
-import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   ALERT_TYPE_MAP,
   type DatadogEvent,
   eventMetricPoints,
+  fitDatadogEvent,
   formatDatadogEvent,
   MAX_TEXT,
   MAX_TITLE,
@@ -48,6 +49,7 @@ describe('formatDatadogEvent', () => {
   it('formats a cleared alert as success (golden)', async () => {
     const event = formatDatadogEvent(sampleEvent('alert', { resolved: true }), { now: NOW });
     expect(event.alertType).toBe('success');
+    // The shared reading's title, the same in every integration.
     expect(event.title).toBe('Resolved: Error rate above 5% on checkout');
     expect(event.aggregationKey).toBe(formatDatadogEvent(sampleEvent('alert')).aggregationKey);
     await expect(`${JSON.stringify(wire(event), null, 2)}\n`).toMatchFileSnapshot(
@@ -100,13 +102,14 @@ describe('formatDatadogEvent', () => {
       expect(event.text.startsWith('%%% \n')).toBe(true);
       expect(event.text.endsWith(`_\n %%%`)).toBe(true);
       // The footer (event id, user, time) survives the cut.
-      expect(event.text).toContain(`event evt\\_hostile\\_${type.replaceAll('_', '\\_')}`);
+      expect(event.text).toContain(`evt\\_hostile\\_${type.replaceAll('_', '\\_')}`);
       // Exactly one markdown block: no stray %%% to end it early.
       expect(event.text.match(/%%%/g)).toHaveLength(2);
-      for (const text of [event.title, event.text]) {
-        // No live @-mention (Datadog notifies @handles named in events), no hidden text.
-        expect(text).not.toMatch(/@(?!\u200b)/);
-        expect(text).not.toMatch(/[\u0000\u0007\u202e]/);
+      for (const text of [event.title, event.text, ...event.tags, event.aggregationKey]) {
+        // No @-mention (Datadog notifies @handles named in events; they become a visible '＠'),
+        // and nothing the text policy strips.
+        expect(text).not.toContain('@');
+        expect(text).not.toMatch(UNSAFE_CHARACTERS);
       }
       // The title is plain text; the markdown body has no raw HTML and no link from user text,
       // except inside indented code blocks (the fix), whose content markdown shows literally.
@@ -135,10 +138,35 @@ describe('formatDatadogEvent', () => {
       data: { title: 'v2.4.0 released', version: '2.4.0', notes: { long: true }, url: 'https://x.example/r' },
     } as never;
     const out = formatDatadogEvent(event, { now: NOW });
-    expect(out.title).toBe('release_published: v2.4.0 released');
-    expect(out.text).toContain('**version:** 2.4.0');
-    expect(out.text).toContain('[Open](https://x.example/r)');
+    // The shared reading of an app-defined type: its name, its scalar fields as facts.
+    expect(out.title).toBe('Release published');
+    expect(out.text).toContain('**Title:** v2.4.0 released');
+    expect(out.text).toContain('**Version:** 2.4.0');
+    expect(out.text).toContain('[Open link](https://x.example/r)');
     expect(out.tags).toContain('event_type:release_published');
+  });
+});
+
+describe('fitDatadogEvent (what format returns)', () => {
+  it('cuts the text inside its markdown delimiters, cleans it, and keeps the title to one line', () => {
+    const base = formatDatadogEvent(sampleEvent('error'), { now: NOW });
+    const fitted = fitDatadogEvent({
+      ...base,
+      title: 'a\nb\u202Ec',
+      text: `%%% \n${'x'.repeat(5000)}\u200B\n %%%`,
+      tags: ['team:sre', 'team:sre', ''],
+    });
+    expect(fitted.title).toBe('a bc');
+    expect(fitted.text).toHaveLength(MAX_TEXT);
+    expect(fitted.text.startsWith('%%% \n')).toBe(true);
+    expect(fitted.text.endsWith('…\n %%%')).toBe(true);
+    expect(fitted.tags).toEqual(['team:sre']);
+  });
+
+  it('refuses what Datadog cannot take at all', () => {
+    const base = formatDatadogEvent(sampleEvent('error'), { now: NOW });
+    expect(() => fitDatadogEvent({ ...base, title: ' ' })).toThrow(/'title' must not be empty/);
+    expect(() => fitDatadogEvent({ ...base, dateHappened: 1.5 })).toThrow(/'dateHappened'/);
   });
 });
 

@@ -1,5 +1,5 @@
 // Checked by `tsc -p tsconfig.json` (not run): wrong options must not compile.
-import { DatadogWebhook } from '../src/index.js';
+import { type DatadogEvent, DatadogWebhook } from '../src/index.js';
 
 export function typeTests(apiKey: string): void {
   const datadog = new DatadogWebhook({
@@ -25,4 +25,16 @@ export function typeTests(apiKey: string): void {
   datadog.sendMetric('empathy.x', '1');
   // @ts-expect-error the metric type is gauge, count or rate
   datadog.sendMetric('empathy.x', 1, [], { type: 'histogram' });
+  // @ts-expect-error failed batches are jobs now: onFailure and the dead letters report them
+  new DatadogWebhook({ apiKey, metrics: { onError: () => {} } });
+  // format is typed with the Datadog event.
+  new DatadogWebhook({
+    apiKey,
+    format: (event, defaults: DatadogEvent) => ({
+      ...defaults,
+      tags: [...defaults.tags, `level:${event.empathy_level}`],
+    }),
+  });
+  // @ts-expect-error the alert type is one of Datadog's
+  new DatadogWebhook({ apiKey, format: (_event, defaults) => ({ ...defaults, alertType: 'panic' }) });
 }

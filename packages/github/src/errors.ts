@@ -1,59 +1,5 @@
-import {
-  isWebhookDeliveryError,
-  parseRetryAfter,
-  redact,
-  WebhookDeliveryError,
-} from '@empathy/webhooks-core';
-
-/** One entry of a GitHub 422 `errors` array. */
-export interface GitHubValidationError {
-  resource?: string | undefined;
-  field?: string | undefined;
-  code?: string | undefined;
-  message?: string | undefined;
-}
-
-/**
- * What GitHub answered, kept as the `cause` of a {@link WebhookDeliveryError} instead of
- * Octokit's `RequestError` (which carries the request: URL, headers and body). Secret-free.
- */
-export class GitHubApiError extends Error {
-  override name = 'GitHubApiError' as const;
-  /** HTTP status. */
-  readonly status: number;
-  /** `x-github-request-id`: quote it to GitHub support. */
-  readonly requestId: string | undefined;
-  /** The validation errors of a 422. */
-  readonly errors: readonly GitHubValidationError[];
-  readonly documentationUrl: string | undefined;
-
-  constructor(
-    message: string,
-    details: {
-      status: number;
-      requestId?: string | undefined;
-      errors?: GitHubValidationError[] | undefined;
-      documentationUrl?: string | undefined;
-    },
-  ) {
-    super(message);
-    this.status = details.status;
-    this.requestId = details.requestId;
-    this.errors = details.errors ?? [];
-    this.documentationUrl = details.documentationUrl;
-  }
-}
-
-/** The parts of Octokit's `RequestError` (and of fetch errors) this module reads. */
-interface OctokitError {
-  name?: string | undefined;
-  message?: string | undefined;
-  status?: number | undefined;
-  code?: unknown | undefined;
-  cause?: unknown | undefined;
-  request?: { method?: string; url?: string } | undefined;
-  response?: { status?: number; headers?: Record<string, string | undefined>; data?: unknown } | undefined;
-}
+import { isWebhookDeliveryError, parseRetryAfter, type WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, httpError, readBodyText } from '@empathy/webhooks-core/kit';
 
 /** A GitHub rate limit recognised in an error answer, and how long to wait. */
 export interface GitHubRateLimit {
@@ -94,138 +40,82 @@ export function githubRateLimit(
 }
 
 /**
- * Turns whatever a GitHub call threw into a {@link WebhookDeliveryError} for `webhook`: the HTTP
- * status, the wait a rate limit asks for (`retryAfterMs`, which core always honours), GitHub's
- * message and validation errors, and a code (`rate_limited`, `secondary_rate_limited`,
- * `validation_failed`, `not_found`, …). Network failures have no status and are retryable.
- * Nothing of the request (token, headers, body) is kept; `secrets` are redacted from messages.
+ * GitHub's non-2xx answer as a delivery error, through core's builder: the status, GitHub's
+ * `message` and 422 validation errors as the detail (the first 8 KiB of the body are read; the
+ * rest is dropped with the connection), and for a rate limit its kind as the code
+ * (`rate_limited`, `secondary_rate_limited`) and the wait it asks for. A redirect is never
+ * followed (it would carry the token): it names where it pointed, by origin.
  */
-export function toGitHubDeliveryError(
-  webhook: string,
-  error: unknown,
-  secrets: readonly string[],
+export async function githubAnswerError(
+  scope: ErrorScope,
+  response: Response,
   now: number = Date.now(),
-): WebhookDeliveryError {
-  if (isWebhookDeliveryError(error)) return error;
-  const e = (error ?? {}) as OctokitError;
-  const where = describeRequest(e.request);
-  const clean = (text: string) => redact(text, secrets);
-
-  const response = e.response;
-  const status = typeof e.status === 'number' ? e.status : response?.status;
-  if (response && typeof status === 'number' && status >= 300) {
-    const headers = response.headers ?? {};
-    const body = (typeof response.data === 'object' && response.data !== null ? response.data : {}) as {
-      message?: unknown | undefined;
-      errors?: unknown | undefined;
-      documentation_url?: unknown | undefined;
-    };
-    const errors = validationErrors(body.errors);
-    const vendor = clean(vendorMessage(response.data, errors) || `HTTP ${status}`);
-    const limit = githubRateLimit(status, headers, vendor, now);
-    const requestId = headers['x-github-request-id'];
-    const wait = limit
-      ? ` (${limit.kind} rate limit; retry after ${Math.ceil(limit.retryAfterMs / 1000)}s)`
-      : '';
-    return new WebhookDeliveryError(`HTTP ${status} from ${where}: ${vendor}${wait}`, {
-      webhook,
+): Promise<WebhookDeliveryError> {
+  const status = response.status;
+  if (status >= 300 && status < 400) {
+    await response.body?.cancel();
+    const location = response.headers.get('location');
+    let where = 'another URL';
+    try {
+      if (location) where = new URL(location, response.url || undefined).origin;
+    } catch {
+      // A location that is no URL: say so without quoting it.
+    }
+    return httpError(scope, {
       status,
-      retryAfterMs: limit?.retryAfterMs,
-      code: limit
-        ? limit.kind === 'primary'
-          ? 'rate_limited'
-          : 'secondary_rate_limited'
-        : statusCode(status),
-      cause: new GitHubApiError(vendor, {
-        status,
-        requestId,
-        errors: errors.map((v) => JSON.parse(clean(JSON.stringify(v))) as GitHubValidationError),
-        documentationUrl: typeof body.documentation_url === 'string' ? body.documentation_url : undefined,
-      }),
+      detail: `redirected to ${where}; redirects are not followed (check option 'baseUrl')`,
     });
   }
-
-  // No answer: a network failure (Octokit wraps it as a RequestError with status 500 and no
-  // response) or an aborted attempt. Keep only the root cause's message and code.
-  const root = rootCause(error);
-  const aborted = e.name === 'AbortError' || root.name === 'AbortError';
-  const reason = aborted ? 'request aborted' : clean(root.message || e.message || 'network error');
-  const code = typeof root.code === 'string' ? root.code : aborted ? 'aborted' : 'network_error';
-  const cause = new Error(reason);
-  cause.name = root.name && root.name !== 'HttpError' ? root.name : 'NetworkError';
-  return new WebhookDeliveryError(`request to ${where} failed: ${reason}`, {
-    webhook,
-    code,
-    retryable: true,
-    cause,
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const detail = vendorMessage(await readBodyText(response));
+  const limit = githubRateLimit(status, headers, detail, now);
+  return httpError(scope, {
+    status,
+    detail,
+    code:
+      limit === undefined ? undefined : limit.kind === 'primary' ? 'rate_limited' : 'secondary_rate_limited',
+    retryAfterMs: limit?.retryAfterMs,
   });
 }
 
-/** `POST /repos/acme/app/issues`: the method and path only (no query, no host). */
-function describeRequest(request: OctokitError['request']): string {
-  if (!request?.url) return 'GitHub';
-  let path: string;
+/**
+ * The delivery error behind what Octokit threw: the fetch this package gives Octokit throws
+ * delivery errors, which Octokit wraps in a `RequestError` (that also carries the request's
+ * headers, so it is never kept).
+ */
+export function deliveryErrorIn(error: unknown): WebhookDeliveryError | undefined {
+  let current = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    if (isWebhookDeliveryError(current)) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** GitHub's error body `{ message, errors: [...] }` as one line; an HTML page as its text. */
+function vendorMessage(body: string): string {
+  let parsed: unknown;
   try {
-    path = new URL(request.url).pathname;
+    parsed = JSON.parse(body);
   } catch {
-    path = request.url.split('?')[0] ?? '';
+    // A proxy's HTML error page: its text, without the tags.
+    return body.replace(/<[^>]*>/g, ' ');
   }
-  return `${(request.method ?? 'GET').toUpperCase()} ${decodeURIComponent(path)}`;
-}
-
-function vendorMessage(data: unknown, errors: GitHubValidationError[]): string {
-  let message = '';
-  if (typeof data === 'string') message = data;
-  else if (data && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string') {
-    message = (data as { message: string }).message;
-  }
-  // A proxy's HTML error page says nothing useful past its title.
-  message = message
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 300);
-  const details = errors
-    .map((v) => v.message ?? [v.resource, v.field, v.code].filter(Boolean).join(' '))
-    .filter(Boolean)
-    .slice(0, 5);
-  return details.length > 0 ? `${message} (${details.join('; ')})` : message;
-}
-
-function validationErrors(value: unknown): GitHubValidationError[] {
-  if (!Array.isArray(value)) return [];
-  return value.slice(0, 20).map((v) => {
-    if (typeof v === 'string') return { message: v.slice(0, 300) };
-    const o = (v ?? {}) as Record<string, unknown>;
-    const out: GitHubValidationError = {};
-    for (const key of ['resource', 'field', 'code', 'message'] as const) {
-      if (typeof o[key] === 'string') out[key] = (o[key] as string).slice(0, 300);
-    }
-    return out;
-  });
-}
-
-function statusCode(status: number): string {
-  switch (status) {
-    case 401:
-      return 'unauthorized';
-    case 403:
-      return 'forbidden';
-    case 404:
-      return 'not_found';
-    case 410:
-      return 'gone';
-    case 422:
-      return 'validation_failed';
-    default:
-      return status >= 500 ? 'server_error' : `http_${status}`;
-  }
-}
-
-function rootCause(error: unknown): { name?: string; message?: string; code?: unknown } {
-  let current = error as { name?: string; message?: string; code?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; depth < 5 && current?.cause && typeof current.cause === 'object'; depth++) {
-    current = current.cause as typeof current;
-  }
-  return current ?? {};
+  if (parsed === null || typeof parsed !== 'object') return String(parsed);
+  const { message, errors } = parsed as { message?: unknown; errors?: unknown };
+  const details = (Array.isArray(errors) ? errors : [])
+    .slice(0, 5)
+    .map((v) => {
+      if (typeof v === 'string') return v;
+      const o = (v ?? {}) as Record<string, unknown>;
+      return typeof o.message === 'string'
+        ? o.message
+        : [o.resource, o.field, o.code].filter((x) => typeof x === 'string').join(' ');
+    })
+    .filter(Boolean);
+  const head = typeof message === 'string' ? message : '';
+  return details.length > 0 ? `${head} (${details.join('; ')})` : head;
 }

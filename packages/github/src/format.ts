@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { EmpathyEvent, ReviewSuggestion } from '@empathy/webhooks-core';
+import {
+  cleanText,
+  type EventSummary,
+  oneLine,
+  SEVERITY_LABELS,
+  summarizeEvent,
+  truncateText,
+} from '@empathy/webhooks-core/kit';
 
 /** GitHub rejects issue and comment bodies longer than this (characters). */
 export const BODY_LIMIT = 65_536;
@@ -15,6 +23,9 @@ export const CLIENT_PAYLOAD_MAX_KEYS = 10;
  * rest of the request.
  */
 export const PAYLOAD_BYTE_BUDGET = 60_000;
+/** GitHub labels are at most 50 characters; an issue takes at most 10 here. */
+const LABEL_LIMIT = 50;
+const MAX_LABELS = 10;
 
 // A review item or a summary longer than this is cut: one runaway item must not push the other
 // sections out of the comment.
@@ -24,6 +35,24 @@ const SUMMARY_LIMIT = 2_000;
 // Confidence always make it into the comment: 3 × 18,000 + an escaped summary (≤ 8,000) +
 // headings < BODY_LIMIT.
 const SECTION_LIMIT = 18_000;
+
+/**
+ * What a {@link GitHubWebhook} sends for one event, and what the `format` option receives and
+ * returns. `action` says which kind it is, and is fixed by the event type (see `actionFor`):
+ * - `comment`: the sticky review comment on the pull request (Markdown `body`);
+ * - `issue`: the issue opened for a finding;
+ * - `dispatch`: a `repository_dispatch` (`event_type`, `client_payload`);
+ * - `workflow`: a `workflow_dispatch` of the configured workflow (`inputs`).
+ *
+ * @example
+ * format: (event, defaults) =>
+ *   defaults.action === 'comment' ? { ...defaults, body: `${defaults.body}\n\n_reviewed by the nightly job_` } : defaults
+ */
+export type GitHubPayload =
+  | { action: 'comment'; body: string }
+  | { action: 'issue'; title: string; body: string; labels: string[] }
+  | { action: 'dispatch'; event_type: string; client_payload: Record<string, unknown> }
+  | { action: 'workflow'; inputs: Record<string, string | number | boolean> };
 
 /** The hidden first line that marks a webhook's sticky review comment on a pull request. */
 export function reviewMarker(webhook: string): string {
@@ -36,10 +65,12 @@ export function fingerprintMarker(fingerprint: string): string {
 }
 
 /**
- * The seed's review comment for a `code_review_complete` event, in GitHub Markdown:
+ * The seed's review comment for a `code_review_complete` event, in GitHub Markdown. The heading
+ * and summary come from the shared reading of the event (the same title every integration
+ * shows); the sections keep the seed's layout:
  *
  * ```md
- * ## 🤖 AI Code Review
+ * ## 🤖 AI Code Review: Smart-AI-Memory/empathy#123
  *
  * ### ✅ Looks Good
  * - Clean code structure
@@ -59,15 +90,17 @@ export function fingerprintMarker(fingerprint: string): string {
  */
 export function formatReviewComment(event: EmpathyEvent<'code_review_complete'>, marker: string): string {
   const data = event.data;
-  const lines = [marker, '## 🤖 AI Code Review', ''];
-  if (isText(data.summary)) lines.push(inline(data.summary, SUMMARY_LIMIT), '');
+  const summary = summarizeEvent(event);
+  const lines = [marker, `## ${summary.emoji} ${inline(summary.title, TITLE_LIMIT)}`, ''];
+  if (summary.text !== undefined) lines.push(inline(summary.text, SUMMARY_LIMIT), '');
 
   const positives = strings(data.positives);
   if (positives.length > 0) {
     lines.push(
       '### ✅ Looks Good',
       ...section(
-        positives.map((p) => `- ${inline(p, ITEM_LIMIT)}`),
+        positives,
+        (p) => `- ${inline(p, ITEM_LIMIT)}`,
         () => '-',
       ),
       '',
@@ -80,7 +113,8 @@ export function formatReviewComment(event: EmpathyEvent<'code_review_complete'>,
   else
     lines.push(
       ...section(
-        suggestions.map((s, i) => `${i + 1}. ${suggestion(s)}`),
+        suggestions,
+        (s, i) => `${i + 1}. ${suggestion(s)}`,
         (n) => `${n}.`,
       ),
     );
@@ -92,36 +126,45 @@ export function formatReviewComment(event: EmpathyEvent<'code_review_complete'>,
   else
     lines.push(
       ...section(
-        security.map((s) => `- ${inline(s, ITEM_LIMIT)}`),
+        security,
+        (s) => `- ${inline(s, ITEM_LIMIT)}`,
         () => '-',
       ),
     );
 
-  const confidence = percent(data.confidence);
-  if (confidence !== undefined) lines.push('', `Confidence: ${confidence}`);
+  const confidence = fact(summary, 'Confidence');
+  if (confidence !== undefined) lines.push('', `Confidence: ${span(confidence, 20)}`);
   return truncateBody(lines.join('\n'));
 }
 
 function suggestion(s: ReviewSuggestion | string): string {
   if (typeof s === 'string') return inline(s, ITEM_LIMIT);
-  const message = inline(String(s?.message ?? ''), ITEM_LIMIT);
+  const message = String(s?.message ?? '');
   const file = isText(s.file) ? ` — ${code(s.file)}` : '';
-  if (isLine(s.line)) return `**Line ${s.line}**: ${message}${file}`;
-  return isText(s.file) ? `${code(s.file)}: ${message}` : message;
+  if (isLine(s.line)) return `**Line ${s.line}**: ${span(message, ITEM_LIMIT)}${file}`;
+  return isText(s.file) ? `${code(s.file)}: ${span(message, ITEM_LIMIT)}` : inline(message, ITEM_LIMIT);
 }
 
-/** Keeps list items while they fit {@link SECTION_LIMIT}, then says how many were left out. */
-function section(items: string[], bullet: (position: number) => string): string[] {
+/**
+ * Renders list items while they fit {@link SECTION_LIMIT}, then says how many were left out
+ * (those are not rendered at all).
+ */
+function section<T>(
+  items: readonly T[],
+  render: (item: T, index: number) => string,
+  bullet: (position: number) => string,
+): string[] {
   const out: string[] = [];
   let size = 0;
-  for (const item of items) {
-    if (size + item.length + 1 > SECTION_LIMIT) {
+  for (const [index, item] of items.entries()) {
+    const line = render(item, index);
+    if (size + line.length + 1 > SECTION_LIMIT) {
       const rest = items.length - out.length;
       out.push(`${bullet(out.length + 1)} …and ${rest} more (cut to fit GitHub's comment size limit)`);
       break;
     }
-    out.push(item);
-    size += item.length + 1;
+    out.push(line);
+    size += line.length + 1;
   }
   return out;
 }
@@ -134,21 +177,20 @@ export interface IssuePayload {
 }
 
 /**
- * The issue for a finding, after the seed's Jira ticket: title `[AI Detected] SQL injection in
- * auth.py:45`, a body with the file, the issue, the recommended fix as a code block, and the
- * hidden fingerprint marker first; labels are `labels` + the finding's category + its own labels
- * (at most 10, each at most 50 characters, as GitHub allows).
+ * The issue for a finding, after the seed's Jira ticket: title `[AI Detected] <the reading's
+ * title> in <file:line>` (`[AI Detected] Security vulnerability: SQL injection in auth.py:45`), a
+ * body with the file, the issue, the facts of the reading, the recommended fix as a code block,
+ * and the hidden fingerprint marker first; labels are `labels` + the finding's category + its own
+ * labels (at most 10, each at most 50 characters, as GitHub allows).
  */
 export function formatIssue(
   event: EmpathyEvent<'bug_detected' | 'security_vulnerability'>,
   options: { fingerprint: string; labels: readonly string[] },
 ): IssuePayload {
   const data = event.data;
-  const location = isText(data.file) ? `${data.file}${isLine(data.line) ? `:${data.line}` : ''}` : undefined;
-  const title = clip(
-    plain(`[AI Detected] ${data.title}${location ? ` in ${location}` : ''}`).replace(/\s+/g, ' '),
-    TITLE_LIMIT,
-  );
+  const summary = summarizeEvent(event);
+  const location = fact(summary, 'Location');
+  const title = issueTitle(summary.title, location);
   const security = event.event_type === 'security_vulnerability';
   const lines = [
     fingerprintMarker(options.fingerprint),
@@ -156,39 +198,44 @@ export function formatIssue(
     '',
   ];
   if (location) lines.push(`**File:** ${code(location)}  `);
-  lines.push(`**Issue:** ${inline(data.description)}  `);
-  const facts: string[] = [];
-  if (event.severity) facts.push(`**Severity:** ${event.severity}`);
-  if (security) {
-    const { cwe, cvss } = data as EmpathyEvent<'security_vulnerability'>['data'];
-    if (isText(cwe)) facts.push(`**CWE:** ${inline(cwe, 100)}`);
-    if (typeof cvss === 'number' && Number.isFinite(cvss)) facts.push(`**CVSS:** ${cvss}`);
-  }
+  if (summary.text !== undefined) lines.push(`**Issue:** ${span(summary.text)}  `);
+  const facts = [
+    ...(summary.severity ? [`**Severity:** ${SEVERITY_LABELS[summary.severity]}`] : []),
+    ...summary.facts
+      .filter((f) => f.name !== 'Location')
+      .map((f) => `**${span(f.name, 100)}:** ${span(f.value, ITEM_LIMIT)}`),
+  ];
   if (facts.length > 0) lines.push(facts.join(' · '));
-  if (isText(data.fix)) lines.push('', '**Recommended Fix:**', '', ...fence(data.fix));
-  if (isText(data.url)) lines.push('', `[Details](${safeLink(data.url)})`);
-  lines.push('', '---', `<sub>Event \`${plain(event.event_id)}\` · ${footer(event)}</sub>`);
-  return { title, body: truncateBody(lines.join('\n')), labels: issueLabels(event, options.labels) };
+  const fix = summary.recommendation;
+  if (fix) {
+    lines.push('', `**${fix.code ? 'Recommended Fix' : span(fix.label, 100)}:**`, '');
+    lines.push(...(fix.code ? fence(fix.text) : [inline(fix.text)]));
+  }
+  for (const link of summary.links) lines.push('', `[${span(link.title, 100)}](${markdownUrl(link.url)})`);
+  lines.push('', '---', `<sub>${span(summary.footer, 500)} · ${span(event.timestamp, 40)}</sub>`);
+  return {
+    title,
+    body: truncateBody(lines.join('\n')),
+    labels: issueLabels([...options.labels, data.category, ...strings(data.labels)]),
+  };
 }
 
-function issueLabels(
-  event: EmpathyEvent<'bug_detected' | 'security_vulnerability'>,
-  configured: readonly string[],
-): string[] {
-  const candidates = [...configured, event.data.category, ...strings(event.data.labels)];
+/** `[AI Detected] <title> in <location>`, one line, at most {@link TITLE_LIMIT}. */
+function issueTitle(title: string, location: string | undefined): string {
+  return truncateText(oneLine(`[AI Detected] ${title}${location ? ` in ${location}` : ''}`), TITLE_LIMIT);
+}
+
+/**
+ * Labels as GitHub takes them: short, printable, free of commas (the list-issues filter
+ * separates labels with commas), unique regardless of case, at most 10.
+ */
+export function issueLabels(candidates: readonly unknown[]): string[] {
   const out: string[] = [];
   for (const candidate of candidates) {
     if (!isText(candidate)) continue;
-    // Labels become repository labels: keep them short, printable and free of commas (the
-    // list-issues filter separates labels with commas).
-    const label = clip(
-      plain(candidate)
-        .replace(/[,\s]+/g, ' ')
-        .trim(),
-      50,
-    );
+    const label = truncateText(oneLine(candidate.replace(/,/g, ' ')), LABEL_LIMIT);
     if (label && !out.some((l) => l.toLowerCase() === label.toLowerCase())) out.push(label);
-    if (out.length === 10) break;
+    if (out.length === MAX_LABELS) break;
   }
   return out;
 }
@@ -224,7 +271,7 @@ export interface ClientPayload {
   empathy_level: number;
   severity?: string | undefined;
   classification?: string | undefined;
-  /** One line for humans and for `run-name`. */
+  /** The event's title from the shared reading, one line, for humans and for `run-name`. */
   summary: string;
   data: unknown;
   metadata: unknown;
@@ -242,23 +289,35 @@ export function formatDispatch(
   return { event_type: eventType, client_payload: clientPayload(event) };
 }
 
-/** The {@link ClientPayload} of an event, fitted to {@link PAYLOAD_BYTE_BUDGET}. */
+/**
+ * The {@link ClientPayload} of an event, fitted to {@link PAYLOAD_BYTE_BUDGET}. Every string in
+ * it follows the text policy (no control, bidi or zero-width characters): workflows print it.
+ */
 export function clientPayload(event: EmpathyEvent, budget = PAYLOAD_BYTE_BUDGET): ClientPayload {
   const payload: ClientPayload = {
     event_type: event.event_type,
     event_id: event.event_id,
     timestamp: event.timestamp,
-    user_id: event.user_id,
+    user_id: cleanText(String(event.user_id)),
     empathy_level: event.empathy_level,
     severity: event.severity,
     classification: event.classification,
-    summary: summarizeEvent(event),
-    data: event.data,
-    metadata: event.metadata,
+    summary: eventSummary(event),
+    data: cleanDeep(event.data),
+    metadata: cleanDeep(event.metadata),
   };
+  return fitPayload(payload, budget);
+}
+
+/** `payload` with `data` and `metadata` shrunk until it fits `budget` bytes of JSON. */
+function fitPayload(payload: ClientPayload, budget: number): ClientPayload {
   if (jsonBytes(payload) <= budget) return payload;
   for (const limit of [4_096, 1_024, 256, 64]) {
-    const fitted = { ...payload, data: shrink(event.data, limit), metadata: shrink(event.metadata, limit) };
+    const fitted = {
+      ...payload,
+      data: shrink(payload.data, limit),
+      metadata: shrink(payload.metadata, limit),
+    };
     if (jsonBytes(fitted) <= budget) return fitted;
   }
   return { ...payload, data: { truncated: true }, metadata: { truncated: true } };
@@ -284,80 +343,79 @@ export function formatWorkflowInputs(event: EmpathyEvent): WorkflowInputs {
     event_type: event.event_type,
     event_id: event.event_id,
     severity: event.severity ?? '',
-    summary: summarizeEvent(event),
+    summary: eventSummary(event),
   };
   const payload = JSON.stringify(clientPayload(event, PAYLOAD_BYTE_BUDGET - jsonBytes(head) - 64));
   return { ...head, payload };
 }
 
+/** The event's title from the shared reading, at most 256 characters. */
+function eventSummary(event: EmpathyEvent): string {
+  return truncateText(summarizeEvent(event).title, 256);
+}
+
 /**
- * One line (at most 256 characters, no control characters) that says what happened, e.g.
- * `Deployment risk: authentication → production: Schema migration locks the users table for ~40s`.
+ * The vendor's limits applied to a payload the user's `format` returned. Text follows the text
+ * policy; what cannot be cut to fit (a dispatch payload over 64 KB) throws.
  */
-export function summarizeEvent(event: EmpathyEvent): string {
-  const text = (value: unknown) => (isText(value) ? value : '');
-  const at = (file: unknown, line: unknown) =>
-    isText(file) ? ` in ${file}${isLine(line) ? `:${line}` : ''}` : '';
-  let summary: string;
-  switch (event.event_type) {
-    case 'prediction': {
-      const d = event.data;
-      const confidence = percent(d.confidence);
-      summary = `Prediction${confidence ? ` (${confidence})` : ''}: ${text(d.prediction)}`;
-      break;
+export function fitPayloadForGitHub(payload: GitHubPayload, marker: string): GitHubPayload {
+  switch (payload?.action) {
+    case 'comment': {
+      const body = cleanText(text(payload.body, 'body'));
+      // The marker is how the webhook finds its comment again: keep it first.
+      return { action: 'comment', body: truncateBody(body.startsWith(marker) ? body : `${marker}\n${body}`) };
     }
-    case 'alert':
-      summary = `${event.data.resolved === true ? 'Resolved' : 'Alert'}: ${text(event.data.title) || text(event.data.message)}`;
-      break;
-    case 'bug_detected':
-      summary = `Bug: ${text(event.data.title)}${at(event.data.file, event.data.line)}`;
-      break;
-    case 'security_vulnerability':
-      summary = `Security: ${text(event.data.title)}${at(event.data.file, event.data.line)}`;
-      break;
-    case 'performance_issue': {
-      const d = event.data;
-      const where = text(d.endpoint) || text(d.service);
-      summary = `Performance: ${where ? `${where} ` : ''}${text(d.title)}`;
-      break;
+    case 'issue': {
+      const title = truncateText(oneLine(text(payload.title, 'title')), TITLE_LIMIT);
+      if (title === '') throw new Error(`an issue needs a non-empty 'title'`);
+      if (!Array.isArray(payload.labels)) throw new Error(`'labels' must be an array of label names`);
+      return {
+        action: 'issue',
+        title,
+        body: truncateBody(cleanText(text(payload.body, 'body'))),
+        labels: issueLabels(payload.labels),
+      };
     }
-    case 'code_review_complete': {
-      const d = event.data;
-      summary = `Code review of PR #${d.pull_request}${isText(d.summary) ? `: ${d.summary}` : ''}`;
-      break;
+    case 'dispatch': {
+      const eventType = text(payload.event_type, 'event_type');
+      if (eventType.length < 1 || eventType.length > DISPATCH_EVENT_TYPE_LIMIT) {
+        throw new Error(
+          `'event_type' must be 1-${DISPATCH_EVENT_TYPE_LIMIT} characters (got ${eventType.length})`,
+        );
+      }
+      const clientPayload = cleanDeep(payload.client_payload);
+      if (!isRecord(clientPayload)) throw new Error(`'client_payload' must be an object`);
+      const keys = Object.keys(clientPayload).length;
+      if (keys > CLIENT_PAYLOAD_MAX_KEYS) {
+        throw new Error(
+          `'client_payload' has ${keys} top-level keys; GitHub takes at most ${CLIENT_PAYLOAD_MAX_KEYS}`,
+        );
+      }
+      if (jsonBytes(clientPayload) > PAYLOAD_BYTE_BUDGET) {
+        throw new Error(
+          `'client_payload' is over ${PAYLOAD_BYTE_BUDGET} bytes of JSON; GitHub takes less than 64 KB`,
+        );
+      }
+      return { action: 'dispatch', event_type: eventType, client_payload: clientPayload };
     }
-    case 'test_failure':
-      summary = `Test failed: ${text(event.data.test_name)} — ${text(event.data.message)}`;
-      break;
-    case 'deployment_risk': {
-      const d = event.data;
-      summary = `Deployment risk: ${text(d.service)} → ${text(d.environment)}: ${text(d.risk)}`;
-      break;
+    case 'workflow': {
+      const inputs = cleanDeep(payload.inputs);
+      if (!isRecord(inputs)) throw new Error(`'inputs' must be an object`);
+      for (const [name, value] of Object.entries(inputs)) {
+        if (!['string', 'number', 'boolean'].includes(typeof value)) {
+          throw new Error(`input '${name}' must be a string, number or boolean`);
+        }
+      }
+      if (jsonBytes(inputs) > PAYLOAD_BYTE_BUDGET) {
+        throw new Error(
+          `'inputs' are over ${PAYLOAD_BYTE_BUDGET} bytes of JSON; GitHub takes 65,535 characters`,
+        );
+      }
+      return { action: 'workflow', inputs: inputs as Record<string, string | number | boolean> };
     }
-    case 'compliance_violation':
-      summary = `${text(event.data.regulation)} violation: ${text(event.data.description)}`;
-      break;
-    case 'pattern_discovered':
-      summary = `Pattern discovered: ${text(event.data.name)}`;
-      break;
-    case 'completion':
-      summary = `Completion (level ${event.data.level_used}): ${text(event.data.content)}`;
-      break;
-    case 'error':
-      summary = `Error (${text(event.data.error_type)}): ${text(event.data.message)}`;
-      break;
-    case 'phi_access': {
-      const d = event.data;
-      summary = `PHI access: ${text(d.resource)}${isText(d.accessor) ? ` by ${d.accessor}` : ''}`;
-      break;
-    }
-    default: {
-      const d = (event as EmpathyEvent).data as Record<string, unknown>;
-      const detail = text(d.title) || text(d.message) || text(d.description);
-      summary = `${(event as EmpathyEvent).event_type}${detail ? `: ${detail}` : ''}`;
-    }
+    default:
+      throw new Error(`'action' must be 'comment', 'issue', 'dispatch' or 'workflow'`);
   }
-  return clip(plain(summary).replace(/\s+/g, ' ').trim(), 256);
 }
 
 /**
@@ -370,9 +428,10 @@ export function truncateBody(body: string, limit = BODY_LIMIT): string {
     `\n\n> ✂️ Cut to fit GitHub's ${limit.toLocaleString('en-US')}-character limit: ${(body.length - kept).toLocaleString('en-US')} characters omitted.`;
   // Reserve room for the note (its number can't be longer than the body's length) and a fence.
   const reserve = omitted(0).length + 16;
-  let cut = body.lastIndexOf('\n', limit - reserve);
-  if (cut <= 0) cut = safeIndex(body, limit - reserve);
-  let kept = body.slice(0, cut);
+  const line = body.lastIndexOf('\n', limit - reserve);
+  // One enormous line: cut inside it (the kit's cut never splits a surrogate pair).
+  let kept = line > 0 ? body.slice(0, line) : truncateText(body, limit - reserve + 1).slice(0, -1);
+  const cut = kept.length;
   const open = openFence(kept);
   if (open) kept += `\n${open}`;
   return kept + omitted(cut);
@@ -391,8 +450,8 @@ function openFence(text: string): string | undefined {
 }
 
 /** A fenced code block whose fence is longer than any backtick run inside. */
-function fence(text: string): string[] {
-  const body = plain(text, true);
+function fence(value: string): string[] {
+  const body = cleanText(value);
   const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
   const marker = '`'.repeat(Math.max(3, longest + 1));
   return [marker, body, marker];
@@ -400,73 +459,67 @@ function fence(text: string): string[] {
 
 /** Inline code for a short value (a file name). */
 function code(value: string): string {
-  const text = clip(plain(value).replace(/\s+/g, ' '), 300);
-  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const body = truncateText(oneLine(value), 300);
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
   const ticks = '`'.repeat(longest + 1);
-  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-  return `${ticks}${pad}${text}${pad}${ticks}`;
+  const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${body}${pad}${ticks}`;
+}
+
+// GitHub links `@user` and `@org/team` when `@` follows no letter, digit or `_`.
+const MENTION = /(?<![A-Za-z0-9_])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9][\w.-]*)?)/g;
+
+/**
+ * Text from the event, safe inside a Markdown line (GitHub's escaping, on text cleaned by the
+ * kit's text policy): one line; backslashes and backticks escaped, so event text opens no code
+ * span; `<` escaped, so no tags and no comments that would hide the rest; and `@name` put in a
+ * code span, where GitHub notifies nobody (visible, unlike an invisible character after the `@`).
+ */
+function span(value: string, limit = Number.POSITIVE_INFINITY): string {
+  return clip(String(value), limit).replace(/[\\`]/g, '\\$&').replace(/</g, '&lt;').replace(MENTION, '`@$1`');
 }
 
 /**
- * Text from the event, safe inside one Markdown line: no control or bidi characters, no line
- * breaks, no HTML (`<` is escaped: no tags, no comments that would hide the rest), no
- * @-mentions (a zero-width space after `@` stops the ping), and nothing at its start that
+ * {@link oneLine}, then cut to `limit`. Of a text far longer than the limit only the head is
+ * cleaned: cleaning only removes characters, so the rest could only be cut off (a hostile review
+ * has 120 items of 20,000 characters).
+ */
+function clip(value: string, limit: number): string {
+  if (!(limit * 4 < value.length)) return truncateText(oneLine(value), limit);
+  return truncateText(`${oneLine(value.slice(0, limit * 4))}…`, limit);
+}
+
+/**
+ * {@link span} for text that starts a line or a list item: also nothing at its start that
  * Markdown would read as a heading, quote, list or fence.
  */
 function inline(value: string, limit = Number.POSITIVE_INFINITY): string {
-  const text = clip(plain(String(value)).replace(/\s+/g, ' ').trim(), limit);
-  return text
-    .replace(/</g, '&lt;')
-    .replace(/@(?=[\w-])/g, '@\u200B')
-    .replace(/^([#>`~|=+*-])/, '\\$1')
+  return span(value, limit)
+    .replace(/^([#>~|=+*-])/, '\\$1')
     .replace(/^(\d+)([.)])/, '$1\\$2');
 }
 
-// C0/C1 controls (keeping tab and, when asked, line feed) and the bidi overrides and isolates
-// that can make text read differently from what it is ("Trojan Source", CVE-2021-42574).
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
-
-function plain(value: string, keepNewlines = false): string {
-  const text = String(value).replace(/\r\n?/g, '\n').replace(CONTROL, '');
-  return keepNewlines ? text : text.replace(/\n/g, ' ');
+/** An http(s) URL as a Markdown link target (the reading keeps http(s) links only). */
+function markdownUrl(url: string): string {
+  return url.replace(/[()<>\s]/g, (c) => encodeURIComponent(c));
 }
 
-function footer(event: EmpathyEvent): string {
-  return `detected for ${inline(event.user_id, 100)} · ${plain(event.timestamp)}`;
+/** The value of the reading's fact `name`, if it has one. */
+function fact(summary: EventSummary, name: string): string | undefined {
+  return summary.facts.find((f) => f.name === name)?.value;
 }
 
-/** A link target that can only be http(s); anything else becomes `#`. */
-function safeLink(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return '#';
-    return parsed.href.replace(/[()<>\s]/g, (c) => encodeURIComponent(c));
-  } catch {
-    return '#';
-  }
-}
-
-function percent(value: unknown): string | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  return `${Math.round(Math.min(1, Math.max(0, value)) * 100)}%`;
-}
-
-/** Cuts `text` to at most `limit` characters (ending with `…` if cut), never inside a surrogate pair. */
-function clip(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  return `${text.slice(0, safeIndex(text, limit - 1))}…`;
-}
-
-/** `index`, moved back one if it would split a surrogate pair. */
-function safeIndex(text: string, index: number): number {
-  const i = Math.max(0, Math.min(index, text.length));
-  const code = text.charCodeAt(i - 1);
-  return code >= 0xd800 && code <= 0xdbff ? i - 1 : i;
+/** Every string (and key) in `value` cleaned by the text policy; other values as they are. */
+function cleanDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (depth > 20 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => cleanDeep(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanDeep(v, depth + 1)]));
 }
 
 /** Strings longer than `limit` cut, arrays longer than 50 items cut: to fit a byte budget. */
 function shrink(value: unknown, limit: number, depth = 0): unknown {
-  if (typeof value === 'string') return clip(value, limit);
+  if (typeof value === 'string') return truncateText(value, limit);
   if (depth > 10 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => shrink(v, limit, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shrink(v, limit, depth + 1)]));
@@ -474,6 +527,15 @@ function shrink(value: unknown, limit: number, depth = 0): unknown {
 
 function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new Error(`'${field}' must be a string`);
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function strings(value: unknown): string[] {

@@ -1,80 +1,49 @@
-import {
-  type CircuitBreakerOptions,
-  type CommonWebhookOptions,
-  type DeliveryContext,
-  type DeliveryReceipt,
-  type EmpathyEvent,
-  type EventSelector,
-  type EventType,
-  parseCommonOptions,
-  type RateLimit,
-  type RetryPolicy,
-  safeOrigin,
-  WebhookConfigError,
+import type {
+  DeliveryContext,
+  DeliveryReceipt,
+  EmpathyEvent,
+  EventSelector,
+  RateLimit,
   WebhookDeliveryError,
-  type WebhookPlugin,
 } from '@empathy/webhooks-core';
-import { Octokit } from '@octokit/rest';
-import { toGitHubDeliveryError } from './errors.js';
 import {
-  DISPATCH_EVENT_TYPE_LIMIT,
+  networkError,
+  parseEndpointOption,
+  permanentError,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
+import { Octokit } from '@octokit/rest';
+import { deliveryErrorIn, githubAnswerError } from './errors.js';
+import {
   findingFingerprint,
   fingerprintMarker,
+  fitPayloadForGitHub,
   formatDispatch,
   formatIssue,
   formatReviewComment,
   formatWorkflowInputs,
+  type GitHubPayload,
   reviewMarker,
+  truncateBody,
 } from './format.js';
-
-/** Opening issues for findings. */
-export interface GitHubIssueOptions {
-  /**
-   * Labels every issue gets, besides the finding's `category` and `labels`. The first one also
-   * scopes de-duplication: open issues with it are searched for the finding's fingerprint.
-   * @default ['ai-detected']
-   */
-  labels?: string[] | undefined;
-  /**
-   * Open no second issue for a finding whose fingerprint (`data.fingerprint` when it is 1-64
-   * characters of `[A-Za-z0-9_.:-]`, else a hash of repository, type, title and file) is on an
-   * open issue already.
-   * @default true
-   */
-  dedupe?: boolean | undefined;
-  /** Logins to assign every issue to. @default [] */
-  assignees?: string[] | undefined;
-}
-
-/** Firing `repository_dispatch` so a workflow (`on: repository_dispatch`) runs. */
-export interface GitHubDispatchOptions {
-  /**
-   * The dispatch's `event_type` (at most 100 characters), which workflows select with
-   * `on: repository_dispatch: types: [...]`.
-   * @default (event) => `empathy.${event.event_type}`
-   * @example 'empathy-deploy-gate'
-   */
-  eventType?: string | ((event: EmpathyEvent) => string) | undefined;
-}
-
-/** Running a named workflow through `workflow_dispatch`. */
-export interface GitHubWorkflowOptions {
-  /**
-   * The workflow file name or numeric id.
-   * @example 'deploy-gate.yml'
-   */
-  workflowId: string | number;
-  /** The branch or tag to run it on. @default the repository's default branch (read once) */
-  ref?: string | undefined;
-  /**
-   * The inputs; the workflow must declare every one (GitHub answers 422 to undeclared inputs).
-   * @default (event) => ({ event_type, event_id, severity, summary, payload }) — see the README
-   */
-  inputs?: ((event: EmpathyEvent) => Record<string, string | number | boolean>) | undefined;
-}
+import {
+  defaultEvents,
+  FINDINGS,
+  failFor,
+  type GitHubDispatchOptions,
+  type GitHubIssueOptions,
+  type GitHubWorkflowOptions,
+  isLogin,
+  type ParsedIssues,
+  parseDispatch,
+  parseIssues,
+  parseRepository,
+  parseWorkflow,
+} from './options.js';
 
 /** Options of {@link GitHubWebhook}. */
-export interface GitHubWebhookOptions extends CommonWebhookOptions {
+export interface GitHubWebhookOptions extends WebhookOptions<GitHubPayload> {
   /**
    * A token that may write issues and pull requests (and, for dispatches, contents or actions)
    * in `repository`: a fine-grained or classic personal access token, a GitHub App installation
@@ -88,7 +57,8 @@ export interface GitHubWebhookOptions extends CommonWebhookOptions {
    */
   repository: string;
   /**
-   * The REST API root: GitHub Enterprise Server is `https://HOST/api/v3`.
+   * The REST API root: GitHub Enterprise Server is `https://HOST/api/v3`. An address on a
+   * private network (or plain `http:`) needs `allowPrivateNetwork: true`.
    * @default 'https://api.github.com'
    */
   baseUrl?: string | undefined;
@@ -138,20 +108,18 @@ export interface GitHubWebhookOptions extends CommonWebhookOptions {
 }
 
 /** What the webhook does with one event type. */
-export type GitHubAction = 'comment' | 'issue' | 'workflow' | 'dispatch';
+export type GitHubAction = GitHubPayload['action'];
 
 /** The default rate limit, below GitHub's content-creation limits. */
 export const GITHUB_RATE_LIMIT = { maxRequestsPerMinute: 60, maxRequestsPerHour: 500 } satisfies RateLimit;
 
-const FINDINGS = ['bug_detected', 'security_vulnerability'] as const;
 type FindingType = (typeof FINDINGS)[number];
 const PER_PAGE = 100;
-
-interface ParsedIssues {
-  labels: string[];
-  dedupe: boolean;
-  assignees: string[];
-}
+/**
+ * The most bytes of one answer read: a page of 100 comments of up to 65,536 characters each
+ * (GitHub's limit) is rarely over a few MiB; anything past this fails the attempt.
+ */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Posts Empathy events to GitHub with `@octokit/rest`:
@@ -162,8 +130,10 @@ interface ParsedIssues {
  * - anything else it receives → `repository_dispatch` (`dispatch`) or a `workflow_dispatch` of a
  *   named workflow (`workflow`), so CI/CD runs.
  *
- * One `deliver` is one attempt; rate limits come back as retryable errors with GitHub's wait, and
- * no Octokit retry or throttling plugin runs underneath core's policy.
+ * Built on the plugin kit: every request goes through the kit's guarded transport (Octokit's
+ * `fetch`), so private addresses are refused unless `allowPrivateNetwork`, the attempt's deadline
+ * aborts the request, answers are read to a bound and redirects are never followed. One
+ * `deliver` is one attempt; no Octokit retry or throttling plugin runs underneath core's policy.
  *
  * @example
  * const github = new GitHubWebhook({
@@ -172,15 +142,9 @@ interface ParsedIssues {
  *   events: ['code_review_complete'],
  * });
  */
-export class GitHubWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: CircuitBreakerOptions | false | undefined;
-  readonly concurrency: number;
-  readonly onFailure: WebhookPlugin['onFailure'];
+export class GitHubWebhook extends WebhookBase<GitHubPayload> {
+  /** The REST API's origin, e.g. `https://api.github.com`: safe to print. */
+  readonly target: string;
   /** `owner/name`. */
   readonly repository: string;
 
@@ -198,70 +162,58 @@ export class GitHubWebhook implements WebhookPlugin {
   #defaultBranch: string | undefined;
 
   constructor(options: GitHubWebhookOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new WebhookConfigError('github: options must be an object');
-    }
-    const cicd = options.dispatch || options.workflow ? ['deployment_risk', 'test_failure'] : [];
-    const common = parseCommonOptions(options, {
+    super(options, {
       name: 'github',
-      events: ['code_review_complete', ...(options.issues ? FINDINGS : []), ...cicd] as EventType[],
+      events: defaultEvents(options),
       concurrency: 1,
       rateLimit: GITHUB_RATE_LIMIT,
+      transport: { maxResponseBytes: MAX_RESPONSE_BYTES },
     });
-    const name = common.name;
-    const fail = (message: string) => new WebhookConfigError(message, { webhook: name });
-    const issues = parseIssues(options.issues, name);
-
+    const fail = failFor(this.name);
+    const issues = parseIssues(options.issues, fail);
     if (typeof options.token !== 'string' || options.token.trim() === '' || /\s/.test(options.token)) {
-      throw fail(`option 'token' must be a non-empty GitHub token without spaces`);
+      fail(`option 'token' must be a non-empty GitHub token without spaces`);
     }
-    const repository = options.repository;
-    const match =
-      typeof repository === 'string'
-        ? /^([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})$/.exec(repository)
-        : null;
-    if (!match || match[2] === '.' || match[2] === '..') {
-      throw fail(`option 'repository' must be 'owner/name' (got ${JSON.stringify(repository)})`);
+    this.redactor.addSecret(options.token);
+    const { owner, repo } = parseRepository(options.repository, fail);
+    const base = parseEndpointOption(options.baseUrl ?? 'https://api.github.com', {
+      option: 'baseUrl',
+      webhook: this.name,
+      what: 'the GitHub REST API root',
+      allowPrivateNetwork: this.allowPrivateNetwork,
+    });
+    if (base.username || base.password || base.search || base.hash) {
+      fail(`option 'baseUrl' must not carry credentials, a query or a fragment (${base.origin})`);
     }
-    this.#baseUrl = parseBaseUrl(options.baseUrl, fail);
     if (options.userAgent !== undefined && (typeof options.userAgent !== 'string' || !options.userAgent)) {
-      throw fail(`option 'userAgent' must be a non-empty string`);
+      fail(`option 'userAgent' must be a non-empty string`);
     }
     if (options.commentAuthor !== undefined && !isLogin(options.commentAuthor)) {
-      throw fail(
-        `option 'commentAuthor' must be a GitHub login (got ${JSON.stringify(options.commentAuthor)})`,
-      );
+      fail(`option 'commentAuthor' must be a GitHub login (got ${JSON.stringify(options.commentAuthor)})`);
     }
     if (options.dispatch && options.workflow) {
-      throw fail(
+      fail(
         `options 'dispatch' and 'workflow' exclude each other: use two webhooks to do both for the same repository`,
       );
     }
     this.#dispatchType = parseDispatch(options.dispatch, fail);
     this.#workflow = parseWorkflow(options.workflow, fail);
-
-    this.name = name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-    this.repository = repository;
+    this.target = base.origin;
+    this.repository = options.repository;
     this.#token = options.token;
-    this.#owner = match[1]!;
-    this.#repo = match[2]!;
+    this.#owner = owner;
+    this.#repo = repo;
+    this.#baseUrl = base.href.replace(/\/+$/, '');
     this.#userAgent = options.userAgent ?? 'empathy-webhooks-github';
     this.#issues = issues;
     this.#author = options.commentAuthor;
-    this.#marker = reviewMarker(name);
+    this.#marker = reviewMarker(this.name);
 
     // A typo must never mean "silently never fires": every subscribed type needs something to do.
     const catchAll = this.#dispatchType !== undefined || this.#workflow !== undefined;
     for (const type of this.events) {
       if (type === '*' ? !catchAll : this.actionFor(type) === undefined) {
-        throw fail(
+        fail(
           `option 'events' includes '${type}', which this webhook has nothing to do with: ` +
             `'code_review_complete' becomes a PR comment, findings become issues with 'issues: true', ` +
             `and any other event needs 'dispatch: true' or 'workflow'`,
@@ -279,23 +231,79 @@ export class GitHubWebhook implements WebhookPlugin {
     return undefined;
   }
 
+  /**
+   * The comment, issue, dispatch or workflow inputs for `event`. Throws a permanent error (no
+   * request is made) for an event this webhook cannot send: a review of another repository, a
+   * dispatch `eventType` or workflow `inputs` function that returns something GitHub refuses.
+   */
+  protected render(event: EmpathyEvent): GitHubPayload {
+    const action = this.actionFor(event.event_type);
+    switch (action) {
+      case 'comment':
+        return { action, body: formatReviewComment(this.#review(event), this.#marker) };
+      case 'issue': {
+        const finding = event as EmpathyEvent<FindingType>;
+        const fingerprint = findingFingerprint(finding, this.repository);
+        return { action, ...formatIssue(finding, { fingerprint, labels: this.#issues!.labels }) };
+      }
+      case 'dispatch': {
+        const eventType = this.#dispatchType!(event);
+        const { event_type, client_payload } = formatDispatch(event, eventType);
+        return this.#fitted(
+          { action, event_type, client_payload: client_payload as unknown as Record<string, unknown> },
+          'invalid_event_type',
+          `dispatch 'eventType'`,
+        );
+      }
+      case 'workflow': {
+        const inputs = this.#workflow!.inputs ? this.#workflow!.inputs(event) : formatWorkflowInputs(event);
+        return this.#fitted(
+          { action, inputs: inputs as Record<string, string> },
+          'invalid_inputs',
+          `workflow 'inputs'`,
+        );
+      }
+      default:
+        throw permanentError(
+          this.errors,
+          `nothing to do with '${event.event_type}' events`,
+          'unsupported_event',
+        );
+    }
+  }
+
+  /** GitHub's limits (body and title lengths, dispatch payload size), applied to any payload. */
+  protected override fit(payload: GitHubPayload): GitHubPayload {
+    return fitPayloadForGitHub(payload, this.#marker);
+  }
+
   /** One attempt: one comment, issue or dispatch (plus the reads it needs). */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+  protected async send(
+    payload: GitHubPayload,
+    event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
+    const expected = this.actionFor(event.event_type);
+    if (payload.action !== expected) {
+      throw permanentError(
+        this.errors,
+        `option 'format' returned a '${payload.action}' payload for a '${event.event_type}' event, which this webhook sends as '${expected}'`,
+        'EFORMAT',
+      );
+    }
     try {
-      switch (this.actionFor(event.event_type)) {
+      switch (payload.action) {
         case 'comment':
-          return await this.#comment(event as EmpathyEvent<'code_review_complete'>, ctx.signal);
+          return await this.#comment(this.#review(event), payload.body, ctx.signal);
         case 'issue':
-          return await this.#issue(event as EmpathyEvent<FindingType>, ctx.signal);
-        case 'workflow':
-          return await this.#runWorkflow(event, ctx.signal);
+          return await this.#issue(event as EmpathyEvent<FindingType>, payload, ctx.signal);
         case 'dispatch':
-          return await this.#dispatch(event, ctx.signal);
-        default:
-          throw this.#permanent(`nothing to do with '${event.event_type}' events`, 'unsupported_event');
+          return await this.#dispatch(payload, ctx.signal);
+        case 'workflow':
+          return await this.#runWorkflow(payload.inputs, ctx.signal);
       }
     } catch (error) {
-      throw toGitHubDeliveryError(this.name, error, [this.#token]);
+      throw deliveryErrorIn(error) ?? networkError(this.errors, error);
     }
   }
 
@@ -307,25 +315,65 @@ export class GitHubWebhook implements WebhookPlugin {
       baseUrl: this.#baseUrl,
       userAgent: this.#userAgent,
       log: { debug: quiet, info: quiet, warn: console.warn, error: quiet },
+      request: { fetch: this.#fetch },
     });
     return this.#client;
   }
 
-  async #comment(event: EmpathyEvent<'code_review_complete'>, signal: AbortSignal): Promise<DeliveryReceipt> {
-    const { repository, pull_request: pr } = event.data;
+  /**
+   * Octokit's `fetch`: the kit's guarded transport, and GitHub's errors turned into delivery
+   * errors here, where the answer's headers and a bounded read of its body are at hand (Octokit
+   * would read a whole error body, and would return a redirect as a success).
+   */
+  readonly #fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const scope = { ...this.errors, target: `${method} ${url.origin}${decodePath(url.pathname)}` };
+    let response: Response;
+    try {
+      response = await this.http.fetch(input, init);
+    } catch (error) {
+      throw networkError(scope, error);
+    }
+    if (response.status >= 200 && response.status < 300) return response;
+    throw await githubAnswerError(scope, response);
+  };
+
+  #review(event: EmpathyEvent): EmpathyEvent<'code_review_complete'> {
+    const review = event as EmpathyEvent<'code_review_complete'>;
+    const { repository, pull_request: pr } = review.data;
     if (typeof repository === 'string' && repository.toLowerCase() !== this.repository.toLowerCase()) {
-      throw this.#permanent(
+      throw permanentError(
+        this.errors,
         `the review is for ${repository}, but this webhook posts to ${this.repository}`,
         'repository_mismatch',
       );
     }
     if (!Number.isInteger(pr) || pr < 1) {
-      throw this.#permanent(
+      throw permanentError(
+        this.errors,
         `'pull_request' must be a positive integer (got ${JSON.stringify(pr)})`,
         'invalid_event',
       );
     }
-    const body = formatReviewComment(event, this.#marker);
+    return review;
+  }
+
+  /** A rendered dispatch or workflow payload within GitHub's limits, or a permanent error saying why not. */
+  #fitted(payload: GitHubPayload, code: string, what: string): GitHubPayload {
+    try {
+      return fitPayloadForGitHub(payload, this.#marker);
+    } catch (error) {
+      throw permanentError(this.errors, `${what}: ${(error as Error).message}`, code);
+    }
+  }
+
+  async #comment(
+    event: EmpathyEvent<'code_review_complete'>,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<DeliveryReceipt> {
+    const pr = event.data.pull_request;
     const request = { signal };
     const repo = { owner: this.#owner, repo: this.#repo };
     const existing = await this.#findStickyComment(pr, signal);
@@ -337,10 +385,14 @@ export class GitHubWebhook implements WebhookPlugin {
           body,
           request,
         });
-        return { status, id: String(data.id), detail: { action: 'comment_updated', url: data.html_url } };
+        return {
+          status,
+          id: this.#id(data, 'comment'),
+          detail: { action: 'comment_updated', url: data.html_url },
+        };
       } catch (error) {
         // Deleted since we listed it: post a new one.
-        if ((error as { status?: number }).status !== 404) throw error;
+        if (deliveryErrorIn(error)?.status !== 404) throw error;
       }
     }
     const { data, status } = await this.#octokit.rest.issues.createComment({
@@ -349,9 +401,10 @@ export class GitHubWebhook implements WebhookPlugin {
       body,
       request,
     });
+    const id = this.#id(data, 'comment');
     // The author of a comment we created is us: from now on only our own comments count.
     this.#author ??= data.user?.login;
-    return { status, id: String(data.id), detail: { action: 'comment_created', url: data.html_url } };
+    return { status, id, detail: { action: 'comment_created', url: data.html_url } };
   }
 
   /** The id of this webhook's earlier review comment on the PR: the first one that starts with the marker. */
@@ -376,7 +429,11 @@ export class GitHubWebhook implements WebhookPlugin {
     }
   }
 
-  async #issue(event: EmpathyEvent<FindingType>, signal: AbortSignal): Promise<DeliveryReceipt> {
+  async #issue(
+    event: EmpathyEvent<FindingType>,
+    issue: Extract<GitHubPayload, { action: 'issue' }>,
+    signal: AbortSignal,
+  ): Promise<DeliveryReceipt> {
     const options = this.#issues!;
     const fingerprint = findingFingerprint(event, this.repository);
     if (options.dedupe) {
@@ -389,17 +446,27 @@ export class GitHubWebhook implements WebhookPlugin {
         };
       }
     }
-    const issue = formatIssue(event, { fingerprint, labels: options.labels });
+    // The fingerprint marker is how the next detection finds this issue: keep it first, and the
+    // de-duplication label on it, whatever `format` did.
+    const marker = fingerprintMarker(fingerprint);
+    const body = issue.body.startsWith(marker) ? issue.body : truncateBody(`${marker}\n${issue.body}`);
+    const labels =
+      options.dedupe && !issue.labels.includes(options.labels[0]!)
+        ? [options.labels[0]!, ...issue.labels]
+        : issue.labels;
     const { data, status } = await this.#octokit.rest.issues.create({
       owner: this.#owner,
       repo: this.#repo,
-      ...issue,
+      title: issue.title,
+      body,
+      labels,
       ...(options.assignees.length > 0 ? { assignees: options.assignees } : {}),
       request: { signal },
     });
+    const id = this.#id(data, 'issue', 'number');
     return {
       status,
-      id: String(data.number),
+      id,
       detail: { action: 'issue_created', issue: data.number, url: data.html_url, fingerprint },
     };
   }
@@ -427,42 +494,29 @@ export class GitHubWebhook implements WebhookPlugin {
     }
   }
 
-  async #dispatch(event: EmpathyEvent, signal: AbortSignal): Promise<DeliveryReceipt> {
-    const eventType = this.#dispatchType!(event);
-    if (
-      typeof eventType !== 'string' ||
-      eventType.length < 1 ||
-      eventType.length > DISPATCH_EVENT_TYPE_LIMIT
-    ) {
-      throw this.#permanent(
-        `dispatch 'eventType' must be 1-${DISPATCH_EVENT_TYPE_LIMIT} characters (got ${String(eventType).length})`,
-        'invalid_event_type',
-      );
-    }
-    const payload = formatDispatch(event, eventType);
+  async #dispatch(
+    payload: Extract<GitHubPayload, { action: 'dispatch' }>,
+    signal: AbortSignal,
+  ): Promise<DeliveryReceipt> {
     const { status } = await this.#octokit.rest.repos.createDispatchEvent({
       owner: this.#owner,
       repo: this.#repo,
       event_type: payload.event_type,
-      client_payload: payload.client_payload as unknown as Record<string, unknown>,
+      client_payload: payload.client_payload,
       request: { signal },
     });
-    return { status, detail: { action: 'repository_dispatch', eventType } };
+    return { status, detail: { action: 'repository_dispatch', eventType: payload.event_type } };
   }
 
-  async #runWorkflow(event: EmpathyEvent, signal: AbortSignal): Promise<DeliveryReceipt> {
+  async #runWorkflow(inputs: Record<string, unknown>, signal: AbortSignal): Promise<DeliveryReceipt> {
     const workflow = this.#workflow!;
     const ref = workflow.ref ?? (await this.#getDefaultBranch(signal));
-    const inputs: object = workflow.inputs ? workflow.inputs(event) : formatWorkflowInputs(event);
-    if (inputs === null || typeof inputs !== 'object') {
-      throw this.#permanent(`workflow 'inputs' must return an object`, 'invalid_inputs');
-    }
     const { status } = await this.#octokit.rest.actions.createWorkflowDispatch({
       owner: this.#owner,
       repo: this.#repo,
       workflow_id: workflow.workflowId,
       ref,
-      inputs: inputs as Record<string, unknown>,
+      inputs,
       request: { signal },
     });
     return { status, detail: { action: 'workflow_dispatch', workflow: String(workflow.workflowId), ref } };
@@ -475,115 +529,46 @@ export class GitHubWebhook implements WebhookPlugin {
         repo: this.#repo,
         request: { signal },
       });
+      if (typeof data?.default_branch !== 'string') throw this.#incomplete('repository');
       this.#defaultBranch = data.default_branch;
     }
     return this.#defaultBranch;
   }
 
   /**
-   * A list endpoint's answer, checked: a 200 that is not a JSON array (a proxy's login page, say)
-   * is reported as such and retried, not as a TypeError from deep inside.
+   * A list endpoint's answer, checked: a 200 that is not a JSON array (a proxy's login page, or
+   * a body cut off midway, which Octokit reads as empty text) is reported and retried, not
+   * passed off as an empty list.
    */
   #list<T>(data: T[], what: string): T[] {
     if (Array.isArray(data)) return data;
-    throw new WebhookDeliveryError(`GitHub answered the list of ${what} with something that is not a list`, {
-      webhook: this.name,
-      retryable: true,
-      code: 'unexpected_response',
-    });
+    throw this.#incomplete(`list of ${what}`);
   }
 
-  #permanent(message: string, code: string): WebhookDeliveryError {
-    return new WebhookDeliveryError(message, { webhook: this.name, retryable: false, code });
+  /** The id of what GitHub created or updated, checked for the same reason as {@link #list}. */
+  #id(data: unknown, what: string, key: 'id' | 'number' = 'id'): string {
+    const id = (data as Record<string, unknown> | null)?.[key];
+    if (typeof id !== 'number') throw this.#incomplete(what);
+    return String(id);
   }
-}
 
-function parseBaseUrl(value: unknown, fail: (message: string) => Error): string {
-  if (value === undefined) return 'https://api.github.com';
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw fail(`option 'baseUrl' must be an http(s) URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw fail(`option 'baseUrl' must be an http(s) URL (got ${safeOrigin(url)})`);
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw fail(`option 'baseUrl' must not carry credentials, a query or a fragment (${safeOrigin(url)})`);
-  }
-  return url.href.replace(/\/+$/, '');
-}
-
-function parseIssues(value: GitHubWebhookOptions['issues'], webhook: string): ParsedIssues | undefined {
-  if (value === undefined || value === false) return undefined;
-  const fail = (message: string) => new WebhookConfigError(message, { webhook });
-  if (value !== true && (value === null || typeof value !== 'object')) {
-    throw fail(`option 'issues' must be true, false or an object`);
-  }
-  const o = value === true ? {} : value;
-  const labels = o.labels ?? ['ai-detected'];
-  if (
-    !Array.isArray(labels) ||
-    !labels.every((l) => typeof l === 'string' && /^[^,]{1,50}$/.test(l.trim()))
-  ) {
-    throw fail(`option 'issues.labels' must be an array of label names (1-50 characters, no commas)`);
-  }
-  const dedupe = o.dedupe ?? true;
-  if (typeof dedupe !== 'boolean') throw fail(`option 'issues.dedupe' must be a boolean`);
-  if (dedupe && labels.length === 0) {
-    throw fail(
-      `option 'issues.labels' needs at least one label when 'issues.dedupe' is on: it scopes the search`,
+  #incomplete(what: string): WebhookDeliveryError {
+    return networkError(
+      this.errors,
+      Object.assign(new Error(`GitHub answered with something that is not a ${what}`), {
+        code: 'EBADRESPONSE',
+      }),
     );
   }
-  const assignees = o.assignees ?? [];
-  if (!Array.isArray(assignees) || !assignees.every(isLogin)) {
-    throw fail(`option 'issues.assignees' must be an array of GitHub logins`);
-  }
-  return { labels: labels.map((l) => l.trim()), dedupe, assignees: [...assignees] };
 }
 
-function parseDispatch(
-  value: GitHubWebhookOptions['dispatch'],
-  fail: (message: string) => Error,
-): ((event: EmpathyEvent) => string) | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value !== true && (value === null || typeof value !== 'object')) {
-    throw fail(`option 'dispatch' must be true, false or an object`);
+/** A path as people read it (`/repos/acme/app/issues`); a malformed escape stays as sent. */
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
   }
-  const eventType = value === true ? undefined : value.eventType;
-  if (eventType === undefined) return (event) => `empathy.${event.event_type}`;
-  if (typeof eventType === 'function') return eventType;
-  if (typeof eventType !== 'string' || eventType.length < 1 || eventType.length > DISPATCH_EVENT_TYPE_LIMIT) {
-    throw fail(`option 'dispatch.eventType' must be 1-${DISPATCH_EVENT_TYPE_LIMIT} characters or a function`);
-  }
-  return () => eventType;
-}
-
-function parseWorkflow(
-  value: GitHubWorkflowOptions | undefined,
-  fail: (message: string) => Error,
-): GitHubWorkflowOptions | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object') throw fail(`option 'workflow' must be an object`);
-  const id = value.workflowId;
-  const validId =
-    (typeof id === 'number' && Number.isInteger(id) && id > 0) ||
-    (typeof id === 'string' && /^[\w.-]{1,255}\.ya?ml$/.test(id));
-  if (!validId) {
-    throw fail(`option 'workflow.workflowId' must be a workflow file name ('deploy.yml') or a numeric id`);
-  }
-  if (value.ref !== undefined && (typeof value.ref !== 'string' || value.ref.trim() === '')) {
-    throw fail(`option 'workflow.ref' must be a branch or tag name`);
-  }
-  if (value.inputs !== undefined && typeof value.inputs !== 'function') {
-    throw fail(`option 'workflow.inputs' must be a function (event) => inputs`);
-  }
-  return { ...value };
 }
 
 function quiet(): void {}
-
-function isLogin(value: unknown): value is string {
-  return typeof value === 'string' && /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/.test(value);
-}

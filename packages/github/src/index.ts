@@ -1,10 +1,4 @@
-export {
-  GitHubApiError,
-  type GitHubRateLimit,
-  type GitHubValidationError,
-  githubRateLimit,
-  toGitHubDeliveryError,
-} from './errors.js';
+export { deliveryErrorIn, type GitHubRateLimit, githubAnswerError, githubRateLimit } from './errors.js';
 export {
   BODY_LIMIT,
   CLIENT_PAYLOAD_MAX_KEYS,
@@ -17,10 +11,10 @@ export {
   formatIssue,
   formatReviewComment,
   formatWorkflowInputs,
+  type GitHubPayload,
   type IssuePayload,
   PAYLOAD_BYTE_BUDGET,
   reviewMarker,
-  summarizeEvent,
   TITLE_LIMIT,
   truncateBody,
   type WorkflowInputs,
@@ -28,9 +22,7 @@ export {
 export {
   GITHUB_RATE_LIMIT,
   type GitHubAction,
-  type GitHubDispatchOptions,
-  type GitHubIssueOptions,
   GitHubWebhook,
   type GitHubWebhookOptions,
-  type GitHubWorkflowOptions,
 } from './github-webhook.js';
+export type { GitHubDispatchOptions, GitHubIssueOptions, GitHubWorkflowOptions } from './options.js';

@@ -1,25 +1,46 @@
-import type { EventType } from '@empathy/webhooks-core';
+import type { EmpathyEvent, EventType } from '@empathy/webhooks-core';
 import { describeWebhookContract, fakeServerHarness } from '@empathy/webhooks-core/testing';
-import { GitHubWebhook } from '../src/index.js';
+import { type GitHubPayload, GitHubWebhook, type GitHubWebhookOptions } from '../src/index.js';
 import { FakeGitHub } from './fake-github.js';
 
-const TOKEN = 'ghp_contractSecretToken0123456789abcdef';
+// No word of the suite's own text in it ('contract' is the webhook's name in every message).
+const TOKEN = 'ghp_9fQ2xLr7TzWb1KcN4mVd8YsJ0hAeGu3PoRi6';
 const REPOSITORY = 'Smart-AI-Memory/empathy';
 
+/** Puts `text` where GitHub shows each kind of payload. */
+function mark(defaults: GitHubPayload, text: string): GitHubPayload {
+  switch (defaults.action) {
+    case 'comment':
+      return { ...defaults, body: `${defaults.body}\n\n${text}` };
+    case 'issue':
+      return { ...defaults, title: text };
+    case 'dispatch':
+      return { ...defaults, client_payload: { ...defaults.client_payload, summary: text } };
+    case 'workflow':
+      return { ...defaults, inputs: { ...defaults.inputs, summary: text } };
+  }
+}
+
 /** Starts the fake GitHub and builds the harness for one configuration of the webhook. */
-function harness(configure: Partial<ConstructorParameters<typeof GitHubWebhook>[0]>, events?: EventType[]) {
+function harness(configure: Partial<GitHubWebhookOptions>, events?: EventType[]) {
   return async () => {
     const github = await FakeGitHub.start(TOKEN, REPOSITORY);
     return {
       ...fakeServerHarness(github.server, github.failures()),
       secrets: [TOKEN],
       events,
-      create: (options: ConstructorParameters<typeof GitHubWebhook>[0] | object) =>
+      mark,
+      // A review names the repository it is for: garbage there is refused (repository_mismatch).
+      hostile: (event: EmpathyEvent) =>
+        event.event_type === 'code_review_complete'
+          ? ({ ...event, data: { ...event.data, repository: REPOSITORY } } as EmpathyEvent)
+          : event,
+      create: ({ endpoint, ...common }: { endpoint?: string | undefined } & Partial<GitHubWebhookOptions>) =>
         new GitHubWebhook({
-          ...(options as object),
+          ...common,
           token: TOKEN,
           repository: REPOSITORY,
-          baseUrl: github.url,
+          baseUrl: endpoint ?? github.url,
           ...configure,
           ...(events ? { events } : {}),
         }),

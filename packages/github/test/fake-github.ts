@@ -136,6 +136,9 @@ export class FakeGitHub {
       server_error: { status: 502, headers: this.headers(), body: { message: 'Server Error' } },
       rate_limited: (seconds) => this.secondaryRateLimit(seconds, 429),
       client_error: this.validation('Issue', 'title', 'title is too long (maximum is 256 characters)'),
+      // GitHub echoes what it could not take in `message` (a 401's "Bad credentials" names no
+      // token, but a 422 quotes the field's value).
+      echo: (text) => this.error(422, text),
     };
   }
 

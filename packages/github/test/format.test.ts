@@ -1,5 +1,5 @@
-import { EVENT_TYPES } from '@empathy/webhooks-core';
-import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { EVENT_TYPES, summarizeEvent } from '@empathy/webhooks-core';
+import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   BODY_LIMIT,
@@ -13,7 +13,6 @@ import {
   formatWorkflowInputs,
   PAYLOAD_BYTE_BUDGET,
   reviewMarker,
-  summarizeEvent,
   TITLE_LIMIT,
   truncateBody,
 } from '../src/index.js';
@@ -25,6 +24,8 @@ const LABELS = ['ai-detected'];
 /** The Markdown outside code blocks and code spans, where GitHub renders no HTML and no mentions. */
 function outsideCode(markdown: string): string {
   const out: string[] = [];
+  // An escaped backslash or backtick is text: it opens no code span.
+  markdown = markdown.replace(/\\[\\`]/g, '');
   let fence: string | undefined;
   for (const line of markdown.split('\n')) {
     const match = /^(`{3,})/.exec(line);
@@ -41,9 +42,7 @@ function expectSafeMarkdown(body: string) {
   const rest = outsideCode(body.split('\n').slice(1).join('\n')).replace(/<\/?sub>/g, '');
   expect(rest).not.toContain('<');
   expect(rest, 'no @-mention can ping').not.toMatch(/@[\w-]/);
-  expect(body, 'no bidi override or control character').not.toMatch(
-    /[\u0000-\u0008\u000B-\u001F\u202A-\u202E\u2066-\u2069]/,
-  );
+  expect(body, 'no character the text policy strips').not.toMatch(UNSAFE_CHARACTERS);
   expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
 }
 
@@ -58,7 +57,8 @@ describe('review comment (code_review_complete)', () => {
     await expect(body).toMatchFileSnapshot('./golden/comment.code_review_complete.md');
     // The seed's lines, verbatim.
     for (const line of [
-      '## 🤖 AI Code Review',
+      // The shared reading's title, after the seed's emoji.
+      '## 🤖 AI Code Review: Smart-AI-Memory/empathy#123',
       '### ✅ Looks Good',
       '- Clean code structure',
       '- Comprehensive test coverage',
@@ -117,8 +117,9 @@ describe('review comment (code_review_complete)', () => {
     expect(body).toContain('\\# Heading &lt;!-- hide the rest');
     expect(body).toContain('- \\> quote');
     expect(body).toContain('- 1\\. not a list');
-    expect(body).toContain('- @\u200Boctocat and @\u200Borg/team look here');
-    expect(body).toContain('- \\```');
+    // Mentions go in code spans, where GitHub notifies nobody; event text opens no code span.
+    expect(body).toContain('- `@octocat` and `@org/team` look here');
+    expect(body).toContain('- \\`\\`\\`');
     expect(body).toContain('- line break');
     expect(body).toContain('### ⚠️ Suggestions\n- No suggestions');
   });
@@ -140,9 +141,12 @@ describe('issue (bug_detected, security_vulnerability)', () => {
 
   it("gives the seed's title and labels for the SQL injection", () => {
     const issue = formatIssue(sampleEvent('security_vulnerability'), { fingerprint: 'f', labels: LABELS });
-    expect(issue.title).toBe('[AI Detected] SQL injection in auth.py:45');
+    // The seed's layout around the shared reading's title (the same in every integration).
+    expect(issue.title).toBe('[AI Detected] Security vulnerability: SQL injection in auth.py:45');
     expect(issue.labels).toEqual(['ai-detected', 'security', 'sql-injection']);
-    expect(issue.body).toContain('**Severity:** critical · **CWE:** CWE-89 · **CVSS:** 9.1');
+    expect(issue.body).toContain(
+      '**Severity:** Critical · **Category:** security · **CWE:** CWE-89 · **CVSS:** 9.1 · **Labels:** sql-injection',
+    );
   });
 
   it('keeps a hostile finding within GitHub limits', async () => {
@@ -205,7 +209,7 @@ describe('repository_dispatch payload', () => {
       expect(Buffer.byteLength(JSON.stringify(payload))).toBeLessThanOrEqual(PAYLOAD_BYTE_BUDGET);
       expect(payload.event_id).toBe(`evt_hostile_${type}`);
       expect(payload.summary.length).toBeLessThanOrEqual(256);
-      expect(payload.summary).not.toMatch(/[\u0000-\u001F\u202E]/);
+      expect(payload.summary).not.toMatch(UNSAFE_CHARACTERS);
     }
     const payload = clientPayload(hostileEvent('deployment_risk'));
     await expect(
@@ -222,16 +226,29 @@ describe('repository_dispatch payload', () => {
     ).toMatchFileSnapshot('./golden/dispatch.hostile.json');
   });
 
-  it('says what happened in one line', () => {
-    expect(summarizeEvent(sampleEvent('prediction'))).toBe(
-      'Prediction (87%): Auth deployment may conflict with user-service v2.1',
-    );
-    expect(summarizeEvent(sampleEvent('performance_issue'))).toBe(
+  it("says what happened in one line: the shared reading's title", () => {
+    for (const type of EVENT_TYPES) {
+      expect(clientPayload(sampleEvent(type)).summary).toBe(summarizeEvent(sampleEvent(type)).title);
+    }
+    expect(clientPayload(sampleEvent('performance_issue')).summary).toBe(
       'Performance: /api/users response time degraded',
     );
-    expect(summarizeEvent(sampleEvent('alert', { resolved: true }))).toBe(
+    expect(clientPayload(sampleEvent('alert', { resolved: true })).summary).toBe(
       'Resolved: Error rate above 5% on checkout',
     );
+  });
+
+  it('sends no character the text policy strips, in data or metadata', () => {
+    const strings = (value: unknown): string[] =>
+      typeof value === 'string'
+        ? [value]
+        : value && typeof value === 'object'
+          ? Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)])
+          : [];
+    for (const type of EVENT_TYPES) {
+      for (const text of strings(clientPayload(hostileEvent(type))))
+        expect(text).not.toMatch(UNSAFE_CHARACTERS);
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import {
   formatReviewComment,
   formatWorkflowInputs,
   type GitHubAction,
+  type GitHubPayload,
   GitHubWebhook,
   type WorkflowInputs,
 } from '../src/index.js';
@@ -25,6 +26,21 @@ test('options are checked at compile time', () => {
   // @ts-expect-error workflow inputs are strings, numbers or booleans
   new GitHubWebhook({ ...base, workflow: { workflowId: 1, inputs: () => ({ data: {} }) } });
   expectTypeOf(new GitHubWebhook(base).actionFor('alert')).toEqualTypeOf<GitHubAction | undefined>();
+});
+
+test('format is typed with the payload union', () => {
+  new GitHubWebhook({
+    ...base,
+    format: (_event, defaults) => {
+      expectTypeOf(defaults).toEqualTypeOf<GitHubPayload>();
+      return defaults.action === 'comment' ? { ...defaults, body: `${defaults.body}\n\nthanks` } : defaults;
+    },
+  });
+  // @ts-expect-error a comment has a body, not a title
+  new GitHubWebhook({ ...base, format: () => ({ action: 'comment', title: 'x' }) });
+  // @ts-expect-error no such action
+  new GitHubWebhook({ ...base, format: () => ({ action: 'tweet', body: 'x' }) });
+  expectTypeOf<GitHubAction>().toEqualTypeOf<'comment' | 'issue' | 'dispatch' | 'workflow'>();
 });
 
 test('formatters take the events they format', () => {

@@ -1,5 +1,5 @@
 /**
- * A tiny document model (paragraphs, bold labels, links, code blocks, bullet lists) and its two
+ * A tiny document model (paragraphs, bold labels, links, code blocks, lists) and its two
  * renderings: Atlassian Document Format for Jira Cloud (REST v3) and wiki markup for Jira Data
  * Center (REST v2, which has no ADF). Pure functions; no I/O.
  */
@@ -11,7 +11,7 @@ export type Span = { text: string; strong?: boolean; href?: string } | { hardBre
 export type Block =
   | { kind: 'paragraph'; spans: Span[] }
   | { kind: 'code'; text: string; language?: string }
-  | { kind: 'list'; items: string[] };
+  | { kind: 'list'; items: string[]; ordered?: boolean | undefined };
 
 /** An ADF node (`doc`, `paragraph`, `text`, …). */
 export interface AdfNode {
@@ -46,7 +46,7 @@ export function toAdf(blocks: readonly Block[]): AdfDocument {
       const items = block.items.filter((item) => item !== '');
       if (items.length === 0) continue;
       content.push({
-        type: 'bulletList',
+        type: block.ordered ? 'orderedList' : 'bulletList',
         content: items.map((item) => ({
           type: 'listItem',
           content: [{ type: 'paragraph', content: [{ type: 'text', text: item }] }],
@@ -94,7 +94,8 @@ export function toWiki(blocks: readonly Block[]): string {
       parts.push(`{${macro}${macro === 'code' ? `:${block.language}` : ''}}\n${body}\n{${macro}}`);
     } else {
       const items = block.items.filter((item) => item !== '');
-      if (items.length > 0) parts.push(items.map((item) => `* ${escapeWiki(item)}`).join('\n'));
+      const bullet = block.ordered ? '#' : '*';
+      if (items.length > 0) parts.push(items.map((item) => `${bullet} ${escapeWiki(item)}`).join('\n'));
     }
   }
   return parts.join('\n\n');

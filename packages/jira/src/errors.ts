@@ -1,7 +1,5 @@
-import { parseRetryAfter, redact, safeOrigin, WebhookDeliveryError } from '@empathy/webhooks-core';
-
-/** The Jira REST call that failed, as it appears in error messages. */
-export type JiraOperation = 'search issues' | 'create issue' | 'add comment';
+import { isWebhookDeliveryError, parseRetryAfter, type WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, httpError, networkError } from '@empathy/webhooks-core/kit';
 
 /** Jira's error body: `{ errorMessages: [...], errors: { field: message } }`. */
 interface JiraErrorBody {
@@ -10,83 +8,54 @@ interface JiraErrorBody {
   message?: unknown | undefined;
 }
 
-/** The parts of jira.js's `HttpException` read here (duck-typed: works across duplicated installs). */
-interface HttpExceptionLike extends Error {
-  status: number;
-  response?: { data?: unknown } | undefined;
-  cause?: { response?: { headers?: Record<string, unknown> } } | undefined;
-}
-
-/** The parts of an `AxiosError` without a response (timeouts, aborts, network failures). */
-interface AxiosErrorLike extends Error {
+/** The parts of an `AxiosError` read here (duck-typed: works across duplicated installs). */
+interface AxiosErrorLike {
   isAxiosError: true;
-  code?: string | undefined;
+  config?:
+    | { method?: string | undefined; baseURL?: string | undefined; url?: string | undefined }
+    | undefined;
+  response?: { status: number; headers?: Record<string, unknown> | undefined; data?: unknown } | undefined;
 }
-
-const MESSAGE_MAX = 600;
 
 /**
- * Maps what jira.js throws to a {@link WebhookDeliveryError} for `webhook`:
- * - `HttpException` → its HTTP status, Jira's `errorMessages` and per-field `errors` (so a 400
- *   names the field: `summary: …`), and Retry-After read from the axios response headers (on a 429
- *   without it, `X-RateLimit-Reset`). Core retries 429, Retry-After and 5xx; 400/401/403/404 are final.
- * - `AxiosError` without a response (timeout, abort, connection refused or reset) → retryable, no status.
+ * Maps what jira.js threw to a delivery error, through core's builders:
+ * - an answer (jira.js's `HttpException` over an `AxiosError` with a response) → `httpError`
+ *   with its status, Jira's `errorMessages` and per-field `errors` as the detail (so a 400 names
+ *   the field: `summary: …`), and the wait: `Retry-After`, or on a 429 without it
+ *   `X-RateLimit-Reset`. A redirect (never followed: it would carry the credentials) names where
+ *   it pointed, by origin.
+ * - no answer (timeout, abort, connection refused or reset, a body over its bound, the SSRF
+ *   guard) → `networkError`.
  *
- * The SDK's errors carry the request config with the Authorization header, so they are never
- * attached: the `cause` is a fresh, redacted `Error` with the same name and code.
+ * The error names the request (`POST https://team.atlassian.net/rest/api/3/issue`); the SDK's
+ * errors, which carry the request's Authorization header, are never attached.
  */
-export function toJiraDeliveryError(
-  webhook: string,
-  error: unknown,
-  operation: JiraOperation,
-  secrets: readonly (string | undefined)[],
-): WebhookDeliveryError {
-  if (isHttpException(error)) {
-    const { status } = error;
-    const headers = error.cause?.response?.headers ?? {};
-    const retryAfterMs =
-      parseRetryAfter(header(headers, 'retry-after')) ??
-      (status === 429 ? parseRetryAfter(header(headers, 'x-ratelimit-reset')) : undefined);
-    const location = header(headers, 'location');
-    const details =
-      status >= 300 && status < 400
-        ? `redirected to ${location ? safeOrigin(location) : 'another URL'}; check option 'url'`
-        : describeBody(error.response?.data);
-    const wait = retryAfterMs === undefined ? '' : ` (retry after ${Math.ceil(retryAfterMs / 1000)}s)`;
-    const message = `HTTP ${status} from ${operation}${wait}${details ? `: ${details}` : ''}`;
-    return new WebhookDeliveryError(safe(message, secrets), {
-      webhook,
+export function jiraError(scope: ErrorScope, error: unknown): WebhookDeliveryError {
+  if (isWebhookDeliveryError(error)) return error;
+  const axios = axiosErrorOf(error);
+  const where = { ...scope, target: requestTarget(axios, scope.target) };
+  const response = axios?.response;
+  if (response === undefined || typeof response.status !== 'number') return networkError(where, error);
+  const { status } = response;
+  const headers = response.headers ?? {};
+  if (status >= 300 && status < 400) {
+    return httpError(where, {
       status,
-      retryAfterMs,
-      cause: sanitized(error, secrets),
+      detail: `redirected to ${originOf(header(headers, 'location'))}; redirects are not followed (check option 'url')`,
     });
   }
-  if (isAxiosError(error)) {
-    const code = error.code;
-    const what =
-      code === 'ECONNABORTED' || code === 'ETIMEDOUT'
-        ? 'timed out'
-        : code === 'ERR_CANCELED'
-          ? 'was aborted'
-          : `failed: ${error.message}`;
-    return new WebhookDeliveryError(safe(`${operation} ${what}${code ? ` (${code})` : ''}`, secrets), {
-      webhook,
-      code,
-      retryable: true,
-      cause: sanitized(error, secrets),
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new WebhookDeliveryError(safe(`${operation} failed: ${message}`, secrets), {
-    webhook,
-    retryable: true,
-    cause: error instanceof Error ? sanitized(error, secrets) : undefined,
-  });
+  const retryAfterMs =
+    parseRetryAfter(header(headers, 'retry-after')) ??
+    (status === 429 ? parseRetryAfter(header(headers, 'x-ratelimit-reset')) : undefined);
+  return httpError(where, { status, detail: describeBody(response.data), retryAfterMs });
 }
 
 /** `errorMessages` and `errors` of a Jira error body, as one line: `summary: You must specify a summary`. */
 function describeBody(data: unknown): string {
-  if (typeof data === 'string') return data.trim().startsWith('<') ? '' : data.trim();
+  if (typeof data === 'string') {
+    // A proxy's HTML error page says nothing about Jira past its text.
+    return data.trim().startsWith('<') ? data.replace(/<[^>]*>/g, ' ') : data;
+  }
   if (!data || typeof data !== 'object') return '';
   const body = data as JiraErrorBody;
   const parts: string[] = [];
@@ -98,32 +67,44 @@ function describeBody(data: unknown): string {
   return parts.join('; ');
 }
 
-function sanitized(error: Error, secrets: readonly (string | undefined)[]): Error {
-  const out = new Error(safe(error.message, secrets));
-  out.name = error.name;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') (out as Error & { code?: string }).code = code;
-  return out;
+/** The `AxiosError` behind a jira.js error: the error itself, or an `HttpException`'s cause. */
+function axiosErrorOf(error: unknown): AxiosErrorLike | undefined {
+  for (const candidate of [error, (error as { cause?: unknown } | null)?.cause]) {
+    if (candidate && typeof candidate === 'object' && (candidate as AxiosErrorLike).isAxiosError === true) {
+      return candidate as AxiosErrorLike;
+    }
+  }
+  return undefined;
 }
 
-function safe(text: string, secrets: readonly (string | undefined)[]): string {
-  const oneLine = redact(text, secrets).replace(/\s+/g, ' ').trim();
-  return oneLine.length > MESSAGE_MAX ? `${oneLine.slice(0, MESSAGE_MAX - 1)}…` : oneLine;
+/** `POST https://team.atlassian.net/rest/api/3/issue`: the method and URL, without a query. */
+function requestTarget(axios: AxiosErrorLike | undefined, fallback: string): string {
+  const config = axios?.config;
+  if (!config?.url) return fallback;
+  try {
+    const base = config.baseURL ? `${config.baseURL.replace(/\/+$/, '')}/` : undefined;
+    const url = new URL(config.url.replace(/^\/+/, ''), base);
+    let path = url.pathname;
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // A malformed escape: shown as sent.
+    }
+    return `${(config.method ?? 'get').toUpperCase()} ${url.origin}${path}`;
+  } catch {
+    return fallback;
+  }
+}
+
+function originOf(location: string | undefined): string {
+  try {
+    return location ? new URL(location).origin : 'another URL';
+  } catch {
+    return 'another URL';
+  }
 }
 
 function header(headers: Record<string, unknown>, name: string): string | undefined {
   const value = headers[name] ?? headers[name.toLowerCase()];
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
-}
-
-function isHttpException(error: unknown): error is HttpExceptionLike {
-  return (
-    error instanceof Error &&
-    error.name === 'HttpException' &&
-    typeof (error as { status?: unknown }).status === 'number'
-  );
-}
-
-function isAxiosError(error: unknown): error is AxiosErrorLike {
-  return error instanceof Error && (error as { isAxiosError?: unknown }).isAxiosError === true;
 }

@@ -1,16 +1,18 @@
 export type { AdfDocument, AdfNode } from './document.js';
-export { type JiraOperation, toJiraDeliveryError } from './errors.js';
+export { jiraError } from './errors.js';
 export {
   type CommentReason,
   DEFAULT_PRIORITY_MAP,
   duplicateSearchJql,
   FINGERPRINT_LABEL_PREFIX,
   fingerprintOf,
+  fitFields,
   formatComment,
   formatIssue,
   ISSUE_PROPERTY_KEY,
   type IssueFormatOptions,
   type JiraDeployment,
+  type JiraIssueFields,
   type JiraIssuePayload,
   type PriorityMap,
   SUMMARY_MAX_LENGTH,
@@ -22,3 +24,4 @@ export {
   JiraWebhook,
   type JiraWebhookOptions,
 } from './jira-webhook.js';
+export type { JiraSpecificOptions } from './options.js';

@@ -3,6 +3,7 @@ import {
   createFakeServer,
   type FakeResponse,
   type FakeServer,
+  fakeServerHarness,
   type RecordedRequest,
   type VendorFailures,
 } from '@empathy/webhooks-core/testing';
@@ -68,6 +69,8 @@ export const jiraFailures: VendorFailures = {
     status: 400,
     body: { errorMessages: [], errors: { summary: 'You must specify a summary of the issue.' } },
   },
+  // Jira quotes what it could not take: a JQL error names the value it did not understand.
+  echo: (text) => ({ status: 400, body: { errorMessages: [`Error in the JQL Query: ${text}`], errors: {} } }),
 };
 
 const SEARCH = /^\/rest\/api\/(3\/search\/jql|2\/search)$/;
@@ -283,14 +286,14 @@ function checkText(value: unknown, version: 2 | 3): string | undefined {
     : undefined;
 }
 
-/** The contract harness's `failNext`: transport failures hit the next request, refusals the next write. */
+/**
+ * The contract harness's `failNext`: transport failures and hostile bodies hit the next request
+ * (the search), a refusal the next write (create or comment), as Jira refuses a ticket.
+ */
 export function failNextFor(jira: FakeJira) {
+  const base = fakeServerHarness(jira.server, jiraFailures);
   return (failure: ContractFailure, retryAfterSeconds = 1): void => {
-    if (failure === 'hang') jira.server.respondNext({ hang: true });
-    else if (failure === 'disconnect') jira.server.respondNext({ disconnect: true });
-    else if (failure === 'rate_limited')
-      jira.server.respondNext(jiraFailures.rate_limited(retryAfterSeconds));
-    else if (failure === 'server_error') jira.server.respondNext(jiraFailures.server_error);
-    else jira.failNextWrite(jiraFailures.client_error);
+    if (failure === 'client_error') jira.failNextWrite(jiraFailures.client_error);
+    else base.failNext(failure, retryAfterSeconds);
   };
 }

@@ -45,6 +45,8 @@ async function cloud(
     email: EMAIL,
     apiToken: API_TOKEN,
     project: 'EMP',
+    // The fake listens on 127.0.0.1 over plain http.
+    allowPrivateNetwork: true,
     retryPolicy: FAST,
     ...options,
   });
@@ -58,6 +60,8 @@ async function datacenter(options: Partial<JiraWebhookOptions> = {}) {
     url: jira.url,
     token: PAT,
     project: 'EMP',
+    // The fake listens on 127.0.0.1 over plain http.
+    allowPrivateNetwork: true,
     retryPolicy: FAST,
     ...options,
   });
@@ -103,7 +107,8 @@ describe('JiraWebhook on Jira Cloud', () => {
     const { fields, properties } = create!.json();
     expect(fields).toMatchObject({
       project: { key: 'EMP' },
-      summary: '[AI Detected] SQL injection in auth.py:45',
+      // The seed's layout around the shared reading's title (the same in every integration).
+      summary: '[AI Detected] Security vulnerability: SQL injection in auth.py:45',
       issuetype: { name: 'Bug' },
       priority: { name: 'High' },
     });
@@ -155,7 +160,13 @@ describe('JiraWebhook on Jira Cloud', () => {
   it('finds an issue another process created, through the search alone', async () => {
     const first = await cloud();
     await first.deliver(finding(0), ctx());
-    const second = new JiraWebhook({ url: jira.url, email: EMAIL, apiToken: API_TOKEN, project: 'EMP' });
+    const second = new JiraWebhook({
+      allowPrivateNetwork: true,
+      url: jira.url,
+      email: EMAIL,
+      apiToken: API_TOKEN,
+      project: 'EMP',
+    });
     const receipt = await second.deliver(finding(1), ctx());
     expect(receipt.detail).toMatchObject({ action: 'commented', issue: 'EMP-1' });
     expect(jira.issues).toHaveLength(1);
@@ -169,8 +180,16 @@ describe('JiraWebhook on Jira Cloud', () => {
       action: 'created',
       issue: 'EMP-2',
     });
-    expect((await plugin.deliver(finding(2, { line: 99 }), ctx())).detail).toMatchObject({ issue: 'EMP-3' });
-    expect(jira.issues.map((i) => i.comments.length)).toEqual([0, 0, 0]);
+    // The line moves as code changes: the same file and title is the same finding.
+    expect((await plugin.deliver(finding(2, { line: 99 }), ctx())).detail).toMatchObject({
+      action: 'commented',
+      issue: 'EMP-2',
+    });
+    expect((await plugin.deliver(finding(3, { file: 'login.py' }), ctx())).detail).toMatchObject({
+      action: 'created',
+      issue: 'EMP-3',
+    });
+    expect(jira.issues.map((i) => i.comments.length)).toEqual([0, 1, 0]);
   });
 
   it('a retry after a lost answer does not comment on the ticket its first attempt created', async () => {
@@ -247,7 +266,7 @@ describe('JiraWebhook on Jira Data Center', () => {
     expect(jira.issues).toHaveLength(1);
     expect(jira.issues[0]!.comments).toHaveLength(4);
     expect(jira.issues[0]!.comments[0]!.body).toMatch(
-      /^\*Seen again at 2025-11-25 14:31 UTC:\* SQL injection/,
+      /^\*Seen again at 2025-11-25 14:31 UTC:\* Security vulnerability: SQL injection/,
     );
   });
 });
@@ -264,6 +283,7 @@ describe('errors', () => {
       new JiraWebhook({
         name: 'jira-2',
         url: jira.url,
+        allowPrivateNetwork: true,
         email: EMAIL,
         apiToken: API_TOKEN,
         project: 'EMP',
@@ -276,7 +296,7 @@ describe('errors', () => {
     const failed = stats.jira!.failedCount === 1 ? 'jira' : 'jira-2';
     expect(stats[failed]).toMatchObject({ failedCount: 1, retriedCount: 0, totalSent: 1 });
     expect(stats[failed]!.lastError).toBe(
-      `[${failed}] HTTP 400 from create issue: summary: You must specify a summary of the issue.`,
+      `[${failed}] HTTP 400 from POST ${jira.url}/rest/api/3/issue: summary: You must specify a summary of the issue.`,
     );
     const [letter] = await dispatcher!.deadLetters.list();
     expect(letter).toMatchObject({ webhook: failed, error: { status: 400 } });
@@ -287,7 +307,7 @@ describe('errors', () => {
     const error = await deliveryError(plugin, finding(0));
     expect(error).toMatchObject({ status: 400, retryable: false });
     expect(error.message).toBe(
-      "[jira] HTTP 400 from search issues: The value 'NOPE' does not exist for the field 'project'.",
+      `[jira] HTTP 400 from POST ${jira.url}/rest/api/3/search/jql: The value 'NOPE' does not exist for the field 'project'.`,
     );
   });
 
@@ -300,7 +320,9 @@ describe('errors', () => {
     });
     const error = await deliveryError(plugin, finding(0));
     expect(error).toMatchObject({ status: 429, retryAfterMs: 7000, retryable: true });
-    expect(error.message).toBe('[jira] HTTP 429 from search issues (retry after 7s): Rate limit exceeded.');
+    expect(error.message).toBe(
+      `[jira] HTTP 429 from POST ${jira.url}/rest/api/3/search/jql: Rate limit exceeded. (retry after 7s)`,
+    );
   });
 
   it('a 429 without Retry-After waits until X-RateLimit-Reset', async () => {
@@ -318,6 +340,7 @@ describe('errors', () => {
     expect(await deliveryError(plugin, finding(0))).toMatchObject({ status: 503, retryable: true });
     const wrong = new JiraWebhook({
       url: jira.url,
+      allowPrivateNetwork: true,
       email: EMAIL,
       apiToken: 'wrong-token-1234',
       project: 'EMP',
@@ -325,7 +348,7 @@ describe('errors', () => {
     const error = await deliveryError(wrong, finding(0));
     expect(error).toMatchObject({ status: 401, retryable: false });
     expect(error.message).toBe(
-      '[jira] HTTP 401 from search issues: Client must be authenticated to access this resource.',
+      `[jira] HTTP 401 from POST ${jira.url}/rest/api/3/search/jql: Client must be authenticated to access this resource.`,
     );
   });
 
@@ -338,7 +361,7 @@ describe('errors', () => {
     const error = await deliveryError(plugin, finding(0));
     expect(error).toMatchObject({ status: 301, retryable: false });
     expect(error.message).toBe(
-      "[jira] HTTP 301 from search issues: redirected to https://elsewhere.example; check option 'url'",
+      `[jira] HTTP 301 from POST ${jira.url}/rest/api/3/search/jql: redirected to https://elsewhere.example; redirects are not followed (check option 'url')`,
     );
     expect(jira.server.requests).toHaveLength(1);
   });
@@ -359,19 +382,35 @@ describe('errors', () => {
     const plugin = await cloud();
     const url = jira.url;
     await jira.close();
-    const refused = new JiraWebhook({ url, email: EMAIL, apiToken: API_TOKEN, project: 'EMP' });
+    const refused = new JiraWebhook({
+      url,
+      allowPrivateNetwork: true,
+      email: EMAIL,
+      apiToken: API_TOKEN,
+      project: 'EMP',
+    });
     const network = await deliveryError(refused, finding(0));
     expect(network).toMatchObject({ status: undefined, retryable: true, code: 'ECONNREFUSED' });
-    expect(network.message).toMatch(/^\[jira\] search issues failed: .*\(ECONNREFUSED\)$/);
+    expect(network.message).toMatch(
+      /^\[jira\] request to POST http:\/\/127\.0\.0\.1:\d+\/rest\/api\/3\/search\/jql failed: .*\(ECONNREFUSED\)$/,
+    );
 
     jira = await createFakeJira({ email: EMAIL, apiToken: API_TOKEN });
     jira.server.respondNext({ hang: true });
-    const hung = new JiraWebhook({ url: jira.url, email: EMAIL, apiToken: API_TOKEN, project: 'EMP' });
+    const hung = new JiraWebhook({
+      allowPrivateNetwork: true,
+      url: jira.url,
+      email: EMAIL,
+      apiToken: API_TOKEN,
+      project: 'EMP',
+    });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('timeout')), 100);
     const aborted = await deliveryError(hung, finding(0), ctx(controller.signal));
     expect(aborted).toMatchObject({ retryable: true, code: 'ERR_CANCELED' });
-    expect(aborted.message).toBe('[jira] search issues was aborted (ERR_CANCELED)');
+    expect(aborted.message).toBe(
+      `[jira] request to POST ${jira.url}/rest/api/3/search/jql failed: canceled (ERR_CANCELED)`,
+    );
 
     for (const error of [network, aborted]) {
       const text = inspect(error, { depth: 12, showHidden: true });
@@ -390,6 +429,16 @@ describe('options', () => {
   };
   const cases: [string, Partial<Record<keyof JiraWebhookOptions, unknown>>, RegExp][] = [
     ['a missing url', { url: undefined }, /option 'url'/],
+    [
+      'a url on a private network',
+      { url: 'https://10.0.0.1/jira' },
+      /option 'url' points at a private address \(https:\/\/10\.0\.0\.1\); set allowPrivateNetwork: true/,
+    ],
+    [
+      'a plain http url',
+      { url: 'http://jira.example.com' },
+      /plain http is allowed only with allowPrivateNetwork/,
+    ],
     ['a url that is not one', { url: 'team.atlassian.net' }, /option 'url'/],
     [
       'a url with credentials',
@@ -432,6 +481,14 @@ describe('options', () => {
     },
   );
 
+  it('holds no secret in anything printing the webhook shows', () => {
+    const plugin = new JiraWebhook(base);
+    for (const text of [inspect(plugin, { depth: 12, showHidden: true }), JSON.stringify(plugin)]) {
+      for (const secret of [API_TOKEN, BASIC]) expect(text).not.toContain(secret);
+    }
+    expect(plugin.target).toBe('https://team.atlassian.net');
+  });
+
   it('has the documented defaults', () => {
     const plugin = new JiraWebhook(base);
     expect(plugin.name).toBe('jira');
@@ -443,5 +500,80 @@ describe('options', () => {
     expect(
       new JiraWebhook({ url: base.url, token: PAT, project: 'EMP', deployment: 'cloud' }).deployment,
     ).toBe('cloud');
+  });
+});
+
+describe('the format option', () => {
+  it('changes the new ticket; the fingerprint label stays, so the next report still comments', async () => {
+    const plugin = await cloud({
+      format: (event, defaults) => ({
+        ...defaults,
+        summary: `[sec] ${event.event_id}\nsecond line`,
+        labels: ['triage'],
+        components: [{ name: 'auth' }],
+      }),
+    });
+    await plugin.deliver(finding(0), ctx());
+    const { fields, properties } = jira.requestsTo('create')[0]!.json();
+    expect(fields.summary).toBe('[sec] evt_finding_0 second line');
+    expect(fields.labels).toEqual(['triage', properties[0].value.fingerprint]);
+    expect(fields.components).toEqual([{ name: 'auth' }]);
+    expect((await plugin.deliver(finding(1), ctx())).detail).toMatchObject({ action: 'commented' });
+  });
+
+  it('refuses fields Jira cannot take, without a request, and only for that event', async () => {
+    const plugin = await cloud({
+      format: (_event, defaults) => ({
+        ...defaults,
+        description: {
+          type: 'doc',
+          version: 1,
+          content: [{ type: 'paragraph', content: [{ type: 'text', text: 'x'.repeat(40_000) }] }],
+        },
+      }),
+    });
+    const error = await deliveryError(plugin, finding(0));
+    expect(error).toMatchObject({ retryable: false, code: 'EFORMAT' });
+    expect(error.message).toMatch(/'description' is \d+ characters of ADF; Jira takes at most 32767/);
+    expect(jira.server.requests).toHaveLength(0);
+  });
+});
+
+describe('the guarded transport', () => {
+  it('ignores HTTP_PROXY from the environment: the request goes to the address the guard checked', async () => {
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy };
+    process.env.HTTP_PROXY = 'http://127.0.0.1:9';
+    process.env.http_proxy = 'http://127.0.0.1:9';
+    try {
+      const plugin = await cloud();
+      expect((await plugin.deliver(finding(0), ctx())).detail).toMatchObject({ action: 'created' });
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
+  it('a search answer that is no search result is retried, never taken for "no open ticket"', async () => {
+    const plugin = await cloud();
+    await plugin.deliver(finding(0), ctx());
+    jira.server.respondNext({
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: '<html>Sign in</html>',
+    });
+    const error = await deliveryError(plugin, finding(1));
+    expect(error).toMatchObject({ retryable: true, code: 'EBADRESPONSE', status: undefined });
+    expect(jira.issues).toHaveLength(1);
+  });
+
+  it('reads an answer only up to its bound', async () => {
+    const plugin = await cloud();
+    jira.server.respondNext({ status: 200, body: { issues: [], padding: 'x'.repeat(600 * 1024) } });
+    const error = await deliveryError(plugin, finding(0));
+    expect(error).toMatchObject({ retryable: true, status: undefined });
+    expect(error.message).toMatch(/maxContentLength/);
+    expect(jira.issues).toHaveLength(0);
   });
 });

@@ -1,6 +1,6 @@
 import type { EmpathyEvent } from '@empathy/webhooks-core';
 import { expectTypeOf, test } from 'vitest';
-import { JiraWebhook, type JiraWebhookOptions } from '../src/index.js';
+import { type JiraIssueFields, JiraWebhook, type JiraWebhookOptions } from '../src/index.js';
 
 // Checked by `tsc -p tsconfig.json` (and `vitest --typecheck`): wrong options do not compile.
 test('JiraWebhookOptions', () => {
@@ -17,4 +17,19 @@ test('JiraWebhookOptions', () => {
   new JiraWebhook({ ...base, deployment: 'server' });
   // @ts-expect-error project is required
   new JiraWebhook({ url: base.url, token: 't' });
+});
+
+test('format is typed with the issue fields', () => {
+  const base = { url: 'https://team.atlassian.net', token: 't', project: 'EMP' };
+  new JiraWebhook({
+    ...base,
+    format: (_event, defaults) => {
+      expectTypeOf(defaults).toEqualTypeOf<JiraIssueFields>();
+      return { ...defaults, summary: `[sec] ${defaults.summary}`, components: [{ name: 'auth' }] };
+    },
+  });
+  // @ts-expect-error the summary is a string
+  new JiraWebhook({ ...base, format: (_e, defaults) => ({ ...defaults, summary: 42 }) });
+  // @ts-expect-error labels are strings
+  new JiraWebhook({ ...base, format: (_e, defaults) => ({ ...defaults, labels: [1] }) });
 });
