@@ -1,59 +1,31 @@
-// The shared plugin contract, run on the SQLite queue: retries, Retry-After, timeouts, dead
-// letters and replay behave the same as on the in-memory queue.
-import {
-  type DeliveryContext,
-  type EmpathyEvent,
-  parseRetryAfter,
-  WebhookDeliveryError,
-  type WebhookPlugin,
-} from '@empathy/webhooks-core';
+// The shared plugin contract, run on the SQLite queue with a real plugin (CustomWebhook): retries,
+// Retry-After, timeouts, dead letters, replay and the hostile-endpoint cases behave the same as on
+// the in-memory queue.
 import { createFakeServer, describeWebhookContract, fakeServerHarness } from '@empathy/webhooks-core/testing';
+import { CustomWebhook } from '@empathy/webhooks-http';
 import { SqliteQueue } from '../src/index.js';
 import { tempDb } from './helpers.js';
 
-const TOKEN = 'sqlite-contract-token-5f2e';
+const TOKEN = 'sq_tok_5f2e9a81c7d4b3e0';
 
-/** A minimal HTTP plugin: one fetch per attempt, the vendor's status and Retry-After to core. */
-function httpPlugin(url: string, options: Partial<WebhookPlugin>): WebhookPlugin {
-  const name = options.name ?? 'contract';
-  return {
-    events: ['*'],
-    ...options,
-    name,
-    async deliver(event: EmpathyEvent, ctx: DeliveryContext) {
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: 'POST',
-          body: JSON.stringify(event),
-          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          signal: ctx.signal,
-        });
-      } catch {
-        throw new WebhookDeliveryError('request failed (network)', { webhook: name });
-      }
-      await res.arrayBuffer();
-      if (res.ok) return { status: res.status };
-      throw new WebhookDeliveryError(`HTTP ${res.status}`, {
-        webhook: name,
-        status: res.status,
-        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
-      });
-    },
-  };
-}
-
-describeWebhookContract('minimal HTTP plugin on SqliteQueue', async () => {
+describeWebhookContract('CustomWebhook on SqliteQueue', async () => {
   const server = await createFakeServer(() => ({ status: 200 }));
   return {
     ...fakeServerHarness(server, {
       server_error: { status: 503 },
       rate_limited: (s) => ({ status: 429, headers: { 'retry-after': String(s) } }),
       client_error: { status: 400, body: { error: 'bad payload' } },
+      echo: (text) => ({ status: 401, body: { error: text } }),
     }),
     secrets: [TOKEN],
     events: ['alert', 'prediction', 'bug_detected'],
-    create: (o) => httpPlugin(`${server.url}/hook`, o),
+    mark: (body, text) => ({ ...body, marker: text }),
+    create: ({ endpoint, ...o }) =>
+      new CustomWebhook({
+        ...o,
+        url: `${endpoint ?? server.url}/hook`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }),
     queue: () => new SqliteQueue({ path: tempDb(), pollMs: 50 }),
   };
 });

@@ -169,7 +169,10 @@ export function describeWebhookContract(title: string, setup: () => Promise<Cont
     let dispatcher: Dispatcher;
     let failures: { event: EmpathyEvent; error: Error }[];
 
-    const start = (retryPolicy: RetryPolicy = FAST_RETRIES) => {
+    const start = (
+      retryPolicy: RetryPolicy = FAST_RETRIES,
+      overrides: Partial<ContractPluginOptions> = {},
+    ) => {
       failures = [];
       const plugin = harness.create({
         name: 'contract',
@@ -178,6 +181,7 @@ export function describeWebhookContract(title: string, setup: () => Promise<Cont
         circuitBreaker: false,
         onFailure: (_webhook, event, error) => void failures.push({ event, error }),
         allowPrivateNetwork: true,
+        ...overrides,
       });
       dispatcher = new Dispatcher({ webhooks: [plugin], queue: harness.queue?.() });
       return plugin;
@@ -463,31 +467,26 @@ export function describeWebhookContract(title: string, setup: () => Promise<Cont
 
     it("sends what the user's format returns, and dead-letters only the event whose format throws", async () => {
       const MARK = 'format-override-7f3a';
-      start();
-      const custom = createWith({
+      // One dispatcher on one queue: a second consumer of a shared queue (BullMQ) would race it.
+      const custom = start(FAST_RETRIES, {
         format: (event: EmpathyEvent, defaults: unknown) => {
           if (event.event_id === 'evt_format_throws') throw new Error('my formatter broke');
           return harness.mark(defaults, MARK);
         },
       });
-      const local = new Dispatcher({ webhooks: [custom], queue: harness.queue?.() });
-      try {
-        const type = handled(custom)[0] as (typeof EVENT_TYPES)[number];
-        await local.dispatch(sampleEvent(type, {}, { eventId: 'evt_format_throws' }));
-        await local.dispatch(sampleEvent(type, {}, { eventId: 'evt_format_ok' }));
-        await local.flush();
-        const s = local.monitor.getWebhookStats('contract');
-        expect(s).toMatchObject({ successCount: 1, failedCount: 1, retriedCount: 0 });
-        expect(s.lastError).toMatch(/format/);
-        const letters = await local.deadLetters.list();
-        expect(letters.map((l) => l.event.event_id)).toEqual(['evt_format_throws']);
-        expect(
-          harness.payloads().some((p) => p.includes(MARK)),
-          'the formatted payload was sent',
-        ).toBe(true);
-      } finally {
-        await local.close({ drainMs: 0 });
-      }
+      const type = handled(custom)[0] as (typeof EVENT_TYPES)[number];
+      await dispatcher.dispatch(sampleEvent(type, {}, { eventId: 'evt_format_throws' }));
+      await dispatcher.dispatch(sampleEvent(type, {}, { eventId: 'evt_format_ok' }));
+      await dispatcher.flush();
+      expect(stats()).toMatchObject({ successCount: 1, failedCount: 1, retriedCount: 0 });
+      expect(stats().lastError).toMatch(/format/);
+      const letters = await dispatcher.deadLetters.list();
+      expect(letters.map((l) => l.event.event_id)).toEqual(['evt_format_throws']);
+      expect(failures.map((f) => f.event.event_id)).toEqual(['evt_format_throws']);
+      expect(
+        harness.payloads().some((p) => p.includes(MARK)),
+        'the formatted payload was sent',
+      ).toBe(true);
     });
 
     it('strips every unsafe character class from what it sends (the hostile sample)', async () => {
