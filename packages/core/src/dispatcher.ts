@@ -25,6 +25,7 @@ import type {
   JobHandler,
   JobOutcome,
 } from './queue/types.js';
+import type { AttemptResult, AttemptScope, DeliveryTelemetry, QueueDepth } from './telemetry.js';
 
 /** Options for {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -42,8 +43,13 @@ export interface DispatcherOptions {
    */
   onError?: (
     error: Error,
-    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' },
+    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' | 'telemetry' },
   ) => void;
+  /**
+   * Traces and metrics for every delivery, e.g. `openTelemetry()` from `@empathy/webhooks-otel`.
+   * @default none: nothing is recorded beyond the monitor
+   */
+  telemetry?: DeliveryTelemetry | undefined;
 }
 
 interface Entry {
@@ -76,6 +82,8 @@ export class Dispatcher implements JobHandler {
    * ones its deadline leaves behind.
    */
   readonly #active = new Map<AttemptContext, () => void>();
+  readonly #telemetry: DeliveryTelemetry | undefined;
+  #unobserve: (() => void) | undefined;
   #closed = false;
 
   constructor(options: DispatcherOptions = {}) {
@@ -91,7 +99,13 @@ export class Dispatcher implements JobHandler {
       ((error, { webhook, during }) =>
         console.warn(`[empathy-webhooks] ${during} of '${webhook}' threw: ${error.message}`));
     this.deadLetters = this.#trackReplays(this.queue.deadLetters);
+    this.#telemetry = options.telemetry;
     for (const plugin of options.webhooks ?? []) this.register(plugin);
+    const telemetry = this.#telemetry;
+    if (telemetry?.observeQueue) {
+      const observer = { queue: this.queue, depth: () => this.#depth() };
+      this.#unobserve = this.#guard('', '*', () => telemetry.observeQueue!(observer));
+    }
     this.queue.consume(this);
   }
 
@@ -159,7 +173,12 @@ export class Dispatcher implements JobHandler {
     if (this.#closed)
       return Promise.reject(new WebhookConfigError('the dispatcher is closed; no new events are accepted'));
     const targets = this.route(event);
+    if (this.#telemetry) return this.#dispatchTraced(event, targets, this.#telemetry);
     if (targets.length === 0) return Promise.resolve(0);
+    return this.#enqueue(this.#jobs(event, targets));
+  }
+
+  #jobs(event: EmpathyEvent, targets: WebhookPlugin[]): DeliveryJob[] {
     const now = Date.now();
     const jobs: DeliveryJob[] = new Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
@@ -174,6 +193,10 @@ export class Dispatcher implements JobHandler {
       };
       this.monitor.recordQueued(webhook);
     }
+    return jobs;
+  }
+
+  #enqueue(jobs: DeliveryJob[]): Promise<number> {
     // The in-memory queue takes jobs synchronously: no extra promise hop on the hot path.
     if (this.#memory) {
       this.#memory.enqueueNow(jobs);
@@ -186,6 +209,56 @@ export class Dispatcher implements JobHandler {
         throw error;
       },
     );
+  }
+
+  /** {@link dispatch} with a telemetry: the emit scope's trace goes with every job. */
+  #dispatchTraced(
+    event: EmpathyEvent,
+    targets: WebhookPlugin[],
+    telemetry: DeliveryTelemetry,
+  ): Promise<number> {
+    const scope = this.#guard(event.event_id, '*', () => telemetry.onEmit?.(event, targets.length));
+    const end = (error?: Error) => {
+      if (scope) this.#guard(event.event_id, '*', () => scope.end(error));
+    };
+    if (targets.length === 0) {
+      end();
+      return Promise.resolve(0);
+    }
+    const jobs = this.#jobs(event, targets);
+    const trace = scope?.trace;
+    if (trace) for (const job of jobs) job.trace = trace;
+    let stored: Promise<number>;
+    try {
+      stored = this.#enqueue(jobs);
+    } catch (error) {
+      end(error as Error);
+      throw error;
+    }
+    return stored.then(
+      (n) => {
+        end();
+        return n;
+      },
+      (error: Error) => {
+        end(error);
+        throw error;
+      },
+    );
+  }
+
+  /** Runs a telemetry call; one that throws is reported to `onError` and never breaks a delivery. */
+  #guard<T>(eventId: string, webhook: string, call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (error) {
+      this.#onError(error instanceof Error ? error : new Error(String(error)), {
+        webhook,
+        eventId,
+        during: 'telemetry',
+      });
+      return undefined;
+    }
   }
 
   /** {@link JobHandler}: the most jobs of `webhook` in flight at once. */
@@ -202,6 +275,9 @@ export class Dispatcher implements JobHandler {
         message: `[${job.webhook}] no webhook with this name is registered in this process`,
       };
       this.#record(job, 'dead', job.attempt, undefined, undefined, error.message);
+      const telemetry = this.#telemetry;
+      if (telemetry?.onRejected)
+        this.#guard(job.event.event_id, job.webhook, () => telemetry.onRejected!(job, error));
       return Promise.resolve({ kind: 'dead', error, attempts: job.attempt });
     }
     // Gates: an open circuit or a full rate window postpones the job without spending an attempt.
@@ -231,6 +307,11 @@ export class Dispatcher implements JobHandler {
       nextAttemptAt: at,
       reason,
     });
+    const telemetry = this.#telemetry;
+    if (telemetry?.onDeferred) {
+      const deferral = { reason, until: at, attempt: job.attempt + 1 };
+      this.#guard(job.event.event_id, job.webhook, () => telemetry.onDeferred!(job, deferral));
+    }
     return { kind: 'defer', at, reason };
   }
 
@@ -242,6 +323,8 @@ export class Dispatcher implements JobHandler {
     const attempt = job.attempt + 1;
     const timeoutMs = entry.policy.timeoutSeconds * 1000;
     const ctx = new AttemptContext(attempt, job.event.event_id, timeoutMs);
+    const telemetry = this.#telemetry;
+    const scope = telemetry ? this.#startAttempt(telemetry, job, attempt, ctx) : undefined;
     const started = performance.now();
     return new Promise<JobOutcome>((resolve) => {
       let settled = false;
@@ -251,13 +334,15 @@ export class Dispatcher implements JobHandler {
       this.#active.set(ctx, () => {
         settled = true;
         clearTimeout(timer);
+        if (scope)
+          this.#endAttempt(job, scope, { outcome: 'abandoned', durationMs: performance.now() - started });
       });
       const fail = (thrown: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.#active.delete(ctx);
-        resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown));
+        resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown, scope));
       };
       const timer = setTimeout(() => {
         ctx.timeout();
@@ -265,7 +350,9 @@ export class Dispatcher implements JobHandler {
       }, timeoutMs);
       let pending: Promise<DeliveryReceipt>;
       try {
-        pending = entry.plugin.deliver(job.event, ctx);
+        pending = scope?.run
+          ? scope.run(() => entry.plugin.deliver(job.event, ctx))
+          : entry.plugin.deliver(job.event, ctx);
       } catch (thrown) {
         fail(thrown);
         return;
@@ -276,7 +363,10 @@ export class Dispatcher implements JobHandler {
         clearTimeout(timer);
         this.#active.delete(ctx);
         entry.breaker?.record(true, Date.now());
-        this.#record(job, 'delivered', attempt, performance.now() - started, receipt?.status);
+        const durationMs = performance.now() - started;
+        this.#record(job, 'delivered', attempt, durationMs, receipt?.status);
+        if (scope)
+          this.#endAttempt(job, scope, { outcome: 'delivered', durationMs, status: receipt?.status });
         resolve({ kind: 'delivered', receipt: receipt ?? {} });
       }, fail);
     });
@@ -288,6 +378,7 @@ export class Dispatcher implements JobHandler {
     attempt: number,
     durationMs: number,
     thrown: unknown,
+    scope: AttemptScope | undefined,
   ): Promise<JobOutcome> | JobOutcome {
     const error =
       thrown === TIMED_OUT
@@ -301,14 +392,61 @@ export class Dispatcher implements JobHandler {
     if (delay !== undefined) {
       const at = now + delay;
       this.#record(job, 'retry', attempt, durationMs, error.status, error.message, at);
+      if (scope) {
+        const result: AttemptResult = { outcome: 'retry', durationMs, status: error.status, error: jobError };
+        result.nextAttemptAt = at;
+        this.#endAttempt(job, scope, result);
+      }
       return { kind: 'retry', at, error: jobError };
     }
     this.#record(job, 'dead', attempt, durationMs, error.status, error.message);
+    if (scope)
+      this.#endAttempt(job, scope, { outcome: 'dead', durationMs, status: error.status, error: jobError });
     return this.#notifyFailure(entry.plugin, job.event, error).then(() => ({
       kind: 'dead' as const,
       error: jobError,
       attempts: attempt,
     }));
+  }
+
+  #startAttempt(
+    telemetry: DeliveryTelemetry,
+    job: DeliveryJob,
+    attempt: number,
+    ctx: AttemptContext,
+  ): AttemptScope | undefined {
+    if (!telemetry.onAttemptStart) return undefined;
+    const scope = this.#guard(job.event.event_id, job.webhook, () => telemetry.onAttemptStart!(job, attempt));
+    if (scope?.headers) ctx.traceHeaders = scope.headers;
+    return scope ?? undefined;
+  }
+
+  #endAttempt(job: DeliveryJob, scope: AttemptScope, result: AttemptResult): void {
+    this.#guard(job.event.event_id, job.webhook, () => scope.end(result));
+  }
+
+  /**
+   * The queue's depth for telemetry gauges: pending jobs and dead letters per webhook, every
+   * registered webhook included (0 when it has none).
+   */
+  async #depth(): Promise<QueueDepth> {
+    const pending: Record<string, number> = {};
+    const deadLetters: Record<string, number> = {};
+    const names = [...this.#entries.keys()];
+    for (const name of names) {
+      pending[name] = 0;
+      deadLetters[name] = 0;
+    }
+    const queue = this.queue;
+    if (queue.pendingByWebhook) Object.assign(pending, await queue.pendingByWebhook());
+    else if (queue.pending) for (const name of names) pending[name] = await queue.pending(name);
+    else for (const name of names) pending[name] = this.monitor.getWebhookStats(name).pendingCount;
+    const store = queue.deadLetters;
+    if (store.countByWebhook) Object.assign(deadLetters, await store.countByWebhook());
+    else
+      for (const letter of await store.list())
+        deadLetters[letter.webhook] = (deadLetters[letter.webhook] ?? 0) + 1;
+    return { pending, deadLetters };
   }
 
   #record(
@@ -345,6 +483,7 @@ export class Dispatcher implements JobHandler {
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unobserve?.();
     await this.queue.close(options);
     // Attempts still running past the deadline are abandoned by the queue: cancel them (a
     // durable queue delivers those jobs again later).
@@ -376,6 +515,7 @@ export class Dispatcher implements JobHandler {
       get: (id) => store.get(id),
       delete: (id) => store.delete(id),
       clear: (filter) => store.clear(filter),
+      ...(store.countByWebhook && { countByWebhook: () => store.countByWebhook!() }),
       // Counted as queued before the replay: a replayed job may be delivered before replay() returns.
       async replay(id) {
         const letter = await store.get(id);
@@ -414,6 +554,7 @@ const TIMED_OUT = Object.freeze({ timedOut: true });
  * attempts finish long before their timeout, and an AbortController per attempt costs.
  */
 class AttemptContext implements DeliveryContext {
+  traceHeaders: Readonly<Record<string, string>> | undefined = undefined;
   #controller: AbortController | undefined;
   #timedOut = false;
 

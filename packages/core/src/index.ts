@@ -114,3 +114,13 @@ export {
   summarize as summarizeEvent,
   truncate as truncateText,
 } from './summary.js';
+export type {
+  AttemptResult,
+  AttemptScope,
+  Deferral,
+  DeliveryTelemetry,
+  EmitScope,
+  QueueDepth,
+  QueueObserver,
+  TraceCarrier,
+} from './telemetry.js';
