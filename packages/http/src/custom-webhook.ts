@@ -206,6 +206,9 @@ export class CustomWebhook implements WebhookPlugin {
         s['webhook-signature'],
       );
     }
+    // Trace context for the receiver (telemetry on): after signing, so the signed bytes are unchanged.
+    const trace = ctx.traceHeaders;
+    if (trace) for (const name in trace) headers = headers.concat(name, trace[name]!);
     let answer: Answer;
     try {
       // undici's own timeouts end the request with core's per-attempt timeout, so no
