@@ -3,7 +3,8 @@
  *     telemetry, with `openTelemetry()` on the API alone (no SDK registered: what installing the
  *     package costs before an SDK starts), and with the OpenTelemetry SDK recording every span and
  *     metric (an AsyncLocalStorage context manager as NodeSDK sets up, a batch span processor, a
- *     metric reader), interleaved in one process.
+ *     metric reader), and with the SDK sampling 10 % of traces (metrics still count everything),
+ *     interleaved in one process.
  *
  * Set BENCH_BASE_OS to the `dist/index.js` of `@empathy/os` in another build (e.g. main's) to add
  * a row comparing this build's "off" with that build: what the seam costs when nothing uses it.
@@ -16,7 +17,13 @@ import { openTelemetry } from '@empathy/webhooks-otel';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import { type BenchRow, median, startSink } from './lib.js';
 
 const CONCURRENCY = 64;
@@ -79,6 +86,10 @@ export default async function run(): Promise<BenchRow[]> {
   const tracerProvider = new BasicTracerProvider({
     spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512 })],
   });
+  const sampledProvider = new BasicTracerProvider({
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }),
+    spanProcessors: [new BatchSpanProcessor(new DiscardingExporter())],
+  });
   const reader = new OnDemandReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
   const manager = new AsyncLocalStorageContextManager().enable();
@@ -93,10 +104,15 @@ export default async function run(): Promise<BenchRow[]> {
     const apiOnly: Run[] = [];
     const sdk: Run[] = [];
     const baseOff: Run[] = [];
-    const withSdk = async () => {
+    const sampled: Run[] = [];
+    const withSdk = async (provider = tracerProvider) => {
       context.setGlobalContextManager(manager);
       try {
-        return await deliveries(EmpathyOS, sink.url, openTelemetry({ tracerProvider, meterProvider }));
+        return await deliveries(
+          EmpathyOS,
+          sink.url,
+          openTelemetry({ tracerProvider: provider, meterProvider }),
+        );
       } finally {
         context.disable();
       }
@@ -112,11 +128,13 @@ export default async function run(): Promise<BenchRow[]> {
     await deliveries(EmpathyOS, sink.url, undefined);
     await deliveries(EmpathyOS, sink.url, openTelemetry());
     await withSdk();
+    await withSdk(sampledProvider);
     if (base) await inBase();
     for (let i = 0; i < 5; i++) {
       off.push(await deliveries(EmpathyOS, sink.url, undefined));
       apiOnly.push(await deliveries(EmpathyOS, sink.url, openTelemetry()));
       sdk.push(await withSdk());
+      sampled.push(await withSdk(sampledProvider));
       if (base) baseOff.push(await inBase());
     }
     await tracerProvider.forceFlush();
@@ -161,6 +179,7 @@ export default async function run(): Promise<BenchRow[]> {
       },
       ...pair('openTelemetry(), API only (no SDK)', apiOnly),
       ...pair('openTelemetry() + SDK (spans + metrics)', sdk, '>= 0.9x (on costs < 10 %)'),
+      ...pair('openTelemetry() + SDK, 10 % of traces sampled', sampled),
     ];
     if (base) {
       rows.push(
@@ -187,6 +206,7 @@ export default async function run(): Promise<BenchRow[]> {
   } finally {
     sink.stop();
     await tracerProvider.shutdown();
+    await sampledProvider.shutdown();
     await meterProvider.shutdown();
   }
 }

@@ -33,6 +33,25 @@ export function toCarrier(context: SpanContext): TraceCarrier | undefined {
  */
 export function fromCarrier(carrier: TraceCarrier | undefined): Context {
   if (!carrier || typeof carrier.traceparent !== 'string') return ROOT_CONTEXT;
+  // The in-memory queue hands the same carrier to every job of an emit and every retry: parse once.
+  let parsed = parsedCarriers.get(carrier);
+  if (
+    parsed === undefined ||
+    parsed.traceparent !== carrier.traceparent ||
+    parsed.tracestate !== carrier.tracestate
+  ) {
+    parsed = { traceparent: carrier.traceparent, tracestate: carrier.tracestate, context: parse(carrier) };
+    parsedCarriers.set(carrier, parsed);
+  }
+  return parsed.context;
+}
+
+const parsedCarriers = new WeakMap<
+  TraceCarrier,
+  { traceparent: string; tracestate: string | undefined; context: Context }
+>();
+
+function parse(carrier: TraceCarrier): Context {
   const match = TRACEPARENT.exec(carrier.traceparent.trim());
   if (!match) return ROOT_CONTEXT;
   const [, version, traceId, spanId, flags, rest] = match;
