@@ -25,7 +25,7 @@ import type {
   JobHandler,
   JobOutcome,
 } from './queue/types.js';
-import type { AttemptResult, AttemptScope, DeliveryTelemetry, QueueDepth } from './telemetry.js';
+import type { AttemptResult, AttemptScope, DeliveryTelemetry, EmitScope, QueueDepth } from './telemetry.js';
 
 /** Options for {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -217,9 +217,19 @@ export class Dispatcher implements JobHandler {
     targets: WebhookPlugin[],
     telemetry: DeliveryTelemetry,
   ): Promise<number> {
-    const scope = this.#guard(event.event_id, '*', () => telemetry.onEmit?.(event, targets.length));
+    let scope: EmitScope | undefined;
+    try {
+      scope = telemetry.onEmit?.(event, targets.length);
+    } catch (error) {
+      this.#telemetryFailed(error, event.event_id, '*');
+    }
     const end = (error?: Error) => {
-      if (scope) this.#guard(event.event_id, '*', () => scope.end(error));
+      if (!scope) return;
+      try {
+        scope.end(error);
+      } catch (thrown) {
+        this.#telemetryFailed(thrown, event.event_id, '*');
+      }
     };
     if (targets.length === 0) {
       end();
@@ -252,13 +262,17 @@ export class Dispatcher implements JobHandler {
     try {
       return call();
     } catch (error) {
-      this.#onError(error instanceof Error ? error : new Error(String(error)), {
-        webhook,
-        eventId,
-        during: 'telemetry',
-      });
+      this.#telemetryFailed(error, eventId, webhook);
       return undefined;
     }
+  }
+
+  #telemetryFailed(error: unknown, eventId: string, webhook: string): void {
+    this.#onError(error instanceof Error ? error : new Error(String(error)), {
+      webhook,
+      eventId,
+      during: 'telemetry',
+    });
   }
 
   /** {@link JobHandler}: the most jobs of `webhook` in flight at once. */
@@ -416,13 +430,23 @@ export class Dispatcher implements JobHandler {
     ctx: AttemptContext,
   ): AttemptScope | undefined {
     if (!telemetry.onAttemptStart) return undefined;
-    const scope = this.#guard(job.event.event_id, job.webhook, () => telemetry.onAttemptStart!(job, attempt));
+    let scope: AttemptScope | undefined;
+    try {
+      scope = telemetry.onAttemptStart(job, attempt);
+    } catch (error) {
+      this.#telemetryFailed(error, job.event.event_id, job.webhook);
+      return undefined;
+    }
     if (scope?.headers) ctx.traceHeaders = scope.headers;
     return scope ?? undefined;
   }
 
   #endAttempt(job: DeliveryJob, scope: AttemptScope, result: AttemptResult): void {
-    this.#guard(job.event.event_id, job.webhook, () => scope.end(result));
+    try {
+      scope.end(result);
+    } catch (error) {
+      this.#telemetryFailed(error, job.event.event_id, job.webhook);
+    }
   }
 
   /**

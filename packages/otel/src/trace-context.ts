@@ -2,7 +2,8 @@ import type { TraceCarrier } from '@empathy/webhooks-core';
 import {
   type Context,
   createTraceState,
-  isSpanContextValid,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   ROOT_CONTEXT,
   type SpanContext,
   trace,
@@ -18,13 +19,36 @@ import {
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 /** tracestate: at most 32 list members of at most 256 characters each (W3C §3.3.1.1). */
 const MAX_TRACESTATE = 32 * 257;
+/**
+ * The parent context of a carrier made in this process, kept on the carrier itself: the in-memory
+ * queue hands the same object to every attempt, which then need not parse it. A symbol key is
+ * invisible to JSON and to the durable queues, which store the two strings only.
+ */
+const PARENT = Symbol('empathy.trace.parent');
+
+type OwnCarrier = TraceCarrier & { [PARENT]?: Context };
+
+/** Whether a span context has real ids (a no-op tracer's span has the invalid ones). */
+function isValid(context: SpanContext): boolean {
+  return context.traceId !== INVALID_TRACEID && context.spanId !== INVALID_SPANID;
+}
+
+function traceparentOf(context: SpanContext): string {
+  const flags = context.traceFlags & 0xff;
+  return `00-${context.traceId}-${context.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
+}
 
 /** The carrier of a span context, or `undefined` if it is invalid (a no-op tracer's span). */
 export function toCarrier(context: SpanContext): TraceCarrier | undefined {
-  if (!isSpanContextValid(context)) return undefined;
-  const traceparent = `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  if (!isValid(context)) return undefined;
+  const traceparent = traceparentOf(context);
   const tracestate = context.traceState?.serialize();
-  return tracestate ? { traceparent, tracestate } : { traceparent };
+  const carrier: OwnCarrier = tracestate ? { traceparent, tracestate } : { traceparent };
+  Object.defineProperty(carrier, PARENT, {
+    value: trace.setSpanContext(ROOT_CONTEXT, context),
+    enumerable: false,
+  });
+  return carrier;
 }
 
 /**
@@ -33,23 +57,8 @@ export function toCarrier(context: SpanContext): TraceCarrier | undefined {
  */
 export function fromCarrier(carrier: TraceCarrier | undefined): Context {
   if (!carrier || typeof carrier.traceparent !== 'string') return ROOT_CONTEXT;
-  // The in-memory queue hands the same carrier to every job of an emit and every retry: parse once.
-  let parsed = parsedCarriers.get(carrier);
-  if (
-    parsed === undefined ||
-    parsed.traceparent !== carrier.traceparent ||
-    parsed.tracestate !== carrier.tracestate
-  ) {
-    parsed = { traceparent: carrier.traceparent, tracestate: carrier.tracestate, context: parse(carrier) };
-    parsedCarriers.set(carrier, parsed);
-  }
-  return parsed.context;
+  return (carrier as OwnCarrier)[PARENT] ?? parse(carrier);
 }
-
-const parsedCarriers = new WeakMap<
-  TraceCarrier,
-  { traceparent: string; tracestate: string | undefined; context: Context }
->();
 
 function parse(carrier: TraceCarrier): Context {
   const match = TRACEPARENT.exec(carrier.traceparent.trim());
@@ -63,7 +72,7 @@ function parse(carrier: TraceCarrier): Context {
     traceFlags: Number.parseInt(flags!, 16) & 0x01,
     isRemote: true,
   };
-  if (!isSpanContextValid(spanContext)) return ROOT_CONTEXT;
+  if (!isValid(spanContext)) return ROOT_CONTEXT;
   const state = carrier.tracestate;
   if (typeof state === 'string' && state.length > 0 && state.length <= MAX_TRACESTATE) {
     spanContext.traceState = createTraceState(state);
@@ -73,9 +82,8 @@ function parse(carrier: TraceCarrier): Context {
 
 /** The headers a receiver reads to continue the trace: `traceparent` and, if any, `tracestate`. */
 export function toHeaders(context: SpanContext): Readonly<Record<string, string>> | undefined {
-  const carrier = toCarrier(context);
-  if (!carrier) return undefined;
-  return carrier.tracestate === undefined
-    ? { traceparent: carrier.traceparent }
-    : { traceparent: carrier.traceparent, tracestate: carrier.tracestate };
+  if (!isValid(context)) return undefined;
+  const traceparent = traceparentOf(context);
+  const tracestate = context.traceState?.serialize();
+  return tracestate ? { traceparent, tracestate } : { traceparent };
 }
