@@ -10,7 +10,12 @@
  * a row comparing this build's "off" with that build: what the seam costs when nothing uses it.
  */
 import { EmpathyOS } from '@empathy/os';
-import type { DeliveryTelemetry, WebhookPlugin } from '@empathy/webhooks-core';
+import {
+  createEvent,
+  type DeliveryJob,
+  type DeliveryTelemetry,
+  type WebhookPlugin,
+} from '@empathy/webhooks-core';
 import { SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
 import { CustomWebhook } from '@empathy/webhooks-http';
 import { openTelemetry } from '@empathy/webhooks-otel';
@@ -80,6 +85,45 @@ async function deliveries(
   return { rate, cpuUs: (used.user + used.system) / N };
 }
 
+/**
+ * The telemetry calls of one delivery alone (emit span, attempt span with its headers and
+ * context, the outcome's metrics), without I/O: µs of CPU per delivery. Steadier than the
+ * end-to-end rows on a shared machine, and the floor of what recording costs.
+ */
+async function callsAlone(telemetry: DeliveryTelemetry): Promise<number> {
+  const event = createEvent('prediction', SAMPLE_DATA.prediction, { userId: 'developer_123' });
+  const once = () => {
+    const emit = telemetry.onEmit!(event, 1)!;
+    const job: DeliveryJob = {
+      id: `${event.event_id}:bench`,
+      webhook: 'bench',
+      event,
+      attempt: 0,
+      availableAt: 0,
+      enqueuedAt: 0,
+      trace: emit.trace,
+    };
+    emit.end();
+    const attempt = telemetry.onAttemptStart!(job, 1)!;
+    attempt.run!(() => undefined);
+    attempt.end({ outcome: 'delivered', durationMs: 3.2, status: 200 });
+  };
+  const M = 200_000;
+  for (let i = 0; i < 20_000; i++) once();
+  const runs: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < M; i++) {
+      once();
+      // Let the batch span processor export, as it would between deliveries.
+      if (i % 512 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const used = process.cpuUsage(cpu);
+    runs.push((used.user + used.system) / M);
+  }
+  return median(runs);
+}
+
 export default async function run(): Promise<BenchRow[]> {
   const sink = await startSink('ok');
   const exporter = new DiscardingExporter();
@@ -137,6 +181,7 @@ export default async function run(): Promise<BenchRow[]> {
       sampled.push(await withSdk(sampledProvider));
       if (base) baseOff.push(await inBase());
     }
+    const alone = await callsAlone(openTelemetry({ tracerProvider, meterProvider }));
     await tracerProvider.forceFlush();
     const { errors } = await reader.collect();
     if (errors.length > 0) throw errors[0];
@@ -180,6 +225,12 @@ export default async function run(): Promise<BenchRow[]> {
       ...pair('openTelemetry(), API only (no SDK)', apiOnly),
       ...pair('openTelemetry() + SDK (spans + metrics)', sdk, '>= 0.9x (on costs < 10 %)'),
       ...pair('openTelemetry() + SDK, 10 % of traces sampled', sampled),
+      {
+        bench: 'openTelemetry() + SDK: the calls of one delivery, no I/O',
+        metric: 'CPU per delivery',
+        value: Math.round(alone * 10) / 10,
+        unit: 'µs',
+      },
     ];
     if (base) {
       rows.push(
