@@ -12,7 +12,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './lib.js';
 
-const SUITES = ['http', 'emit', 'sqlite', 'bullmq'];
+const SUITES = ['http', 'emit', 'sqlite', 'bullmq', 'telemetry'];
 
 /** In a child: runs one suite and sends its rows to the parent. */
 async function runSuite(name: string): Promise<void> {

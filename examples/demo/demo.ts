@@ -3,6 +3,9 @@
  * verifies every signature. One endpoint is flaky (503s and a 429 with Retry-After), one only
  * takes high-severity alerts, one is rate-limited, one refuses everything until we "fix" it and
  * replay its dead letters. No credentials, no network: everything runs on 127.0.0.1.
+ *
+ * `--metrics-port 9464` also serves the OpenTelemetry delivery metrics for Prometheus on
+ * http://127.0.0.1:9464/metrics while the demo runs, and prints them at the end.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +18,27 @@ import {
 } from '@empathy/webhooks-core';
 import { SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
 import { CustomWebhook } from '@empathy/webhooks-http';
+import { openTelemetry } from '@empathy/webhooks-otel';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 
 const SECRET = 'whsec_ZGVtby1zaWduaW5nLXNlY3JldC0xMjM0NTY3ODkw';
+
+/** `--metrics-port <n>`: serve Prometheus metrics on that port of 127.0.0.1. */
+function metricsPort(): number | undefined {
+  const i = process.argv.indexOf('--metrics-port');
+  if (i === -1) return undefined;
+  const port = Number(process.argv[i + 1]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error('--metrics-port needs a port number from 1 to 65535, e.g. --metrics-port 9464');
+    process.exit(2);
+  }
+  return port;
+}
+const port = metricsPort();
+const prometheus =
+  port === undefined ? undefined : new PrometheusExporter({ host: '127.0.0.1', port, endpoint: '/metrics' });
+const meterProvider = prometheus ? new MeterProvider({ readers: [prometheus] }) : undefined;
 const color = (code: number) => (text: string) =>
   process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text;
 const green = color(32);
@@ -123,7 +145,9 @@ const empathy = new EmpathyOS({
   targetLevel: 4,
   webhooks,
   model: 'claude-sonnet-4.5',
+  telemetry: meterProvider ? openTelemetry({ meterProvider }) : undefined,
 });
+if (port !== undefined) console.log(dim(`Prometheus metrics on http://127.0.0.1:${port}/metrics\n`));
 
 // ── Print every outcome as it happens ────────────────────────────────────────────────────────
 const started = Date.now();
@@ -202,5 +226,14 @@ const rows = Object.entries(empathy.monitor.getAllStats()).map(([name, s]) => ({
 }));
 console.table(rows);
 console.log(`receiver: ${received.verified} requests with valid signatures, ${received.rejected} rejected`);
+if (port !== undefined) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  console.log(bold('\nWhat Prometheus scrapes (deliveries by outcome)\n'));
+  for (const line of text.split('\n')) {
+    if (line.startsWith('empathy_webhook_deliveries_total'))
+      console.log(`  ${line.replace(/,?otel_scope_name="[^"]*"/, '')}`);
+  }
+}
 await empathy.close();
+await meterProvider?.shutdown();
 server.close();

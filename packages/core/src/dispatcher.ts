@@ -37,6 +37,7 @@ import type {
   JobHandler,
   JobOutcome,
 } from './queue/types.js';
+import type { AttemptResult, AttemptScope, DeliveryTelemetry, EmitScope, QueueDepth } from './telemetry.js';
 
 /** Options for {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -58,8 +59,13 @@ export interface DispatcherOptions {
    */
   onError?: (
     error: Error,
-    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' | 'detach' },
+    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' | 'detach' | 'telemetry' },
   ) => void;
+  /**
+   * Traces and metrics for every delivery, e.g. `openTelemetry()` from `@empathy/webhooks-otel`.
+   * @default none: nothing is recorded beyond the monitor
+   */
+  telemetry?: DeliveryTelemetry | undefined;
 }
 
 interface Entry {
@@ -94,6 +100,8 @@ export class Dispatcher implements JobHandler {
    * ones its deadline leaves behind.
    */
   readonly #active = new Map<AttemptContext, () => void>();
+  readonly #telemetry: DeliveryTelemetry | undefined;
+  #unobserve: (() => void) | undefined;
   #closed = false;
   /** The queue is closed: not even a webhook's own jobs are taken. */
   #queueClosed = false;
@@ -124,7 +132,13 @@ export class Dispatcher implements JobHandler {
             }
           };
     this.deadLetters = this.#trackReplays(this.queue.deadLetters);
+    this.#telemetry = options.telemetry;
     for (const plugin of options.webhooks ?? []) this.register(plugin);
+    const telemetry = this.#telemetry;
+    if (telemetry?.observeQueue) {
+      const observer = { queue: this.queue, depth: () => this.#depth() };
+      this.#unobserve = this.#guard('', '*', () => telemetry.observeQueue!(observer));
+    }
     this.queue.consume(this);
   }
 
@@ -207,7 +221,12 @@ export class Dispatcher implements JobHandler {
     if (this.#closed)
       return Promise.reject(new WebhookConfigError('the dispatcher is closed; no new events are accepted'));
     const targets = this.route(event);
+    if (this.#telemetry) return this.#dispatchTraced(event, targets, this.#telemetry);
     if (targets.length === 0) return Promise.resolve(0);
+    return this.#enqueue(this.#jobs(event, targets));
+  }
+
+  #jobs(event: EmpathyEvent, targets: WebhookPlugin[]): DeliveryJob[] {
     const now = Date.now();
     const jobs: DeliveryJob[] = new Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
@@ -222,7 +241,7 @@ export class Dispatcher implements JobHandler {
       };
       this.monitor.recordQueued(webhook);
     }
-    return this.#enqueue(jobs);
+    return jobs;
   }
 
   #enqueue(jobs: DeliveryJob[]): Promise<number> {
@@ -275,6 +294,70 @@ export class Dispatcher implements JobHandler {
     }
   }
 
+  /** {@link dispatch} with a telemetry: the emit scope's trace goes with every job. */
+  #dispatchTraced(
+    event: EmpathyEvent,
+    targets: WebhookPlugin[],
+    telemetry: DeliveryTelemetry,
+  ): Promise<number> {
+    let scope: EmitScope | undefined;
+    try {
+      scope = telemetry.onEmit?.(event, targets.length);
+    } catch (error) {
+      this.#telemetryFailed(error, event.event_id, '*');
+    }
+    const end = (error?: Error) => {
+      if (!scope) return;
+      try {
+        scope.end(error);
+      } catch (thrown) {
+        this.#telemetryFailed(thrown, event.event_id, '*');
+      }
+    };
+    if (targets.length === 0) {
+      end();
+      return Promise.resolve(0);
+    }
+    const jobs = this.#jobs(event, targets);
+    const trace = scope?.trace;
+    if (trace) for (const job of jobs) job.trace = trace;
+    let stored: Promise<number>;
+    try {
+      stored = this.#enqueue(jobs);
+    } catch (error) {
+      end(error as Error);
+      throw error;
+    }
+    return stored.then(
+      (n) => {
+        end();
+        return n;
+      },
+      (error: Error) => {
+        end(error);
+        throw error;
+      },
+    );
+  }
+
+  /** Runs a telemetry call; one that throws is reported to `onError` and never breaks a delivery. */
+  #guard<T>(eventId: string, webhook: string, call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (error) {
+      this.#telemetryFailed(error, eventId, webhook);
+      return undefined;
+    }
+  }
+
+  #telemetryFailed(error: unknown, eventId: string, webhook: string): void {
+    this.#onError(error instanceof Error ? error : new Error(String(error)), {
+      webhook,
+      eventId,
+      during: 'telemetry',
+    });
+  }
+
   /** {@link JobHandler}: the most jobs of `webhook` in flight at once. */
   concurrency(webhook: string): number {
     return this.#entries.get(webhook)?.concurrency ?? 1;
@@ -289,6 +372,9 @@ export class Dispatcher implements JobHandler {
         message: `[${job.webhook}] no webhook with this name is registered in this process`,
       };
       this.#record(job, 'dead', job.attempt, undefined, undefined, error.message);
+      const telemetry = this.#telemetry;
+      if (telemetry?.onRejected)
+        this.#guard(job.event.event_id, job.webhook, () => telemetry.onRejected!(job, error));
       return Promise.resolve({ kind: 'dead', error, attempts: job.attempt });
     }
     // Gates: an open circuit or a full rate window postpones the job without spending an attempt.
@@ -318,6 +404,11 @@ export class Dispatcher implements JobHandler {
       nextAttemptAt: at,
       reason,
     });
+    const telemetry = this.#telemetry;
+    if (telemetry?.onDeferred) {
+      const deferral = { reason, until: at, attempt: job.attempt + 1 };
+      this.#guard(job.event.event_id, job.webhook, () => telemetry.onDeferred!(job, deferral));
+    }
     return { kind: 'defer', at, reason };
   }
 
@@ -329,6 +420,8 @@ export class Dispatcher implements JobHandler {
     const attempt = job.attempt + 1;
     const timeoutMs = entry.policy.timeoutSeconds * 1000;
     const ctx = new AttemptContext(attempt, job.event.event_id, timeoutMs);
+    const telemetry = this.#telemetry;
+    const scope = telemetry ? this.#startAttempt(telemetry, job, attempt, ctx) : undefined;
     const started = performance.now();
     return new Promise<JobOutcome>((resolve) => {
       let settled = false;
@@ -338,13 +431,15 @@ export class Dispatcher implements JobHandler {
       this.#active.set(ctx, () => {
         settled = true;
         clearTimeout(timer);
+        if (scope)
+          this.#endAttempt(job, scope, { outcome: 'abandoned', durationMs: performance.now() - started });
       });
       const fail = (thrown: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.#active.delete(ctx);
-        resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown));
+        resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown, scope));
       };
       const timer = setTimeout(() => {
         ctx.timeout();
@@ -352,7 +447,9 @@ export class Dispatcher implements JobHandler {
       }, timeoutMs);
       let pending: Promise<DeliveryReceipt>;
       try {
-        pending = entry.plugin.deliver(job.event, ctx);
+        pending = scope?.run
+          ? scope.run(() => entry.plugin.deliver(job.event, ctx))
+          : entry.plugin.deliver(job.event, ctx);
       } catch (thrown) {
         fail(thrown);
         return;
@@ -363,7 +460,10 @@ export class Dispatcher implements JobHandler {
         clearTimeout(timer);
         this.#active.delete(ctx);
         entry.breaker?.record(true, Date.now());
-        this.#record(job, 'delivered', attempt, performance.now() - started, receipt?.status);
+        const durationMs = performance.now() - started;
+        this.#record(job, 'delivered', attempt, durationMs, receipt?.status);
+        if (scope)
+          this.#endAttempt(job, scope, { outcome: 'delivered', durationMs, status: receipt?.status });
         resolve({ kind: 'delivered', receipt: receipt ?? {} });
       }, fail);
     });
@@ -375,6 +475,7 @@ export class Dispatcher implements JobHandler {
     attempt: number,
     durationMs: number,
     thrown: unknown,
+    scope: AttemptScope | undefined,
   ): Promise<JobOutcome> | JobOutcome {
     const error =
       thrown === TIMED_OUT
@@ -388,14 +489,71 @@ export class Dispatcher implements JobHandler {
     if (delay !== undefined) {
       const at = now + delay;
       this.#record(job, 'retry', attempt, durationMs, error.status, error.message, at);
+      if (scope) {
+        const result: AttemptResult = { outcome: 'retry', durationMs, status: error.status, error: jobError };
+        result.nextAttemptAt = at;
+        this.#endAttempt(job, scope, result);
+      }
       return { kind: 'retry', at, error: jobError };
     }
     this.#record(job, 'dead', attempt, durationMs, error.status, error.message);
+    if (scope)
+      this.#endAttempt(job, scope, { outcome: 'dead', durationMs, status: error.status, error: jobError });
     return this.#notifyFailure(entry.plugin, job.event, error).then(() => ({
       kind: 'dead' as const,
       error: jobError,
       attempts: attempt,
     }));
+  }
+
+  #startAttempt(
+    telemetry: DeliveryTelemetry,
+    job: DeliveryJob,
+    attempt: number,
+    ctx: AttemptContext,
+  ): AttemptScope | undefined {
+    if (!telemetry.onAttemptStart) return undefined;
+    let scope: AttemptScope | undefined;
+    try {
+      scope = telemetry.onAttemptStart(job, attempt);
+    } catch (error) {
+      this.#telemetryFailed(error, job.event.event_id, job.webhook);
+      return undefined;
+    }
+    if (scope?.headers) ctx.traceHeaders = scope.headers;
+    return scope ?? undefined;
+  }
+
+  #endAttempt(job: DeliveryJob, scope: AttemptScope, result: AttemptResult): void {
+    try {
+      scope.end(result);
+    } catch (error) {
+      this.#telemetryFailed(error, job.event.event_id, job.webhook);
+    }
+  }
+
+  /**
+   * The queue's depth for telemetry gauges: pending jobs and dead letters per webhook, every
+   * registered webhook included (0 when it has none).
+   */
+  async #depth(): Promise<QueueDepth> {
+    const pending: Record<string, number> = {};
+    const deadLetters: Record<string, number> = {};
+    const names = [...this.#entries.keys()];
+    for (const name of names) {
+      pending[name] = 0;
+      deadLetters[name] = 0;
+    }
+    const queue = this.queue;
+    if (queue.pendingByWebhook) Object.assign(pending, await queue.pendingByWebhook());
+    else if (queue.pending) for (const name of names) pending[name] = await queue.pending(name);
+    else for (const name of names) pending[name] = this.monitor.getWebhookStats(name).pendingCount;
+    const store = queue.deadLetters;
+    if (store.countByWebhook) Object.assign(deadLetters, await store.countByWebhook());
+    else
+      for (const letter of await store.list())
+        deadLetters[letter.webhook] = (deadLetters[letter.webhook] ?? 0) + 1;
+    return { pending, deadLetters };
   }
 
   #record(
@@ -435,6 +593,7 @@ export class Dispatcher implements JobHandler {
     // Webhooks queue what they still buffer while the queue still takes it (and drains it).
     await Promise.all([...this.#entries.values()].map((entry) => this.#detach(entry)));
     this.#queueClosed = true;
+    this.#unobserve?.();
     await this.queue.close(options);
     // Attempts still running past the deadline are abandoned by the queue: cancel them (a
     // durable queue delivers those jobs again later).
@@ -470,6 +629,7 @@ export class Dispatcher implements JobHandler {
       get: (id) => store.get(id),
       delete: (id) => store.delete(id),
       clear: (filter) => store.clear(filter),
+      ...(store.countByWebhook && { countByWebhook: () => store.countByWebhook!() }),
       // Counted as queued before the replay: a replayed job may be delivered before replay() returns.
       async replay(id) {
         const letter = await store.get(id);
@@ -511,6 +671,7 @@ const TIMED_OUT = Object.freeze({ timedOut: true });
  * attempts finish long before their timeout, and an AbortController per attempt costs.
  */
 class AttemptContext implements DeliveryContext {
+  traceHeaders: Readonly<Record<string, string>> | undefined = undefined;
   #controller: AbortController | undefined;
   #timedOut = false;
   #listeners: ((reason: Error) => void)[] | undefined;

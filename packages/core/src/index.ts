@@ -122,4 +122,14 @@ export {
   summarize as summarizeEvent,
   truncate as truncateText,
 } from './summary.js';
+export type {
+  AttemptResult,
+  AttemptScope,
+  Deferral,
+  DeliveryTelemetry,
+  EmitScope,
+  QueueDepth,
+  QueueObserver,
+  TraceCarrier,
+} from './telemetry.js';
 export { type LongTimeout, MAX_TIMER_DELAY_MS, setLongTimeout } from './timers.js';

@@ -16,6 +16,12 @@ export interface DeliveryContext {
   readonly idempotencyKey: string;
   /** Per-attempt timeout in ms. */
   readonly timeoutMs: number;
+  /**
+   * Trace-context headers (`traceparent`, `tracestate`) to send with the attempt's request, so the
+   * receiver's trace continues this delivery's. Set only when the host has a telemetry that
+   * propagates to receivers; HTTP integrations add them to the request as they are.
+   */
+  readonly traceHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What a successful attempt reports. */

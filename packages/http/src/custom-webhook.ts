@@ -216,6 +216,9 @@ export class CustomWebhook extends WebhookBase<CustomWebhookBody> {
         s['webhook-signature'],
       );
     }
+    // Trace context for the receiver (telemetry on): after signing, so the signed bytes are unchanged.
+    const trace = ctx.traceHeaders;
+    if (trace) for (const name in trace) headers = headers.concat(name, trace[name]!);
     return send(
       this.#connection(),
       { path: this.#path, method: this.method, headers, body: bytes },

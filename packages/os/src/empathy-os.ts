@@ -3,6 +3,7 @@ import {
   createEvent,
   type DeadLetterStore,
   type DeliveryQueue,
+  type DeliveryTelemetry,
   Dispatcher,
   type DispatcherOptions,
   type EmpathyEvent,
@@ -73,8 +74,15 @@ export interface EmpathyOSOptions {
   frameworkVersion?: string | undefined;
   /** `metadata.model`. */
   model?: string | undefined;
-  /** Told about a `filter` or `onFailure` that threw. @default a warning on stderr */
+  /** Told about a `filter` or `onFailure` (or a telemetry call) that threw. @default a warning on stderr */
   onError?: DispatcherOptions['onError'] | undefined;
+  /**
+   * Traces and metrics for every emit and delivery: `openTelemetry()` from
+   * `@empathy/webhooks-otel`, or your own `DeliveryTelemetry`.
+   * @default none
+   * @example new EmpathyOS({ userId: 'team', webhooks, telemetry: openTelemetry() })
+   */
+  telemetry?: DeliveryTelemetry | undefined;
 }
 
 /** Per-event options of {@link EmpathyOS.emit}. */
@@ -129,6 +137,7 @@ export class EmpathyOS {
       queue: options.queue,
       monitor: options.monitor ?? new WebhookMonitor(),
       onError: options.onError,
+      telemetry: options.telemetry,
     });
   }
 

@@ -10,6 +10,7 @@ import {
   type RateLimiterFactory,
   serializeEvent,
   setLongTimeout,
+  type TraceCarrier,
   WebhookConfigError,
   WebhookError,
 } from '@empathy/webhooks-core';
@@ -21,6 +22,7 @@ import {
   Queue,
   type RedisClient,
   RedisConnection,
+  type Telemetry,
   Worker,
 } from 'bullmq';
 import { type DeadLetterScriptRunner, RedisDeadLetterStore } from './dead-letters.js';
@@ -81,6 +83,14 @@ export interface BullMQQueueOptions {
    * @default a one-line warning on stderr
    */
   onError?: ((error: Error) => void) | undefined;
+  /**
+   * BullMQ's own telemetry, passed to every BullMQ queue and worker this queue creates: spans for
+   * BullMQ's operations (adding, moving, processing jobs), e.g. `new BullMQOtel('empathy')` from
+   * the `bullmq-otel` package. Independent of the delivery telemetry (`openTelemetry()` from
+   * `@empathy/webhooks-otel`), whose trace context rides in each job's data either way.
+   * @default none
+   */
+  telemetry?: Telemetry | undefined;
 }
 
 /** What a BullMQ job carries: the event and core's attempt bookkeeping. */
@@ -90,6 +100,8 @@ interface JobData {
   attempt: number;
   enqueuedAt: number;
   lastError?: JobError | undefined;
+  /** The W3C trace context of the emit that queued the job. */
+  trace?: TraceCarrier | undefined;
 }
 
 interface Lane {
@@ -160,6 +172,7 @@ export class BullMQQueue implements DeliveryQueue {
   readonly #drainMs: number;
   readonly #worker: Required<BullMQWorkerSettings>;
   readonly #onError: (error: Error) => void;
+  readonly #telemetry: Telemetry | undefined;
   readonly #lanes = new Map<string, Promise<Lane>>();
   readonly #starting = new Set<Promise<unknown>>();
   /** Attempts in flight in this process, each with the function that hands its job back. */
@@ -178,6 +191,7 @@ export class BullMQQueue implements DeliveryQueue {
     this.#drainMs = o.drainMs;
     this.#worker = o.worker;
     this.#onError = o.onError;
+    this.#telemetry = o.telemetry;
     const run = (name: ScriptName, keys: string[], args: (string | number)[]) => this.#run(name, keys, args);
     this.deadLetters = new RedisDeadLetterStore(this.prefix, run as DeadLetterScriptRunner, (jobs) =>
       this.enqueue(jobs),
@@ -293,6 +307,16 @@ export class BullMQQueue implements DeliveryQueue {
     return total;
   }
 
+  /** Jobs waiting, delayed or in flight in Redis per known lane, for every lane that has any. */
+  async pendingByWebhook(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const webhook of this.#lanes.keys()) {
+      const n = await this.pending(webhook);
+      if (n > 0) out[webhook] = n;
+    }
+    return out;
+  }
+
   /**
    * Stops delivering and releases Redis. A consuming process first keeps delivering until the
    * queue is empty or `drainMs` has passed; then its workers take no new job, and the jobs of
@@ -383,6 +407,7 @@ export class BullMQQueue implements DeliveryQueue {
       connection: client,
       prefix: this.prefix,
       defaultJobOptions: { removeOnComplete: true },
+      ...(this.#telemetry && { telemetry: this.#telemetry }),
     });
     queue.on('error', this.#onError);
     const lane: Lane = { webhook, client, queue, worker: undefined };
@@ -408,6 +433,7 @@ export class BullMQQueue implements DeliveryQueue {
         maxStalledCount: this.#worker.maxStalledCount,
         // Never reached by BullMQ's own counter: it only lets a lane pause (see LANE_PAUSED) work.
         limiter: { max: LANE_PAUSED, duration: 1000 },
+        ...(this.#telemetry && { telemetry: this.#telemetry }),
       },
     );
     worker.on('error', this.#onError);
@@ -456,6 +482,7 @@ export class BullMQQueue implements DeliveryQueue {
           attempts: outcome.attempts,
           error: outcome.error,
           failedAt: Date.now(),
+          ...(data.trace && { trace: data.trace }),
         });
         return;
     }
@@ -492,6 +519,7 @@ export class BullMQQueue implements DeliveryQueue {
       },
       failedAt: job.finishedOn ?? Date.now(),
     };
+    if (job.data.trace) letter.trace = job.data.trace;
     await this.deadLetters.put(letter);
     await job.remove();
   }
@@ -519,6 +547,7 @@ function deliveryJobId(webhook: string, event: EmpathyEvent): string {
 function toData(job: DeliveryJob): JobData {
   const data: JobData = { event: job.event, attempt: job.attempt, enqueuedAt: job.enqueuedAt };
   if (job.lastError) data.lastError = job.lastError;
+  if (job.trace) data.trace = job.trace;
   return data;
 }
 
@@ -537,6 +566,7 @@ function toDeliveryJob(webhook: string, data: JobData): DeliveryJob {
     enqueuedAt: data.enqueuedAt,
   };
   if (data.lastError) job.lastError = data.lastError;
+  if (data.trace) job.trace = data.trace;
   return job;
 }
 
@@ -603,6 +633,18 @@ function parseOptions(options: BullMQQueueOptions) {
     settings[key] = value;
   }
   if (onError !== undefined && typeof onError !== 'function') fail(`option 'onError' must be a function`);
+  const telemetry = options.telemetry;
+  if (
+    telemetry !== undefined &&
+    (telemetry === null ||
+      typeof telemetry !== 'object' ||
+      typeof telemetry.tracer?.startSpan !== 'function' ||
+      typeof telemetry.contextManager?.with !== 'function')
+  ) {
+    fail(
+      `option 'telemetry' must be a BullMQ Telemetry (a tracer and a contextManager), e.g. new BullMQOtel(name)`,
+    );
+  }
   if (consume) assertWorkerConnection(connection);
   return {
     connection,
@@ -610,6 +652,7 @@ function parseOptions(options: BullMQQueueOptions) {
     consume,
     drainMs,
     worker: settings,
+    telemetry,
     onError:
       onError ??
       ((error: Error) => console.warn(`[empathy-webhooks] BullMQQueue: ${error?.message ?? error}`)),

@@ -1,7 +1,12 @@
 import type { DeadLetter, DeadLetterStore, DeliveryJob } from '@empathy/webhooks-core';
 import { deadLetterKeys } from './keys.js';
 
-type DeadScript = 'empathyDeadPut' | 'empathyDeadGet' | 'empathyDeadList' | 'empathyDeadDelete';
+type DeadScript =
+  | 'empathyDeadPut'
+  | 'empathyDeadGet'
+  | 'empathyDeadList'
+  | 'empathyDeadDelete'
+  | 'empathyDeadCount';
 
 /** Runs one of the queue's dead-letter scripts. */
 export type DeadLetterScriptRunner = (
@@ -74,6 +79,14 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     return Number(await this.#run('empathyDeadDelete', this.#keys, ['webhook', filter.webhook ?? '']));
   }
 
+  /** How many letters each webhook has (webhooks with none are left out), counted inside Redis. */
+  async countByWebhook(): Promise<Record<string, number>> {
+    const flat = (await this.#run('empathyDeadCount', this.#keys.slice(0, 1), [])) as (string | number)[];
+    const out: Record<string, number> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = Number(flat[i + 1]);
+    return out;
+  }
+
   async #delete(ids: string[]): Promise<number> {
     let removed = 0;
     // Lua's unpack and Redis's argument lists have limits: delete in chunks.
@@ -86,7 +99,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
 
 function toJob(letter: DeadLetter): DeliveryJob {
   const now = Date.now();
-  return {
+  const job: DeliveryJob = {
     id: letter.id,
     webhook: letter.webhook,
     event: letter.event,
@@ -94,4 +107,7 @@ function toJob(letter: DeadLetter): DeliveryJob {
     availableAt: now,
     enqueuedAt: now,
   };
+  // A replay continues the trace of the emit that caused the letter.
+  if (letter.trace) job.trace = letter.trace;
+  return job;
 }

@@ -143,6 +143,29 @@ end
 return removed
 `;
 
+/**
+ * Counts dead letters per webhook. KEYS: letters. Returns a flat list `webhook, count, …`.
+ * Decodes each letter once inside Redis: only the counts travel.
+ */
+export const DEAD_COUNT_LUA = `
+local counts = {}
+local names = {}
+for _, json in ipairs(redis.call('HVALS', KEYS[1])) do
+  local webhook = cjson.decode(json).webhook
+  if counts[webhook] == nil then
+    counts[webhook] = 0
+    names[#names + 1] = webhook
+  end
+  counts[webhook] = counts[webhook] + 1
+end
+local out = {}
+for _, webhook in ipairs(names) do
+  out[#out + 1] = webhook
+  out[#out + 1] = counts[webhook]
+end
+return out
+`;
+
 /** The scripts by the command names they are registered under. */
 export const SCRIPTS = {
   empathyRateLimit: { numberOfKeys: 2, lua: RATE_LIMIT_LUA },
@@ -151,6 +174,7 @@ export const SCRIPTS = {
   empathyDeadGet: { numberOfKeys: 1, lua: DEAD_GET_LUA },
   empathyDeadList: { numberOfKeys: 2, lua: DEAD_LIST_LUA },
   empathyDeadDelete: { numberOfKeys: 2, lua: DEAD_DELETE_LUA },
+  empathyDeadCount: { numberOfKeys: 1, lua: DEAD_COUNT_LUA },
 } as const;
 
 /** A script's command name. */

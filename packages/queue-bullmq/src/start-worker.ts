@@ -1,5 +1,6 @@
 import {
   type DeadLetterStore,
+  type DeliveryTelemetry,
   Dispatcher,
   type DispatcherOptions,
   WebhookConfigError,
@@ -25,8 +26,16 @@ export interface StartWorkerOptions {
   concurrency?: number | undefined;
   /** Where this worker's figures go. Figures are per process. @default a new WebhookMonitor */
   monitor?: WebhookMonitor | undefined;
-  /** Told about a `filter` or `onFailure` that threw. @default a warning on stderr */
+  /** Told about a `filter` or `onFailure` (or a telemetry call) that threw. @default a warning on stderr */
   onError?: DispatcherOptions['onError'] | undefined;
+  /**
+   * Traces and metrics for this worker's deliveries, e.g. `openTelemetry()` from
+   * `@empathy/webhooks-otel`: each attempt's span continues the trace of the `emit()` that queued
+   * it, whichever process that was (the trace context rides in the job's data). For BullMQ's own
+   * spans, pass the queue's `telemetry` option.
+   * @default none
+   */
+  telemetry?: DeliveryTelemetry | undefined;
 }
 
 /** A running worker: see {@link startWorker}. */
@@ -88,6 +97,7 @@ export function startWorker(options: StartWorkerOptions): DeliveryWorker {
     queue,
     monitor: options.monitor ?? new WebhookMonitor(),
     onError: options.onError,
+    telemetry: options.telemetry,
   });
   return {
     dispatcher,

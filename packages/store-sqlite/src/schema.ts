@@ -47,6 +47,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX deliveries_time ON deliveries (delivered_at);
   `,
+  // 2: the W3C trace context of the emit that queued a job, kept with the job and its dead letter
+  // so that a delivery after a restart or in another process continues the trace. Adding a
+  // nullable column rewrites nothing: existing rows read NULL (no trace).
+  `
+  ALTER TABLE jobs ADD COLUMN traceparent TEXT;
+  ALTER TABLE jobs ADD COLUMN tracestate TEXT;
+  ALTER TABLE dead_letters ADD COLUMN traceparent TEXT;
+  ALTER TABLE dead_letters ADD COLUMN tracestate TEXT;
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -13,6 +13,7 @@ import {
   type LongTimeout,
   serializeEvent,
   setLongTimeout,
+  type TraceCarrier,
   WebhookConfigError,
   WebhookError,
 } from '@empathy/webhooks-core';
@@ -120,6 +121,8 @@ type InsertRow = [
   availableAt: number,
   enqueuedAt: number,
   lastError: string | null,
+  traceparent: string | null,
+  tracestate: string | null,
 ];
 
 interface IdleWaiter {
@@ -136,6 +139,8 @@ interface JobRow {
   available_at: number;
   enqueued_at: number;
   last_error: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 interface DeadRow {
@@ -145,6 +150,8 @@ interface DeadRow {
   attempts: number;
   error: string;
   failed_at: number;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 const PRUNE_EVERY_MS = 60_000;
@@ -857,6 +864,13 @@ export class SqliteQueue implements DeliveryQueue {
         requeued(webhooks);
         return count;
       },
+      countByWebhook: async () => {
+        const rows = this.#read(() => this.#statements().deadCounts.all()) as {
+          webhook: string;
+          n: number;
+        }[];
+        return Object.fromEntries(rows.map((r) => [r.webhook, r.n]));
+      },
       delete: async (id) => this.#write(() => this.#statements().deadDelete.run(id).changes > 0),
       clear: async (filter = {}) =>
         this.#write(() => this.#statements().deadClear.run({ webhook: filter.webhook ?? null }).changes),
@@ -867,14 +881,15 @@ export class SqliteQueue implements DeliveryQueue {
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, last_error,
+                         traceparent, tracestate)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     lease: db.prepare(
       `UPDATE jobs SET lease_owner = ?, lease_until = ?
        WHERE seq IN (SELECT seq FROM jobs WHERE webhook = ? AND available_at <= ? AND lease_until <= ?
                      ORDER BY available_at, seq LIMIT ?)
-       RETURNING seq, id, webhook, event, attempt, available_at, enqueued_at, last_error`,
+       RETURNING seq, id, webhook, event, attempt, available_at, enqueued_at, last_error, traceparent, tracestate`,
     ),
     nextDue: db.prepare(
       `SELECT available_at AS at FROM jobs WHERE webhook = ? AND lease_until <= ? ORDER BY available_at LIMIT 1`,
@@ -891,8 +906,8 @@ function prepare(db: Database.Database) {
     ),
     remove: db.prepare(`DELETE FROM jobs WHERE seq = ?`),
     bury: db.prepare(
-      `INSERT OR REPLACE INTO dead_letters (id, webhook, event, attempts, error, failed_at)
-       SELECT id, webhook, event, ?, ?, ? FROM jobs WHERE seq = ?`,
+      `INSERT OR REPLACE INTO dead_letters (id, webhook, event, attempts, error, failed_at, traceparent, tracestate)
+       SELECT id, webhook, event, ?, ?, ?, traceparent, tracestate FROM jobs WHERE seq = ?`,
     ),
     logDelivery: db.prepare(
       `INSERT INTO deliveries (id, webhook, event_id, attempts, status, delivered_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -915,23 +930,26 @@ function prepare(db: Database.Database) {
     countLane: db.prepare(`SELECT count(*) AS n FROM jobs WHERE webhook = ?`),
     countByLane: db.prepare(`SELECT webhook, count(*) AS n FROM jobs GROUP BY webhook`),
     deadList: db.prepare(
-      `SELECT id, webhook, event, attempts, error, failed_at FROM dead_letters
+      `SELECT id, webhook, event, attempts, error, failed_at, traceparent, tracestate FROM dead_letters
        WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq LIMIT @limit`,
     ),
     deadGet: db.prepare(
-      `SELECT id, webhook, event, attempts, error, failed_at FROM dead_letters WHERE id = ?`,
+      `SELECT id, webhook, event, attempts, error, failed_at, traceparent, tracestate FROM dead_letters
+       WHERE id = ?`,
     ),
+    deadCounts: db.prepare(`SELECT webhook, count(*) AS n FROM dead_letters GROUP BY webhook`),
     deadWebhooks: db.prepare(
       `SELECT DISTINCT webhook FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`,
     ),
     requeueOne: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
-       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, ?, ? FROM dead_letters WHERE id = ?`,
+      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, traceparent, tracestate)
+       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, ?, ?, traceparent, tracestate
+       FROM dead_letters WHERE id = ?`,
     ),
     requeueAll: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at)
-       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, @now, @now FROM dead_letters
-       WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq`,
+      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, traceparent, tracestate)
+       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, @now, @now, traceparent, tracestate
+       FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq`,
     ),
     deadDelete: db.prepare(`DELETE FROM dead_letters WHERE id = ?`),
     deadClear: db.prepare(`DELETE FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`),
@@ -948,11 +966,20 @@ function toJob(row: JobRow): DeliveryJob {
     enqueuedAt: row.enqueued_at,
   };
   if (row.last_error !== null) job.lastError = JSON.parse(row.last_error) as JobError;
+  const trace = toTrace(row);
+  if (trace) job.trace = trace;
   return job;
 }
 
+function toTrace(row: { traceparent: string | null; tracestate: string | null }): TraceCarrier | undefined {
+  if (row.traceparent === null) return undefined;
+  return row.tracestate === null
+    ? { traceparent: row.traceparent }
+    : { traceparent: row.traceparent, tracestate: row.tracestate };
+}
+
 function toDeadLetter(row: DeadRow): DeadLetter {
-  return {
+  const letter: DeadLetter = {
     id: row.id,
     webhook: row.webhook,
     event: JSON.parse(row.event) as EmpathyEvent,
@@ -960,6 +987,9 @@ function toDeadLetter(row: DeadRow): DeadLetter {
     error: JSON.parse(row.error) as JobError,
     failedAt: row.failed_at,
   };
+  const trace = toTrace(row);
+  if (trace) letter.trace = trace;
+  return letter;
 }
 
 /** Waits for `promise`, at most `ms` (any length: `close({ drainMs: Infinity })` waits for good). */
@@ -991,6 +1021,8 @@ function toInsertRows(jobs: DeliveryJob[]): InsertRow[] {
       job.availableAt,
       job.enqueuedAt,
       job.lastError === undefined ? null : JSON.stringify(job.lastError),
+      job.trace?.traceparent ?? null,
+      job.trace?.tracestate ?? null,
     ];
   });
 }

@@ -122,6 +122,16 @@ export class MemoryQueue implements DeliveryQueue {
     return n;
   }
 
+  /** Jobs queued, waiting or in flight per webhook, for every webhook that has any. */
+  async pendingByWebhook(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [name, lane] of this.#lanes) {
+      const n = lane.fifo.length - lane.head + lane.delayed.size + lane.inFlight;
+      if (n > 0) out[name] = n;
+    }
+    return out;
+  }
+
   #inFlight(): number {
     let n = 0;
     for (const lane of this.#lanes.values()) n += lane.inFlight;
@@ -213,6 +223,7 @@ export class MemoryQueue implements DeliveryQueue {
           attempts: outcome.attempts,
           error: outcome.error,
           failedAt: Date.now(),
+          ...(job.trace && { trace: job.trace }),
         });
         break;
     }
@@ -256,7 +267,7 @@ export function createDeadLetterStore(
     [...letters.values()].filter((l) => filter?.webhook === undefined || l.webhook === filter.webhook);
   const toJob = (letter: DeadLetter): DeliveryJob => {
     const now = Date.now();
-    return {
+    const job: DeliveryJob = {
       id: letter.id,
       webhook: letter.webhook,
       event: letter.event,
@@ -264,6 +275,8 @@ export function createDeadLetterStore(
       availableAt: now,
       enqueuedAt: now,
     };
+    if (letter.trace) job.trace = letter.trace;
+    return job;
   };
   return {
     async list(filter) {
@@ -293,6 +306,11 @@ export function createDeadLetterStore(
       const all = matching(filter);
       for (const letter of all) letters.delete(letter.id);
       return all.length;
+    },
+    async countByWebhook() {
+      const out: Record<string, number> = {};
+      for (const letter of letters.values()) out[letter.webhook] = (out[letter.webhook] ?? 0) + 1;
+      return out;
     },
   };
 }

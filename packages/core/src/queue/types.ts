@@ -1,6 +1,7 @@
 import type { EmpathyEvent } from '../events.js';
 import type { DeliveryReceipt } from '../plugin.js';
 import type { RateLimiterFactory } from '../policies/rate-limit.js';
+import type { TraceCarrier } from '../telemetry.js';
 
 /** One event on its way to one webhook. Plain data, so durable queues can store it as JSON. */
 export interface DeliveryJob {
@@ -17,6 +18,11 @@ export interface DeliveryJob {
   enqueuedAt: number;
   /** The last attempt's error, redacted. */
   lastError?: JobError | undefined;
+  /**
+   * The trace context of the `emit()` that queued the job, when a telemetry was given. Queues
+   * store it with the job (and its dead letter) and hand it back unchanged.
+   */
+  trace?: TraceCarrier | undefined;
 }
 
 /** An error as stored with a job or dead letter: secret-free and serialisable. */
@@ -59,6 +65,8 @@ export interface DeadLetter {
   error: JobError;
   /** Epoch ms. */
   failedAt: number;
+  /** The job's trace context: a replayed letter continues the trace of the emit that caused it. */
+  trace?: TraceCarrier | undefined;
 }
 
 /** Dead letters: list, replay one or all, delete. */
@@ -75,6 +83,8 @@ export interface DeadLetterStore {
   delete(id: string): Promise<boolean>;
   /** Deletes all (or one webhook's). Returns how many. */
   clear(filter?: { webhook?: string }): Promise<number>;
+  /** How many letters each webhook has (webhooks with none are left out), without reading them. */
+  countByWebhook?(): Promise<Record<string, number>>;
 }
 
 /**
@@ -100,4 +110,6 @@ export interface DeliveryQueue {
   readonly rateLimiterFactory?: RateLimiterFactory | undefined;
   /** Jobs waiting (queued, deferred, or waiting for a retry) per webhook, if the queue can tell cheaply. */
   pending?(webhook?: string): Promise<number>;
+  /** Jobs waiting per webhook, for every webhook that has any, in one look (telemetry gauges use it). */
+  pendingByWebhook?(): Promise<Record<string, number>>;
 }
