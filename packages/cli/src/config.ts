@@ -149,8 +149,8 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * The environment variables a config file reads (`process.env.NAME`, `process.env['NAME']`) that
- * are unset or empty: a hint when a webhook refuses an option the config takes from one.
+ * The environment variables a config file reads (`process.env.NAME`, `process.env['NAME']`, or
+ * through a `const env = process.env` alias) that are unset or empty: a hint when a webhook refuses an option the config takes from one.
  */
 export function missingEnv(file: string, env: Record<string, string | undefined>): string[] {
   let source: string;
@@ -160,7 +160,8 @@ export function missingEnv(file: string, env: Record<string, string | undefined>
     return [];
   }
   const names = new Set<string>();
-  for (const match of source.matchAll(/process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([A-Za-z_]\w*)['"]\s*\])/g)) {
+  // `process.env.X`, `process.env['X']`, and the same through an alias named `env`.
+  for (const match of source.matchAll(/\benv(?:\.([A-Za-z_]\w*)|\[\s*['"]([A-Za-z_]\w*)['"]\s*\])/g)) {
     names.add((match[1] ?? match[2])!);
   }
   return [...names].filter((name) => env[name] === undefined || env[name] === '');
