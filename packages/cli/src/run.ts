@@ -79,7 +79,10 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
       line(safe.stderr, `empathy-webhooks: ${error.message}`);
       const unset = error.file ? missingEnv(resolve(io.cwd ?? process.cwd(), error.file), io.env) : [];
       if (unset.length > 0)
-        line(safe.stderr, `hint: the config reads environment variables that are not set: ${unset.join(', ')}`);
+        line(
+          safe.stderr,
+          `hint: the config reads environment variables that are not set: ${unset.join(', ')}`,
+        );
       return EXIT.failure;
     }
     line(safe.stderr, `empathy-webhooks: ${(error as Error)?.message ?? String(error)}`);

@@ -18,10 +18,15 @@ afterAll(async () => {
 
 describe('check', () => {
   it('prints one row per webhook (integration, events, target origin, rate limit, retry policy) and no secret', async () => {
-    const { code, stdout, stderr } = await runBin(['check', '--config', 'integrations.config.ts'], vendors.env);
+    const { code, stdout, stderr } = await runBin(
+      ['check', '--config', 'integrations.config.ts'],
+      vendors.env,
+    );
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toBe('Config integrations.config.ts: 10 webhooks, queue in memory (no durable queue in the config)');
+    expect(lines[0]).toBe(
+      'Config integrations.config.ts: 10 webhooks, queue in memory (no durable queue in the config)',
+    );
     expect(lines[1]).toMatch(/^NAME +INTEGRATION +EVENTS +TARGET +RATE LIMIT +RETRY POLICY$/);
     expect(lines.slice(2, 12).map((l) => l.split(/ +/).slice(0, 2))).toEqual([
       ['slack', 'SlackWebhook'],
@@ -37,7 +42,10 @@ describe('check', () => {
     ]);
     // The custom webhook's URL has a path and a query: only its origin is shown.
     expect(stdout).toMatch(
-      new RegExp(`^custom +CustomWebhook +\\* +${vendors.custom.url.replace(/[.]/g, '\\.')} +none +2 retries, 0\\.1 s ×2 \\(max 300 s\\), 20 s timeout$`, 'm'),
+      new RegExp(
+        `^custom +CustomWebhook +\\* +${vendors.custom.url.replace(/[.]/g, '\\.')} +none +2 retries, 0\\.1 s ×2 \\(max 300 s\\), 20 s timeout$`,
+        'm',
+      ),
     );
     expect(stdout).toMatch(/^slack +SlackWebhook +alert,prediction +\S+ +\d+\/min +2 retries/m);
     expect(lines.at(-1)).toBe('✓ 10 webhooks OK.');
@@ -45,7 +53,10 @@ describe('check', () => {
   });
 
   it('--json gives every row with its policies', async () => {
-    const { code, stdout } = await runBin(['check', '--config', 'integrations.config.ts', '--json'], vendors.env);
+    const { code, stdout } = await runBin(
+      ['check', '--config', 'integrations.config.ts', '--json'],
+      vendors.env,
+    );
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({ ok: true, file: 'integrations.config.ts', problems: [] });
@@ -71,8 +82,12 @@ describe('check', () => {
     const { code, stdout, stderr } = await runBin(['check', '--config', 'integrations.config.ts'], env);
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^check: integrations\.config\.ts failed to load: \[slack\] .*option 'webhookUrl'/);
-    expect(stderr).toMatch(/^hint: the config reads an environment variable that is not set: SLACK_WEBHOOK_URL$/m);
+    expect(stderr).toMatch(
+      /^check: integrations\.config\.ts failed to load: \[slack\] .*option 'webhookUrl'/,
+    );
+    expect(stderr).toMatch(
+      /^hint: the config reads an environment variable that is not set: SLACK_WEBHOOK_URL$/m,
+    );
 
     const json = await runBin(['check', '--config', 'integrations.config.ts', '--json'], {
       ...env,
@@ -126,7 +141,9 @@ describe('check', () => {
 
     const missing = await runBin(['check'], {}, { cwd: empty });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^check: no config file: create empathy-webhooks\.config\.ts \(or \.mts, \.mjs, \.js\) in this folder, or pass --config <file>$/m);
+    expect(missing.stderr).toMatch(
+      /^check: no config file: create empathy-webhooks\.config\.ts \(or \.mts, \.mjs, \.js\) in this folder, or pass --config <file>$/m,
+    );
 
     const named = await runBin(['check', '--config', 'nope.config.ts'], {});
     expect(named).toMatchObject({ code: 1, stderr: 'check: no such config file: nope.config.ts\n' });

@@ -40,7 +40,11 @@ async function waitFor(read: () => string, pattern: RegExp, timeoutMs: number): 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** Runs the built CLI to its end: exit code and output. */
-export async function runBin(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}) {
+export async function runBin(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string } = {},
+) {
   const run = spawnCli(args, env, options);
   const code = await run.exited;
   return { code, stdout: run.stdout(), stderr: run.stderr() };

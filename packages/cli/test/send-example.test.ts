@@ -58,10 +58,26 @@ describe('send-example delivers a sample event to every integration of the confi
       vendors.env,
     );
     expect(code).toBe(0);
-    expect(stderr).toMatch(/^Sending a sample security_vulnerability event to 'custom' \(CustomWebhook, http:\/\/127\.0\.0\.1:\d+;/);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ kind: 'delivered', webhook: 'custom', eventType: 'security_vulnerability', attempt: 1, status: 200 });
-    expect(lines.at(-1)).toMatchObject({ kind: 'result', delivered: true, attempts: 1, receipt: { status: 200 } });
+    expect(stderr).toMatch(
+      /^Sending a sample security_vulnerability event to 'custom' \(CustomWebhook, http:\/\/127\.0\.0\.1:\d+;/,
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({
+      kind: 'delivered',
+      webhook: 'custom',
+      eventType: 'security_vulnerability',
+      attempt: 1,
+      status: 200,
+    });
+    expect(lines.at(-1)).toMatchObject({
+      kind: 'result',
+      delivered: true,
+      attempts: 1,
+      receipt: { status: 200 },
+    });
     const sent = vendors.custom.requests.slice(before);
     expect(sent).toHaveLength(1);
     const event = sent[0]!.json();
@@ -77,9 +93,14 @@ describe('send-example delivers a sample event to every integration of the confi
   });
 
   it('refuses an event type the webhook does not receive, an unknown type, and an unknown webhook (exit 2)', async () => {
-    const notSubscribed = await runBin(['send-example', 'pagerduty', '--event', 'prediction', ...CONFIG], vendors.env);
+    const notSubscribed = await runBin(
+      ['send-example', 'pagerduty', '--event', 'prediction', ...CONFIG],
+      vendors.env,
+    );
     expect(notSubscribed.code).toBe(2);
-    expect(notSubscribed.stderr).toMatch(/webhook 'pagerduty' does not receive 'prediction' events \(its events: alert\)/);
+    expect(notSubscribed.stderr).toMatch(
+      /webhook 'pagerduty' does not receive 'prediction' events \(its events: alert\)/,
+    );
 
     const typo = await runBin(['send-example', 'custom', '--event', 'alret', ...CONFIG], vendors.env);
     expect(typo.code).toBe(2);
@@ -87,7 +108,9 @@ describe('send-example delivers a sample event to every integration of the confi
 
     const unknown = await runBin(['send-example', 'slak', ...CONFIG], vendors.env);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/no webhook named 'slak' in integrations\.config\.ts \(its webhooks: 'slack', 'teams'/);
+    expect(unknown.stderr).toMatch(
+      /no webhook named 'slak' in integrations\.config\.ts \(its webhooks: 'slack', 'teams'/,
+    );
   });
 });
 
@@ -123,7 +146,9 @@ describe('send-example follows the webhook retry policy and exits 1 unless deliv
     });
     expect(code).toBe(1);
     expect(stdout).toMatch(/^dead +prediction +evt_\w+ +attempt 1 +HTTP 410/m);
-    expect(stdout).toMatch(/Not delivered: dead after 1 attempt — \[custom\] HTTP 410 from http:\/\/127\.0\.0\.1:\d+/);
+    expect(stdout).toMatch(
+      /Not delivered: dead after 1 attempt — \[custom\] HTTP 410 from http:\/\/127\.0\.0\.1:\d+/,
+    );
     expect(stdout).not.toContain('n0tF0rY0urEy3s');
     expect(stdout).not.toContain('/gone');
   });
