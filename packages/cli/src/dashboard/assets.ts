@@ -23,7 +23,7 @@ button{font:inherit;padding:.4rem .8rem;border:1px solid var(--accent);border-ra
 button.danger{background:transparent;color:var(--bad);border-color:var(--bad)}
 button:disabled{opacity:.5;cursor:progress}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
-.status{min-height:1.5rem;font-weight:600}.status.bad{color:var(--bad)}.status.ok{color:var(--ok)}
+.status{min-height:1.5rem;margin:0;font-weight:600}.status.bad{color:var(--bad)}.status.ok{color:var(--ok)}
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:.45rem .6rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -31,6 +31,11 @@ thead th{background:var(--head);white-space:nowrap;position:sticky;top:0}
 tbody tr:last-child>*{border-bottom:0}
 td.error,.error{color:var(--bad);overflow-wrap:anywhere}.bad{color:var(--bad);font-weight:700}
 .actions{white-space:nowrap}
+#webhooks td{white-space:nowrap}
+#webhooks td[data-label="Last error"]{white-space:normal;min-width:16rem}
+#webhooks td[data-label="Retry policy"],#webhooks td[data-label="Events"]{white-space:normal;min-width:11rem}
+#dead-letters td.error{min-width:18rem}
+.buttons{display:flex;gap:.5rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;overflow-wrap:anywhere}
 pre{max-height:20rem;overflow:auto;background:var(--head);padding:.5rem;border-radius:4px;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere}
 summary{cursor:pointer}
@@ -48,6 +53,8 @@ thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 tbody tr{border:1px solid var(--line);border-radius:6px;margin-bottom:.75rem;padding:.25rem 0}
 tbody th,tbody td{border:0;padding:.25rem .75rem;display:grid;grid-template-columns:8.5rem 1fr;gap:.5rem}
 tbody th::before,tbody td::before{content:attr(data-label);font-weight:600;color:var(--muted)}
+tbody td>*,tbody th>*{justify-self:start}
+#webhooks td,#webhooks td[data-label]{white-space:normal;min-width:0}#dead-letters td.error{min-width:0}
 tbody th{font-size:1rem}
 input{min-width:0;flex:1}
 }

@@ -101,9 +101,9 @@ function renderWebhooks(rows: WebhookView[]): string {
     'Success rate',
     'p95 latency',
     'Circuit',
+    'Last error',
     'Rate limit',
     'Retry policy',
-    'Last error',
   ];
   const body = rows
     .map((w) => {
@@ -119,9 +119,9 @@ function renderWebhooks(rows: WebhookView[]): string {
         percent(w.successRate),
         ms(w.p95Ms),
         circuit(w.circuit),
+        w.lastError === null ? DASH : `<span class="error">${esc(w.lastError)}</span>`,
         esc(w.rateLimit),
         esc(w.retryPolicy),
-        w.lastError === null ? DASH : `<span class="error">${esc(w.lastError)}</span>`,
       ];
       return `<tr data-webhook="${esc(w.name)}"><th scope="row" data-label="Webhook">${esc(w.name)}</th>${cells
         .map((cell, i) => `<td data-label="${esc(head[i + 1])}">${cell}</td>`)
@@ -163,7 +163,7 @@ function renderLetter(l: DeadLetterView): string {
 <td data-label="Attempts">${l.attempts}</td>
 <td data-label="Failed at (UTC)"><time datetime="${esc(l.failedAt)}">${esc(l.failedAt.replace('T', ' ').slice(0, 19))}</time></td>
 <td data-label="Error" class="error">${esc(error)}</td>
-<td data-label="Actions" class="actions"><button type="button" data-action="replay" data-id="${id}" aria-label="Replay ${id}">Replay</button> <button type="button" class="danger" data-action="delete" data-id="${id}" aria-label="Delete ${id}">Delete</button></td>
+<td data-label="Actions" class="actions"><div class="buttons"><button type="button" data-action="replay" data-id="${id}" aria-label="Replay ${id}">Replay</button><button type="button" class="danger" data-action="delete" data-id="${id}" aria-label="Delete ${id}">Delete</button></div></td>
 </tr>`;
 }
 
