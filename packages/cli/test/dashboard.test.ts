@@ -245,3 +245,33 @@ describe('serveDashboard(empathy) in a real browser', () => {
     await page.close();
   });
 });
+
+describe('serveDashboard start-up', () => {
+  it('prints the link with the token; warns when not on loopback; refuses a short token', async () => {
+    const empathy = new EmpathyOS({ userId: 'u1' });
+    const lines: string[] = [];
+    const local = await serveDashboard(empathy, {
+      port: 0,
+      log: (m) => lines.push(m),
+      token: 'a-token-of-twenty-chars',
+    });
+    await local.close();
+    expect(lines).toEqual([
+      `Dashboard: ${local.url}#token=a-token-of-twenty-chars`,
+      'Action token (replay, delete): a-token-of-twenty-chars',
+    ]);
+
+    const open: string[] = [];
+    const wide = await serveDashboard(empathy, { port: 0, host: '0.0.0.0', log: (m) => open.push(m) });
+    await wide.close();
+    expect(wide.loopback).toBe(false);
+    expect(open[2]).toMatch(
+      /^warning: listening on 0\.0\.0\.0, not loopback: anyone who reaches this address can read the dashboard/,
+    );
+
+    await expect(serveDashboard(empathy, { port: 0, token: 'short', log: false })).rejects.toThrow(
+      /at least 16 characters/,
+    );
+    await empathy.close();
+  });
+});
