@@ -14,7 +14,7 @@ import { loadConfig } from './config.js';
 import { describeWebhook } from './describe.js';
 import { SEND_EXAMPLE_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
-import { duration, jsonLine, line, palette } from './output.js';
+import { jsonLine, line, palette } from './output.js';
 import { describe, eventData, eventType, sample } from './trigger.js';
 
 /** Exit code when Ctrl-C interrupts a delivery (128 + SIGINT). */
@@ -104,7 +104,7 @@ export async function sendExample(args: string[], io: CliIO): Promise<number> {
   });
 
   const banner =
-    `Sending a sample ${type} event to '${name}' (${description.integration}, ${description.origin}; ` +
+    `Sending a sample ${type} event to '${name}' (${description.integration}${description.origin === '-' ? '' : `, ${description.origin}`}; ` +
     `${description.retryPolicy}; rate limit ${description.rateLimit})`;
   line(json ? io.stderr : io.stdout, banner);
   let filtered = false;
@@ -145,7 +145,7 @@ export async function sendExample(args: string[], io: CliIO): Promise<number> {
     line(
       io.stdout,
       c.green(`Delivered ${event.event_id} to '${name}'`) +
-        ` in ${stats.totalSent} attempt${stats.totalSent === 1 ? '' : 's'} (p95 ${duration(stats.p95ResponseTimeMs)})${made}`,
+        ` in ${stats.totalSent} attempt${stats.totalSent === 1 ? '' : 's'}${made}`,
     );
   } else {
     line(
