@@ -10,7 +10,7 @@ const empty = mkdtempSync(join(tmpdir(), 'cli-check-'));
 
 beforeAll(async () => {
   vendors = await startVendors();
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await vendors?.close();
   rmSync(empty, { recursive: true, force: true });

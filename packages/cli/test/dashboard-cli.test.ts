@@ -44,7 +44,7 @@ describe('empathy-webhooks dashboard on a config’s SqliteQueue, in a real brow
     link = found!;
     url = link.slice(0, link.indexOf('#'));
     browser = await launchChromium();
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -78,7 +78,7 @@ describe('serveDashboard(empathy) in a real browser', () => {
     await empathy.flush();
     dashboard = await serveDashboard(empathy, { port: 0, log: false });
     browser = await launchChromium();
-  }, 90_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();

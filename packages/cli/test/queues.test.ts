@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteKeys, REDIS, uniquePrefix } from '../../queue-bullmq/test/helpers.js';
 import { startVendors, type Vendors } from './fakes/vendors.js';
 import { opsWebhooks } from './fixtures/ops-webhooks.js';
-import { runBin } from './helpers.js';
+import { runBin, spawnCli } from './helpers.js';
 
 /**
  * One durable queue backend, as an application uses it: `fill` runs the app with broken
@@ -31,7 +31,7 @@ let vendors: Vendors;
 
 beforeAll(async () => {
   vendors = await startVendors();
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await vendors?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -125,7 +125,7 @@ describe.each([
         JIRA_API_TOKEN: 'expired-token',
       }),
     );
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await backend.cleanup();
   });
@@ -177,6 +177,48 @@ describe.each([
       },
     });
     expect(shown.stdout).not.toContain('expired-token');
+  });
+
+  it('dashboard serves the queue: figures and letters as JSON, actions only with the token', async () => {
+    const dashboard = spawnCli(['dashboard', '--port', '0', '--config', backend.config], env);
+    try {
+      const [, url, token] = await dashboard.waitFor(
+        /^Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)#token=(\S+)/m,
+        60_000,
+      );
+      const state = await (await fetch(`${url}api/state`)).json();
+      expect(state).toMatchObject({ mode: 'queue', deadLetterTotal: 5 });
+      expect(state.source).toMatch(backend.records ? /^SqliteQueue / : /^BullMQQueue /);
+      expect(
+        state.webhooks.map(
+          (w: { name: string; integration: string; deadLetters: number; pending: number }) => [
+            w.name,
+            w.integration,
+            w.deadLetters,
+            w.pending,
+          ],
+        ),
+      ).toEqual([
+        ['slack', 'SlackWebhook', 2, 0],
+        ['pagerduty', 'PagerDutyWebhook', 2, 0],
+        ['jira', 'JiraWebhook', 1, 0],
+      ]);
+      expect(state.deadLetters.map((l: { id: string }) => l.id)).toContain('evt_b1:jira');
+      const action = `${url}api/dead-letters/evt_nope%3Ajira/delete`;
+      expect((await fetch(action, { method: 'POST' })).status).toBe(401);
+      expect(
+        (await fetch(action, { method: 'POST', headers: { 'x-dashboard-token': `${token}x` } })).status,
+      ).toBe(403);
+      // With the token the action reaches the queue, which has no such letter.
+      expect((await fetch(action, { method: 'POST', headers: { 'x-dashboard-token': token! } })).status).toBe(
+        404,
+      );
+      expect((await fetch(`${url}api/events`)).status).toBe(404); // no live feed from a queue
+    } finally {
+      dashboard.child.kill('SIGINT');
+      expect(await dashboard.exited).toBe(0);
+    }
+    expect(dashboard.stderr()).toBe('Dashboard stopped.\n');
   });
 
   it('replay <id>, replay --all --webhook, delete <id>: the worker then delivers what was replayed', async () => {
@@ -232,7 +274,7 @@ describe.each([
     const cleared = await cli('dead-letters', 'delete', '--all');
     expect(cleared.stdout).toBe('Deleted 1 dead letter.\n');
     expect((await cli('dead-letters', 'list')).stdout).toBe('No dead letters.\n');
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('a config without a durable queue', () => {
@@ -240,6 +282,15 @@ describe('a config without a durable queue', () => {
     const { code, stderr } = await runBin(['stats', '--config', 'integrations.config.ts'], vendors.env);
     expect(code).toBe(1);
     expect(stderr).toMatch(/integrations\.config\.ts has no 'queue': .* pass --queue <file\.db>/);
+  });
+
+  it('dashboard points in-memory applications to serveDashboard (exit 1)', async () => {
+    const { code, stderr } = await runBin(
+      ['dashboard', '--port', '0', '--config', 'integrations.config.ts'],
+      vendors.env,
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/serve its dashboard there with serveDashboard\(empathy\)/);
   });
 
   it('refuses a SqliteQueue path in the config that does not exist, without creating it', async () => {
