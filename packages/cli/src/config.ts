@@ -12,7 +12,7 @@ export interface EmpathyWebhooksConfig {
    * be unique.
    * @example [new SlackWebhook({ webhookUrl: process.env.SLACK_WEBHOOK_URL!, events: ['alert'] })]
    */
-  webhooks: readonly WebhookPlugin[];
+  webhooks: WebhookPlugin[];
   /**
    * The application's durable queue, if it uses one (`SqliteQueue`, `BullMQQueue`): `stats`,
    * `dead-letters` and `dashboard` read it. The CLI never consumes it: it only reads, replays and
@@ -37,7 +37,10 @@ export interface EmpathyWebhooksConfig {
  *   webhooks: [new SlackWebhook({ webhookUrl: process.env.SLACK_WEBHOOK_URL!, events: ['alert'] })],
  * });
  */
-export function defineConfig<const C extends EmpathyWebhooksConfig>(config: C): C {
+export function defineConfig<C extends EmpathyWebhooksConfig>(
+  // Unknown keys are a type error (a misspelt `queue` would otherwise be ignored); the loader refuses them too.
+  config: C & { [K in Exclude<keyof C, keyof EmpathyWebhooksConfig>]: never },
+): C {
   return config;
 }
 
