@@ -1,5 +1,8 @@
+import { mkdtempSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmpathyOS } from '@empathy/os';
 import { createFakeServer, type FakeServer, SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
@@ -11,7 +14,13 @@ import { type SlackFake, startSlackFake } from '../../slack/test/slack-fake.js';
 import { type DashboardServer, serveDashboard, TOKEN_HEADER } from '../src/dashboard/index.js';
 import { launchChromium } from './browser.js';
 
-const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url));
+/**
+ * Where the screenshots go: docs/ (shown in the READMEs) with UPDATE_SCREENSHOTS=1, else a temporary
+ * folder, so that a test run leaves the work tree as it was.
+ */
+const SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../../docs/', import.meta.url))
+  : `${mkdtempSync(join(tmpdir(), 'cli-shots-'))}/`;
 
 /** A POST from Node, with or without the token header and with any Host. */
 function post(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -197,12 +206,12 @@ describe('serveDashboard(empathy) in a real browser', () => {
     expect((await empathy.deadLetters.list()).map((l) => l.id)).toEqual([letter!.id]);
   });
 
-  it('takes screenshots on a desktop and a phone (docs/)', async () => {
+  it('takes screenshots on a desktop and a phone (docs/ with UPDATE_SCREENSHOTS=1)', async () => {
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1600, height: 900 });
     await page.goto(dashboard.link);
     await page.locator('#dead-letters tbody tr').first().waitFor();
-    await page.screenshot({ path: `${DOCS}dashboard.png`, fullPage: true });
+    await page.screenshot({ path: `${SHOTS}dashboard.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     // On a phone the tables become cards: each cell carries its header as a label.
@@ -210,7 +219,7 @@ describe('serveDashboard(empathy) in a real browser', () => {
     expect(display).toBe('absolute');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: `${DOCS}dashboard-phone.png`, fullPage: true });
+    await page.screenshot({ path: `${SHOTS}dashboard-phone.png`, fullPage: true });
     await page.close();
   });
 
