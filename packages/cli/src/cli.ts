@@ -14,3 +14,6 @@ process.on('SIGTERM', stop);
 process.exitCode = await runCli(process.argv.slice(2), processIO(controller.signal));
 process.off('SIGINT', stop);
 process.off('SIGTERM', stop);
+// A config may leave handles open (a Redis connection its queue made, an SMTP pool): once the
+// command is done, give them a moment to close, then exit rather than hang.
+setTimeout(() => process.exit(), 3000).unref();

@@ -1,18 +1,20 @@
 import { parseArgs } from 'node:util';
-import type { DeadLetter } from '@empathy/webhooks-core';
+import type { DeadLetter, DeadLetterStore } from '@empathy/webhooks-core';
 import { HELP_FLAG, UsageError, withUsage } from './args.js';
 import { DEAD_LETTERS_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { jsonLine, line, pad, palette } from './output.js';
-import { openQueueFile } from './queue-file.js';
+import { openQueue, QUEUE_FLAGS } from './queue-source.js';
 
-const ACTIONS = ['list', 'show', 'replay', 'replay-all', 'delete', 'clear'] as const;
-type Action = (typeof ACTIONS)[number];
+/** Actions; `replay-all` and `clear` are the older names of `replay --all` and `delete --all`. */
+const ACTIONS = ['list', 'show', 'replay', 'delete', 'replay-all', 'clear'] as const;
+type Action = 'list' | 'show' | 'replay' | 'delete';
 
 /**
- * `empathy-webhooks dead-letters list|show <id>|replay <id>|replay-all|delete <id>|clear --db <file>`:
- * inspects and manages the dead letters of a `SqliteQueue` file. A replayed letter goes back into
- * the file's queue as a fresh job (same event id); the application's workers deliver it.
+ * `empathy-webhooks dead-letters list|show <id>|replay <id>|replay --all|delete <id>|delete --all`:
+ * the dead letters of the config's queue (SQLite or BullMQ) or of a `SqliteQueue` file given with
+ * `--queue`. A replayed letter goes back into the queue as a fresh job (same event id); the
+ * application's workers deliver it.
  */
 export async function deadLetters(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = withUsage('dead-letters', () =>
@@ -22,7 +24,8 @@ export async function deadLetters(args: string[], io: CliIO): Promise<number> {
       allowPositionals: true,
       options: {
         ...HELP_FLAG,
-        db: { type: 'string' },
+        ...QUEUE_FLAGS,
+        all: { type: 'boolean' },
         webhook: { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean' },
@@ -35,21 +38,29 @@ export async function deadLetters(args: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length === 0) {
     throw new UsageError(
-      `'dead-letters' needs an action: list, show <id>, replay <id>, replay-all, delete <id> or clear (see 'empathy-webhooks dead-letters --help')`,
+      `'dead-letters' needs an action: list, show <id>, replay <id>, replay --all, delete <id> or delete --all (see 'empathy-webhooks dead-letters --help')`,
     );
   }
-  const [action, id, ...rest] = positionals as [string, string | undefined, ...string[]];
-  if (!(ACTIONS as readonly string[]).includes(action)) {
-    throw new UsageError(`unknown dead-letters action '${action}': use ${ACTIONS.join(', ')}`);
+  const [given, id, ...rest] = positionals as [string, string | undefined, ...string[]];
+  if (!(ACTIONS as readonly string[]).includes(given)) {
+    throw new UsageError(`unknown dead-letters action '${given}': use list, show, replay or delete`);
   }
-  const needsId = action === 'show' || action === 'replay' || action === 'delete';
-  if (needsId && id === undefined)
-    throw new UsageError(`'dead-letters ${action}' needs the dead letter's id (see 'dead-letters list')`);
+  const all = values.all === true || given === 'replay-all' || given === 'clear';
+  const action: Action = given === 'replay-all' ? 'replay' : given === 'clear' ? 'delete' : (given as Action);
+  const label = all ? `${action} --all` : action;
+  if (all && action !== 'replay' && action !== 'delete')
+    throw new UsageError(`option --all applies to 'dead-letters replay' and 'dead-letters delete' only`);
+  const needsId = (action === 'show' || action === 'replay' || action === 'delete') && !all;
+  if (needsId && id === undefined) {
+    throw new UsageError(
+      `'dead-letters ${action}' needs the dead letter's id${action === 'show' ? '' : ', or --all'} (see 'dead-letters list')`,
+    );
+  }
   if ((!needsId && id !== undefined) || rest.length > 0) {
-    throw new UsageError(`'dead-letters ${action}' takes ${needsId ? 'one id' : 'no arguments'}`);
+    throw new UsageError(`'dead-letters ${label}' takes ${needsId ? 'one id' : 'no id'}`);
   }
   if (needsId && values.webhook !== undefined)
-    throw new UsageError(`option --webhook does not apply to 'dead-letters ${action}'`);
+    throw new UsageError(`option --webhook does not apply to 'dead-letters ${action} <id>'`);
   let limit: number | undefined;
   if (values.limit !== undefined) {
     if (action !== 'list') throw new UsageError(`option --limit applies to 'dead-letters list' only`);
@@ -58,32 +69,35 @@ export async function deadLetters(args: string[], io: CliIO): Promise<number> {
       throw new UsageError('option --limit must be a positive integer');
   }
 
-  const queue = await openQueueFile(values.db);
+  const { queue } = await openQueue(values, io.cwd ?? process.cwd());
   try {
-    return await run(
-      action as Action,
-      id,
-      { webhook: values.webhook, limit, json: values.json === true },
-      queue.deadLetters,
-      io,
-    );
+    const o = { webhook: values.webhook, limit, json: values.json === true };
+    if (all) return await (action === 'replay' ? replayAll : deleteAll)(queue.deadLetters, o, io);
+    return await run(action, id, o, queue.deadLetters, io);
   } finally {
-    await queue.close({ drainMs: 0 });
+    await queue.close();
   }
+}
+
+interface RunOptions {
+  webhook: string | undefined;
+  limit: number | undefined;
+  json: boolean;
 }
 
 async function run(
   action: Action,
   id: string | undefined,
-  o: { webhook: string | undefined; limit: number | undefined; json: boolean },
-  store: Awaited<ReturnType<typeof openQueueFile>>['deadLetters'],
+  o: RunOptions,
+  store: DeadLetterStore,
   io: CliIO,
 ): Promise<number> {
-  const filter = o.webhook === undefined ? {} : { webhook: o.webhook };
-  const scope = o.webhook === undefined ? '' : ` of '${o.webhook}'`;
   switch (action) {
     case 'list': {
-      const letters = await store.list({ ...filter, ...(o.limit === undefined ? {} : { limit: o.limit }) });
+      const letters = await store.list({
+        ...(o.webhook === undefined ? {} : { webhook: o.webhook }),
+        ...(o.limit === undefined ? {} : { limit: o.limit }),
+      });
       if (o.json) jsonLine(io.stdout, letters);
       else printLetters(letters, io);
       return EXIT.ok;
@@ -117,22 +131,85 @@ async function run(
       }
       return EXIT.ok;
     }
-    case 'replay-all':
-    case 'clear': {
-      const n = action === 'replay-all' ? await store.replayAll(filter) : await store.clear(filter);
-      if (o.json) jsonLine(io.stdout, { action, ...filter, count: n });
-      else {
-        const letters = `${n} dead letter${n === 1 ? '' : 's'}${scope}`;
-        line(
-          io.stdout,
-          action === 'replay-all'
-            ? `Replayed ${letters}: back in the queue; the application's workers deliver them.`
-            : `Deleted ${letters}.`,
-        );
-      }
-      return EXIT.ok;
-    }
   }
+}
+
+/**
+ * Replays every letter (or one webhook's) one by one, so that a TTY shows a progress bar; a letter
+ * deleted or replayed by someone else meanwhile is counted as skipped.
+ */
+async function replayAll(store: DeadLetterStore, o: RunOptions, io: CliIO): Promise<number> {
+  const letters = await store.list(o.webhook === undefined ? {} : { webhook: o.webhook });
+  const bar = io.stdout.isTTY === true && !o.json ? progressBar(io, letters.length) : undefined;
+  let replayed = 0;
+  let skipped = 0;
+  for (const letter of letters) {
+    if (io.signal?.aborted) break;
+    if (await store.replay(letter.id)) replayed++;
+    else skipped++;
+    bar?.update(replayed + skipped);
+  }
+  bar?.done();
+  const interrupted = replayed + skipped < letters.length;
+  const scope = o.webhook === undefined ? '' : ` of '${o.webhook}'`;
+  if (o.json) {
+    jsonLine(io.stdout, {
+      action: 'replay',
+      all: true,
+      ...(o.webhook === undefined ? {} : { webhook: o.webhook }),
+      count: replayed,
+      skipped,
+      interrupted,
+    });
+  } else {
+    line(
+      io.stdout,
+      `Replayed ${replayed} dead letter${replayed === 1 ? '' : 's'}${scope}` +
+        (skipped > 0 ? ` (${skipped} already gone)` : '') +
+        (interrupted ? ` before being interrupted (${letters.length - replayed - skipped} left)` : '') +
+        `: back in the queue; the application's workers deliver them.`,
+    );
+  }
+  return interrupted ? 130 : EXIT.ok;
+}
+
+async function deleteAll(store: DeadLetterStore, o: RunOptions, io: CliIO): Promise<number> {
+  const n = await store.clear(o.webhook === undefined ? {} : { webhook: o.webhook });
+  if (o.json)
+    jsonLine(io.stdout, {
+      action: 'delete',
+      all: true,
+      ...(o.webhook === undefined ? {} : { webhook: o.webhook }),
+      count: n,
+    });
+  else
+    line(
+      io.stdout,
+      `Deleted ${n} dead letter${n === 1 ? '' : 's'}${o.webhook === undefined ? '' : ` of '${o.webhook}'`}.`,
+    );
+  return EXIT.ok;
+}
+
+/** A one-line progress bar, redrawn in place (`\r`) at most every 1 % and on the last one. */
+function progressBar(io: CliIO, total: number) {
+  const width = 30;
+  let shown = -1;
+  const draw = (done: number) => {
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    io.stdout.write(`\r[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${total} replayed`);
+  };
+  return {
+    update(done: number) {
+      const step = total === 0 ? 100 : Math.floor((done / total) * 100);
+      if (step === shown && done !== total) return;
+      shown = step;
+      draw(done);
+    },
+    done() {
+      if (shown === -1) draw(0);
+      io.stdout.write('\n');
+    },
+  };
 }
 
 function printLetters(letters: DeadLetter[], io: CliIO): void {

@@ -13,6 +13,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** Aborting it stops `listen` and interrupts `trigger` (the bin aborts it on Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /** The folder the config file is looked for in, and relative paths start from. @default process.cwd() */
+  cwd?: string | undefined;
 }
 
 /** The process's own streams and environment. */

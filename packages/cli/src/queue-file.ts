@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { DeadLetterStore } from '@empathy/webhooks-core';
 import { UsageError } from './args.js';
 
@@ -7,7 +8,7 @@ export interface QueueFile {
   readonly deadLetters: DeadLetterStore;
   pending(webhook?: string): Promise<number>;
   pendingByWebhook(): Promise<Record<string, number>>;
-  delivered(filter?: { webhook?: string }): Promise<{ webhook: string }[]>;
+  delivered(filter?: { webhook?: string }): Promise<{ webhook: string; attempts: number }[]>;
   close(options?: { drainMs?: number }): Promise<void>;
 }
 
@@ -22,8 +23,8 @@ const PACKAGE = '@empathy/webhooks-store-sqlite';
  * Opens a `SqliteQueue` file an application writes to. Refuses a missing file, or one that is not
  * a queue file (so that pointing `--db` at another SQLite database never adds tables to it).
  */
-export async function openQueueFile(path: string | undefined): Promise<QueueFile> {
-  if (path === undefined || path === '') throw new UsageError('option --db <file.sqlite> is required');
+export async function openQueueFile(path: string | undefined, cwd = process.cwd()): Promise<QueueFile> {
+  if (path === undefined || path === '') throw new UsageError('option --queue <file.db> needs a file');
   let mod: typeof import('@empathy/webhooks-store-sqlite');
   try {
     mod = await import(PACKAGE);
@@ -37,8 +38,8 @@ export async function openQueueFile(path: string | undefined): Promise<QueueFile
     }
     throw new QueueFileError(`cannot load ${PACKAGE}: ${e.message}`);
   }
-  await checkFile(path);
-  const queue = new mod.SqliteQueue({ path });
+  await checkQueueFile(path, cwd);
+  const queue = new mod.SqliteQueue({ path: resolve(cwd, path) });
   try {
     // Opens the file now, so that a broken file is reported here and not halfway through a command.
     await queue.pending();
@@ -51,13 +52,15 @@ export async function openQueueFile(path: string | undefined): Promise<QueueFile
 }
 
 /**
- * A queue file is an SQLite database whose `user_version` is set (SqliteQueue's schema version).
- * In WAL mode a new file's header may lag behind its `-wal` file, which is then trusted.
+ * Refuses a missing file, or one that is not a `SqliteQueue` file: an SQLite database whose
+ * `user_version` is set (SqliteQueue's schema version). In WAL mode a new file's header may lag
+ * behind its `-wal` file, which is then trusted. Messages name `path` as given.
  */
-async function checkFile(path: string): Promise<void> {
+export async function checkQueueFile(path: string, cwd = process.cwd()): Promise<void> {
+  const file = resolve(cwd, path);
   let header: Buffer;
   try {
-    const handle = await open(path, 'r');
+    const handle = await open(file, 'r');
     try {
       header = Buffer.alloc(100);
       const { bytesRead } = await handle.read(header, 0, 100, 0);
@@ -75,7 +78,7 @@ async function checkFile(path: string): Promise<void> {
     throw new QueueFileError(`${path} is not an SQLite file`);
   }
   if (header.readUInt32BE(60) === 0) {
-    const wal = await open(`${path}-wal`, 'r').then(
+    const wal = await open(`${file}-wal`, 'r').then(
       (h) => h.close().then(() => true),
       () => false,
     );

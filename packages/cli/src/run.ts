@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { redact } from '@empathy/webhooks-core';
 import { secretsIn, UsageError } from './args.js';
+import { check } from './check.js';
+import { ConfigError, missingEnv } from './config.js';
+import { dashboard } from './dashboard-command.js';
 import { deadLetters } from './dead-letters.js';
 import { MAIN_HELP } from './help.js';
 import { type CliIO, EXIT, type OutputStream, processIO } from './io.js';
 import { listen } from './listen.js';
 import { line } from './output.js';
 import { QueueFileError } from './queue-file.js';
+import { sendExample } from './send-example.js';
 import { stats } from './stats.js';
 import { trigger } from './trigger.js';
 
@@ -14,10 +19,13 @@ import { trigger } from './trigger.js';
 export type Command = (args: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  check,
+  'send-example': sendExample,
+  stats,
+  'dead-letters': deadLetters,
+  dashboard,
   listen,
   trigger,
-  'dead-letters': deadLetters,
-  stats,
 };
 
 /** The package's version. */
@@ -65,6 +73,16 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     }
     if (error instanceof QueueFileError) {
       line(safe.stderr, `empathy-webhooks: ${error.message}`);
+      return EXIT.failure;
+    }
+    if (error instanceof ConfigError) {
+      line(safe.stderr, `empathy-webhooks: ${error.message}`);
+      const unset = error.file ? missingEnv(resolve(io.cwd ?? process.cwd(), error.file), io.env) : [];
+      if (unset.length > 0)
+        line(
+          safe.stderr,
+          `hint: the config reads environment variables that are not set: ${unset.join(', ')}`,
+        );
       return EXIT.failure;
     }
     line(safe.stderr, `empathy-webhooks: ${(error as Error)?.message ?? String(error)}`);

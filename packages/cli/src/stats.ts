@@ -3,7 +3,7 @@ import { HELP_FLAG, UsageError, withUsage } from './args.js';
 import { STATS_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { jsonLine, line, pad, palette } from './output.js';
-import { openQueueFile } from './queue-file.js';
+import { openQueue, QUEUE_FLAGS, type QueueAccess } from './queue-source.js';
 
 /** One webhook's figures in a queue file. */
 export interface QueueStats {
@@ -12,14 +12,18 @@ export interface QueueStats {
   pending: number;
   /** Dead letters. */
   dead: number;
-  /** Delivery records the file still keeps (the app's `deliveredRetentionMs`, one hour by default). */
-  recentlyDelivered: number;
+  /**
+   * Delivery records the queue still keeps (a SQLite file: the app's `deliveredRetentionMs`, one
+   * hour by default); `undefined` for a queue that keeps none (BullMQ).
+   */
+  recentlyDelivered: number | undefined;
 }
 
 /**
- * `empathy-webhooks stats --db <file>`: pending jobs, dead letters and recent deliveries per
- * webhook in a `SqliteQueue` file: every webhook with pending jobs, dead letters or delivery
- * records (or only those named with `--webhook`).
+ * `empathy-webhooks stats [--config file | --queue file.db]`: pending jobs, dead letters and recent
+ * deliveries per webhook in the config's queue (SQLite or BullMQ) or a `SqliteQueue` file: every
+ * webhook of the config and every one with pending jobs, dead letters or delivery records (or only
+ * those named with `--webhook`).
  */
 export async function stats(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = withUsage('stats', () =>
@@ -29,7 +33,7 @@ export async function stats(args: string[], io: CliIO): Promise<number> {
       allowPositionals: true,
       options: {
         ...HELP_FLAG,
-        db: { type: 'string' },
+        ...QUEUE_FLAGS,
         webhook: { type: 'string', multiple: true },
         json: { type: 'boolean' },
       },
@@ -41,34 +45,22 @@ export async function stats(args: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length > 0)
     throw new UsageError(`'stats' takes no arguments (see 'empathy-webhooks stats --help')`);
-  const queue = await openQueueFile(values.db);
+  const { queue, webhooks } = await openQueue(values, io.cwd ?? process.cwd());
   let rows: QueueStats[];
   let total: number;
   try {
-    const [letters, delivered, pending] = await Promise.all([
-      queue.deadLetters.list(),
-      queue.delivered(),
-      queue.pendingByWebhook(),
-    ]);
-    const names = new Set<string>(values.webhook ?? []);
-    if (values.webhook === undefined) {
-      for (const name of Object.keys(pending)) names.add(name);
-      for (const l of letters) names.add(l.webhook);
-      for (const d of delivered) names.add(d.webhook);
-    }
-    rows = [...names].sort().map((webhook) => ({
-      webhook,
-      pending: pending[webhook] ?? 0,
-      dead: letters.filter((l) => l.webhook === webhook).length,
-      recentlyDelivered: delivered.filter((d) => d.webhook === webhook).length,
-    }));
-    total = Object.values(pending).reduce((n, c) => n + c, 0);
+    rows = await queueStats(
+      queue,
+      webhooks.map((w) => w.name),
+      values.webhook,
+    );
+    total = rows.reduce((n, r) => n + r.pending, 0);
   } finally {
-    await queue.close({ drainMs: 0 });
+    await queue.close();
   }
 
   if (values.json) {
-    jsonLine(io.stdout, { webhooks: rows, totalPending: total });
+    jsonLine(io.stdout, { queue: queue.label, webhooks: rows, totalPending: total });
     return EXIT.ok;
   }
   const c = palette(io.stdout, io.env);
@@ -78,13 +70,42 @@ export async function stats(args: string[], io: CliIO): Promise<number> {
     const dead = r.dead > 0 ? c.red(pad(String(r.dead), 4)) : pad(String(r.dead), 4);
     line(
       io.stdout,
-      `${pad(r.webhook, width)}  ${pad(String(r.pending), 7)}  ${dead}  ${r.recentlyDelivered}`,
+      `${pad(r.webhook, width)}  ${pad(String(r.pending), 7)}  ${dead}  ${r.recentlyDelivered ?? '-'}`,
     );
   }
-  if (rows.length === 0) line(io.stdout, c.dim('The queue file is empty.'));
+  if (rows.length === 0) line(io.stdout, c.dim('The queue is empty.'));
   line(
     io.stdout,
-    c.dim('Recently delivered: the records the file keeps (deliveredRetentionMs, one hour by default).'),
+    c.dim(
+      queue.kind === 'sqlite'
+        ? `${queue.label}. Recently delivered: the records the file keeps (deliveredRetentionMs, one hour by default).`
+        : `${queue.label}. Recently delivered: '-', this queue keeps no delivery records (workers' monitors count them).`,
+    ),
   );
   return EXIT.ok;
+}
+
+/**
+ * Figures per webhook: every webhook of the config, plus every one the queue holds jobs, dead
+ * letters or delivery records of; only `only` when given.
+ */
+export async function queueStats(
+  queue: QueueAccess,
+  configured: readonly string[],
+  only?: readonly string[],
+): Promise<QueueStats[]> {
+  const letters = await queue.deadLetters.list();
+  const names = new Set<string>(only ?? configured);
+  if (only === undefined) for (const l of letters) names.add(l.webhook);
+  const [pending, delivered] = await Promise.all([queue.pending([...names]), queue.delivered()]);
+  if (only === undefined) {
+    for (const name of Object.keys(pending)) names.add(name);
+    for (const d of delivered ?? []) names.add(d.webhook);
+  }
+  return [...names].sort().map((webhook) => ({
+    webhook,
+    pending: pending[webhook] ?? 0,
+    dead: letters.filter((l) => l.webhook === webhook).length,
+    recentlyDelivered: delivered?.filter((d) => d.webhook === webhook).length,
+  }));
 }

@@ -175,11 +175,13 @@ export async function trigger(args: string[], io: CliIO): Promise<number> {
   return stats.successCount === count ? EXIT.ok : EXIT.failure;
 }
 
-function sample(type: EventType): EmpathyEvent {
+/** The sample event of a built-in type (its severity and classification come from it). */
+export function sample(type: EventType): EmpathyEvent {
   return sampleEvent(type as keyof typeof SAMPLE_DATA);
 }
 
-function eventType(name: string): EventType {
+/** `--event`: a known event type with sample data, or a {@link UsageError} with a "did you mean". */
+export function eventType(name: string): EventType {
   try {
     assertEventType(name, 'trigger');
   } catch (error) {
@@ -193,7 +195,8 @@ function eventType(name: string): EventType {
   return name;
 }
 
-async function eventData(
+/** `--data` / `--data-file`, or the sample data of `type`. */
+export async function eventData(
   type: EventType,
   data: string | undefined,
   file: string | undefined,
@@ -250,7 +253,7 @@ function headerFlags(values: string[]): Record<string, string> {
 }
 
 /** One line per outcome: `retry      prediction  evt_…  attempt 1  HTTP 503  4 ms  next in 1.00 s — <error>`. */
-function describe(o: DeliveryOutcome, c: Palette): string {
+export function describe(o: DeliveryOutcome, c: Palette): string {
   const kind =
     o.kind === 'delivered' ? c.green : o.kind === 'dead' ? c.red : o.kind === 'retry' ? c.yellow : c.cyan;
   const parts = [kind(pad(o.kind, 9)), pad(o.eventType, 14), o.eventId, `attempt ${o.attempt}`];

@@ -9,7 +9,15 @@ describe('empathy-webhooks', () => {
     const help = captureIO();
     expect(await runCli(['--help'], help.io)).toBe(0);
     expect(help.stdout()).toMatch(/Usage: empathy-webhooks <command>/);
-    for (const command of ['listen', 'trigger <url>', 'dead-letters', 'stats'])
+    for (const command of [
+      'check',
+      'send-example <webhook>',
+      'stats',
+      'dead-letters',
+      'dashboard',
+      'listen',
+      'trigger <url>',
+    ])
       expect(help.stdout()).toContain(command);
 
     const none = captureIO();
@@ -21,7 +29,10 @@ describe('empathy-webhooks', () => {
     ['listen', /Usage: empathy-webhooks listen/],
     ['trigger', /Usage: empathy-webhooks trigger <url>/],
     ['dead-letters', /Usage: empathy-webhooks dead-letters <action>/],
-    ['stats', /Usage: empathy-webhooks stats --db/],
+    ['stats', /Usage: empathy-webhooks stats \[options\]/],
+    ['check', /Usage: empathy-webhooks check \[--config <file>\]/],
+    ['send-example', /Usage: empathy-webhooks send-example <webhook>/],
+    ['dashboard', /Usage: empathy-webhooks dashboard \[options\]/],
   ])('%s --help prints the command help', async (command, pattern) => {
     const cap = captureIO();
     expect(await runCli([command, '--help'], cap.io)).toBe(0);
@@ -59,14 +70,23 @@ describe('empathy-webhooks', () => {
     [['trigger', 'https://example.com', '--data', '[1]'], /--data must be a JSON object/],
     [['trigger'], /'trigger' needs exactly one URL/],
     [['trigger', 'not a url'], /option 'url' is not a valid URL/],
-    [['frobnicate'], /unknown command 'frobnicate': use listen, trigger, dead-letters, stats/],
+    [
+      ['frobnicate'],
+      /unknown command 'frobnicate': use check, send-example, stats, dead-letters, dashboard, listen, trigger/,
+    ],
     [['--frobnicate'], /unknown option --frobnicate/],
     [['dead-letters', 'purge', '--db', 'x.db'], /unknown dead-letters action 'purge'/],
     [['dead-letters', 'replay', '--db', 'x.db'], /'dead-letters replay' needs the dead letter's id/],
-    [['dead-letters', 'list'], /option --db <file.sqlite> is required/],
+    [['dead-letters', 'list', '--queue', 'a.db', '--db', 'b.db'], /use either --queue or --db/],
+    [
+      ['dead-letters', 'show', '--all', '--queue', 'x.db'],
+      /option --all applies to 'dead-letters replay' and/,
+    ],
+    [['send-example'], /'send-example' needs exactly one webhook name/],
+    [['dashboard', '--port', '99999'], /option --port must be an integer from 0 to 65535/],
     [
       ['dead-letters', '--db', 'x.db'],
-      /'dead-letters' needs an action: list, show <id>, replay <id>, replay-all/,
+      /'dead-letters' needs an action: list, show <id>, replay <id>, replay --all, delete <id> or delete --all/,
     ],
     [['stats', '--db'], /option --db needs a value/],
     [

@@ -36,15 +36,30 @@ async function waitFor(read: () => string, pattern: RegExp, timeoutMs: number): 
   }
 }
 
+/** Where the test configs are: spawned commands run there. */
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** Runs the built CLI to its end: exit code and output. */
+export async function runBin(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string } = {},
+) {
+  const run = spawnCli(args, env, options);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
 /** The built bin. Tests that spawn it need `npx tsup` first (turbo's test task builds). */
 export const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** A spawned `node dist/cli.js …`, with its output collected. */
-export function spawnCli(args: string[], env: Record<string, string> = {}) {
+export function spawnCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}) {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run 'npx tsup' in packages/cli first`);
   const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd ?? FIXTURES,
   });
   let out = '';
   let err = '';

@@ -164,7 +164,14 @@ describe('dead-letters and stats on a real SqliteQueue file', () => {
     expect((await cli('dead-letters', 'delete', 'evt_q1:orders', '--db', db)).code).toBe(1);
 
     const all = await cli('dead-letters', 'replay-all', '--webhook', 'billing', '--db', db, '--json');
-    expect(JSON.parse(all.out)).toEqual({ action: 'replay-all', webhook: 'billing', count: 2 });
+    expect(JSON.parse(all.out)).toEqual({
+      action: 'replay',
+      all: true,
+      webhook: 'billing',
+      count: 2,
+      skipped: 0,
+      interrupted: false,
+    });
     expect(await pending('billing')).toBe(2);
 
     const stats = await cli('stats', '--db', db, '--json');
@@ -180,6 +187,40 @@ describe('dead-letters and stats on a real SqliteQueue file', () => {
 
     expect((await cli('dead-letters', 'clear', '--db', db)).out).toBe('Deleted 1 dead letter.\n');
     expect((await cli('dead-letters', 'list', '--db', db)).out).toBe('No dead letters.\n');
+  });
+
+  it('replay --all draws a progress bar on a terminal (--queue is the new name of --db)', async () => {
+    const app = new Dispatcher({
+      queue: new SqliteQueue({ path: db }),
+      webhooks: [hook('orders', '/orders')],
+    });
+    for (const id of ['evt_t1', 'evt_t2', 'evt_t3']) {
+      await app.dispatch(createEvent('alert', SAMPLE_DATA.alert, { userId: 'u1', eventId: id }));
+    }
+    await app.flush();
+    await app.close();
+
+    // The billing jobs replayed earlier also ended here: this app has no 'billing' webhook.
+    const n = JSON.parse((await cli('dead-letters', 'list', '--json', '--queue', db)).out).length;
+    expect(n).toBe(5);
+    const tty = captureIO({}, { tty: true });
+    expect(await runCli(['dead-letters', 'replay', '--all', '--queue', db], tty.io)).toBe(0);
+    const [bar, summary] = tty.stdout().split('\n');
+    expect(bar!.split('\r').slice(1)).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `[${'█'.repeat(i * 6)}${'░'.repeat(30 - i * 6)}] ${i}/5 replayed`),
+    );
+    expect(summary).toBe(
+      "Replayed 5 dead letters: back in the queue; the application's workers deliver them.",
+    );
+    expect(await pending()).toBe(5);
+    expect((await cli('dead-letters', 'delete', '--all', '--queue', db)).out).toBe(
+      'Deleted 0 dead letters.\n',
+    );
+    const notTty = captureIO();
+    expect(await runCli(['dead-letters', 'replay', '--all', '--queue', db], notTty.io)).toBe(0);
+    expect(notTty.stdout()).toBe(
+      "Replayed 0 dead letters: back in the queue; the application's workers deliver them.\n",
+    );
   });
 
   it('refuses a missing file or a file that is not a queue file (exit 1), without creating anything', async () => {

@@ -15,7 +15,7 @@ import {
   type WebhookPlugin,
   wants,
 } from './plugin.js';
-import { CircuitBreaker } from './policies/circuit-breaker.js';
+import { CircuitBreaker, type CircuitState } from './policies/circuit-breaker.js';
 import {
   createRateLimiter,
   normalizeRateLimit,
@@ -145,6 +145,14 @@ export class Dispatcher implements JobHandler {
   /** The registered webhooks, in registration order. */
   get webhooks(): WebhookPlugin[] {
     return [...this.#entries.values()].map((e) => e.plugin);
+  }
+
+  /**
+   * The state of a webhook's circuit breaker in this process: `undefined` when no webhook of that
+   * name is registered or its breaker is off (`circuitBreaker: false`).
+   */
+  circuitState(webhook: string): CircuitState | undefined {
+    return this.#entries.get(webhook)?.breaker?.state;
   }
 
   /** Adds a webhook; returns a function that removes it. Names must be unique. */

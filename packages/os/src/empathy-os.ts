@@ -1,4 +1,5 @@
 import {
+  type CircuitState,
   type Classification,
   createEvent,
   type DeadLetterStore,
@@ -154,6 +155,14 @@ export class EmpathyOS {
   /** Deliveries that failed for good: list, replay, delete. */
   get deadLetters(): DeadLetterStore {
     return this.#dispatcher.deadLetters;
+  }
+
+  /**
+   * The state of a webhook's circuit breaker in this process (`closed`, `open`, `half_open`), or
+   * `undefined` for an unknown webhook or one whose breaker is off. Dashboards read it.
+   */
+  circuitState(webhook: string): CircuitState | undefined {
+    return this.#dispatcher.circuitState(webhook);
   }
 
   /** Adds a webhook; returns a function that removes it. */

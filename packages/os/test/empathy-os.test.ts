@@ -227,3 +227,28 @@ describe('EmpathyOS', () => {
     });
   });
 });
+
+describe('EmpathyOS.circuitState', () => {
+  it('tells whether a webhook’s circuit is closed or open; undefined when unknown or switched off', async () => {
+    const down: WebhookPlugin = {
+      name: 'down',
+      events: ['*'],
+      retryPolicy: { maxRetries: 0 },
+      circuitBreaker: { failureThreshold: 2, cooldownSeconds: 600 },
+      async deliver() {
+        throw Object.assign(new Error('upstream unavailable'), { status: 503 });
+      },
+    };
+    const quiet: WebhookPlugin = { ...collector('quiet').plugin, circuitBreaker: false };
+    empathy = new EmpathyOS({ userId: 'u1', webhooks: [down, quiet] });
+    expect(empathy.circuitState('down')).toBe('closed');
+    await empathy.emit('alert', { message: 'one' });
+    await empathy.flush();
+    expect(empathy.circuitState('down')).toBe('closed');
+    await empathy.emit('alert', { message: 'two' });
+    await empathy.flush();
+    expect(empathy.circuitState('down')).toBe('open');
+    expect(empathy.circuitState('quiet')).toBeUndefined();
+    expect(empathy.circuitState('nobody')).toBeUndefined();
+  });
+});
