@@ -25,4 +25,5 @@ export {
   SAMPLE_DATA,
   sampleEvent,
   sampleEvents,
+  UNSAFE_CHARACTERS,
 } from './samples.js';
