@@ -139,9 +139,37 @@ export class Dispatcher implements JobHandler {
     };
     this.#entries.set(name, entry);
     this.monitor.track(name);
+    const detach = plugin.attach?.({ enqueue: (event) => this.#enqueueFor(entry, event) });
     return () => {
-      if (this.#entries.get(name) === entry) this.#entries.delete(name);
+      if (this.#entries.get(name) !== entry) return;
+      this.#entries.delete(name);
+      detach?.();
     };
+  }
+
+  /** {@link WebhookHost.enqueue}: one job for one registered webhook, no routing. */
+  #enqueueFor(entry: Entry, event: EmpathyEvent): Promise<void> {
+    const name = entry.plugin.name;
+    if (this.#closed) {
+      return Promise.reject(new WebhookConfigError('the dispatcher is closed; no new events are accepted'));
+    }
+    if (this.#entries.get(name) !== entry) {
+      return Promise.reject(
+        new WebhookConfigError('this webhook is no longer registered in the dispatcher', { webhook: name }),
+      );
+    }
+    const now = Date.now();
+    this.monitor.recordQueued(name);
+    return this.#enqueue([
+      {
+        id: `${event.event_id}:${name}`,
+        webhook: name,
+        event,
+        attempt: 0,
+        availableAt: now,
+        enqueuedAt: now,
+      },
+    ]).then(() => undefined);
   }
 
   /** The webhooks that want `event` (their `events` list, then their `filter`). */
@@ -180,6 +208,11 @@ export class Dispatcher implements JobHandler {
       };
       this.monitor.recordQueued(webhook);
     }
+    return this.#enqueue(jobs);
+  }
+
+  /** Stores jobs whose webhooks were counted as queued; resolves with their number. */
+  #enqueue(jobs: DeliveryJob[]): Promise<number> {
     // The in-memory queue takes jobs synchronously: no extra promise hop on the hot path.
     if (this.#memory) {
       this.#memory.enqueueNow(jobs);

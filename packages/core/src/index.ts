@@ -54,6 +54,7 @@ export {
   type ParsedCommonOptions,
   parseCommonOptions,
   parseEndpointOption,
+  type WebhookHost,
   type WebhookPlugin,
   wants,
 } from './plugin.js';

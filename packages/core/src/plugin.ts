@@ -54,6 +54,24 @@ export interface WebhookPlugin {
   deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt>;
   /** Releases connections and flushes buffers; called by the host's `close()`. */
   close?(): Promise<void>;
+  /**
+   * Called when the webhook is registered in a host (a `Dispatcher`, so an `EmpathyOS` or a
+   * queue worker) with what the host lends it; the function it returns is called when the
+   * webhook is removed from that host. For webhooks whose own methods send something (PagerDuty's
+   * `resolve()`): they queue it as a job, so it gets the rate limit, retries, monitor and dead
+   * letters of every delivery instead of running beside them.
+   */
+  attach?(host: WebhookHost): (() => void) | undefined;
+}
+
+/** What a host lends a webhook registered in it (see {@link WebhookPlugin.attach}). */
+export interface WebhookHost {
+  /**
+   * Queues `event` for this webhook alone, as a job like any other (its `events` and `filter`
+   * are not asked: the webhook made the event for itself). Resolves once the job is stored
+   * (durably, for durable queues); rejects when the host is closed or the webhook was removed.
+   */
+  enqueue(event: EmpathyEvent): Promise<void>;
 }
 
 /** Options every integration accepts. */

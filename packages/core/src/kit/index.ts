@@ -15,6 +15,7 @@ export {
   parseCommonOptions,
   parseEndpointOption,
   privateHostReason,
+  type WebhookHost,
   type WebhookPlugin,
 } from '../plugin.js';
 export { isRetryableStatus, parseRetryAfter, RETRYABLE_STATUSES } from '../policies/retry.js';
