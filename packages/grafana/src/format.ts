@@ -1,5 +1,6 @@
 import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
 import {
+  boundedData,
   cleanText,
   type EventSummary,
   oneLine,
@@ -80,7 +81,8 @@ const MAX_LABEL_VALUE = 1024;
 export const MAX_ANNOTATION_TEXT = 64_000;
 /** Loki refuses lines over `max_line_size` (256 KB by default); ours stay far below. */
 export const MAX_LINE_BYTES = 64 * 1024;
-const LIMITS = { string: 1000, items: 20, keys: 50, depth: 4 };
+/** How much of an event's data and metadata a log line keeps. */
+const LINE_DATA = { string: 1000, items: 20, keys: 50, depth: 4 };
 /** A Loki label name (Prometheus rules). */
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -174,8 +176,8 @@ function lokiEntryOf(
   };
   if (event.severity !== undefined) record.severity = event.severity;
   if (event.classification !== undefined) record.classification = event.classification;
-  record.data = limitValue(event.data, 0);
-  record.metadata = limitValue(event.metadata, 0);
+  record.data = boundedData(event.data, LINE_DATA);
+  record.metadata = boundedData(event.metadata, LINE_DATA);
   // Cleaned before it is serialised: inside JSON a control character hides behind an escape.
   let line = JSON.stringify(record);
   if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
@@ -247,7 +249,7 @@ function cleanLine(line: string): string {
   const trimmed = line.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return JSON.stringify(cleanJson(JSON.parse(trimmed)));
+      return JSON.stringify(boundedData(JSON.parse(trimmed)));
     } catch {
       // Not JSON: clean it as text.
     }
@@ -296,35 +298,6 @@ function annotationTags(event: EmpathyEvent, extra: readonly string[]): string[]
 function eventTimeMs(event: EmpathyEvent): number {
   const ms = Date.parse(event.timestamp);
   return Number.isNaN(ms) ? Date.now() : ms;
-}
-
-/** Cleans and caps strings, arrays, objects and depth so that any event fits one log line. */
-function limitValue(value: unknown, depth: number): unknown {
-  // Cut first, then clean: cleaning 20,000 characters to keep 1000 would be wasted work.
-  if (typeof value === 'string') return cleanText(truncate(value, LIMITS.string));
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= LIMITS.depth) return '[nested too deep]';
-  if (Array.isArray(value)) {
-    const items = value.slice(0, LIMITS.items).map((v) => limitValue(v, depth + 1));
-    if (value.length > LIMITS.items) items.push(`… ${value.length - LIMITS.items} more`);
-    return items;
-  }
-  const entries = Object.entries(value);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of entries.slice(0, LIMITS.keys))
-    out[cleanText(truncate(k, 100))] = limitValue(v, depth + 1);
-  if (entries.length > LIMITS.keys) out['…'] = `${entries.length - LIMITS.keys} more fields`;
-  return out;
-}
-
-/** Every string and key of parsed JSON, cleaned. */
-function cleanJson(value: unknown): unknown {
-  if (typeof value === 'string') return cleanText(value);
-  if (Array.isArray(value)) return value.map(cleanJson);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanJson(v)]));
-  }
-  return value;
 }
 
 /** Escapes text for Grafana's HTML annotation text; line breaks become `<br>`. */
