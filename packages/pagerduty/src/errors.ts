@@ -35,7 +35,7 @@ export async function eventsApiError(scope: ErrorScope, response: Response): Pro
 }
 
 /** The Events API's JSON answer; `undefined` when it is not JSON. */
-export function parseAnswer(text: string): EventsApiResponse | undefined {
+function parseAnswer(text: string): EventsApiResponse | undefined {
   try {
     const value = JSON.parse(text) as unknown;
     return value !== null && typeof value === 'object' ? (value as EventsApiResponse) : undefined;
