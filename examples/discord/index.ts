@@ -22,6 +22,7 @@ const discordApi = await createFakeServer((req: RecordedRequest) => {
 const discord = new DiscordWebhook({
   // process.env.DISCORD_WEBHOOK_URL: https://discord.com/api/webhooks/<id>/<token>
   webhookUrl: `${discordApi.url}/api/webhooks/1187654321098765432/example-token`,
+  allowPrivateNetwork: true, // the fake listens on 127.0.0.1 over http; leave it off for discord.com
   username: 'Empathy Bot',
   events: ['deployment_risk', 'alert'],
   retryPolicy: { initialDelaySeconds: 0.2 },

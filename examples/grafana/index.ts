@@ -31,6 +31,7 @@ const grafana = new GrafanaWebhook({
     labels: { app: 'empathy', env: 'production' },
   },
   events: ['*'],
+  allowPrivateNetwork: true, // the fakes listen on 127.0.0.1 over http; leave it off for grafana.net
 });
 
 const empathy = new EmpathyOS({ userId: 'performance_agent', webhooks: [grafana] });

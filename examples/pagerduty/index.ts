@@ -40,6 +40,7 @@ const pagerduty = new PagerDutyWebhook({
   source: 'empathy-prod',
   component: 'checkout',
   baseUrl: pagerdutyApi.url, // omit for https://events.pagerduty.com (or region: 'eu')
+  allowPrivateNetwork: true, // the fake listens on 127.0.0.1 over http; leave it off for PagerDuty
 });
 
 const empathy = new EmpathyOS({ userId: 'sre_bot', webhooks: [pagerduty] });
@@ -66,9 +67,12 @@ await empathy.emit(
 );
 await empathy.flush();
 
-// Or act on an incident directly: one request, right away, not queued.
+// Or act on an incident directly: acknowledge() queues a job like any delivery (rate limit,
+// retries, stats, dead letters) and resolves with the queued event.
 const backlog = [...incidents.keys()].find((key) => incidents.get(key)?.summary.startsWith('Queue'))!;
-console.log('acknowledge():', await pagerduty.acknowledge(backlog));
+const acknowledged = await pagerduty.acknowledge(backlog, { userId: 'sre_on_call' });
+await empathy.flush();
+console.log(`acknowledge(): queued ${acknowledged.event_id}, delivered`);
 
 console.log('now:');
 for (const [key, incident] of incidents)

@@ -23,6 +23,7 @@ const workflows = await createFakeServer((req: RecordedRequest) => {
 const teams = new TeamsWebhook({
   // process.env.TEAMS_WEBHOOK_URL, copied from the Workflows flow "When a Teams webhook request is received"
   webhookUrl: `${workflows.url}/workflows/3f1e2d4c/triggers/manual/paths/invoke?api-version=1&sv=1.0&sig=${SIG}`,
+  allowPrivateNetwork: true, // the fake listens on 127.0.0.1 over http; leave it off for logic.azure.com
   name: 'compliance-teams',
   events: ['compliance_violation', 'phi_access'],
   filter: (event) => event.classification === 'SENSITIVE',

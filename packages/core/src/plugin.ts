@@ -60,7 +60,8 @@ export interface WebhookPlugin {
   deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt>;
   /**
    * Called when the webhook is registered with a host (a dispatcher). A webhook with work of its
-   * own, not routed from an event (Datadog's metric batches), queues it through `host` instead of
+   * own, not routed from an event (Datadog's metric batches, PagerDuty's `resolve()`), queues it
+   * through `host` instead of
    * running its own timers, retries and timeouts. It may return a function the host calls when
    * it lets go of the webhook: when it closes, before its queue stops (what is queued then is
    * delivered within the close's drain time, or kept by a durable queue), and when the webhook is
@@ -71,13 +72,12 @@ export interface WebhookPlugin {
   close?(): Promise<void>;
 }
 
-/** What a host gives a webhook that queues work of its own (see {@link WebhookPlugin.attach}). */
+/** What a host lends a webhook registered in it (see {@link WebhookPlugin.attach}). */
 export interface WebhookHost {
   /**
-   * Queues `event` for this webhook only, as a job like any other: its `filter` is not asked, and
-   * its `deliver` runs under its rate limit, retry policy, timeout and circuit breaker; the
-   * monitor counts it, and when it fails for good it goes to the dead letters and `onFailure`.
-   * Resolves once stored (durably, for durable queues); rejects once the host's queue is closed.
+   * Queues `event` for this webhook alone, as a job like any other (its `events` and `filter`
+   * are not asked: the webhook made the event for itself). Resolves once the job is stored
+   * (durably, for durable queues); rejects when the host is closed or the webhook was removed.
    */
   enqueue(event: EmpathyEvent): Promise<void>;
 }

@@ -90,8 +90,9 @@ describe('DiscordWebhook on the wire', () => {
   });
   afterEach(() => server.close());
 
+  // The fake listens on 127.0.0.1 over http: a private target, allowed on purpose.
   const create = (options: Partial<DiscordWebhookOptions> = {}) =>
-    new DiscordWebhook({ webhookUrl: webhookUrl(server.url), ...options });
+    new DiscordWebhook({ webhookUrl: webhookUrl(server.url), allowPrivateNetwork: true, ...options });
 
   it('posts one embed with allowed_mentions to the pinned API version with wait=true', async () => {
     const discord = create({
@@ -140,7 +141,7 @@ describe('DiscordWebhook on the wire', () => {
     const error = await failure(create().deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({ status: 429, retryAfterMs: 350, retryable: true });
     expect(error.message).toMatch(
-      /^\[discord\] HTTP 429 from http:\/\/127\.0\.0\.1:\d+ \(retry after 0\.35s\)/,
+      /^\[discord\] HTTP 429 from http:\/\/127\.0\.0\.1:\d+: You are being rate limited\. \(retry after 0\.3s\)$/,
     );
   });
 
@@ -152,7 +153,7 @@ describe('DiscordWebhook on the wire', () => {
     });
     const error = await failure(create().deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({ status: 429, retryAfterMs: 2000 });
-    expect(error.message).toContain('(global rate limit, retry after 2s)');
+    expect(error.message).toMatch(/: global rate limit: You are being rate limited\. \(retry after 2s\)$/);
   });
 
   it('reports Invalid Form Body with the fields Discord named, as permanent', async () => {
@@ -169,7 +170,7 @@ describe('DiscordWebhook on the wire', () => {
     const error = await failure(create().deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({ status: 400, retryable: false, code: '50035' });
     expect(error.message).toContain(
-      '(Discord code 50035): Invalid Form Body; embeds.0.title: Must be 256 or fewer in length.',
+      '(50035): Invalid Form Body; embeds.0.title: Must be 256 or fewer in length.',
     );
   });
 
@@ -182,7 +183,7 @@ describe('DiscordWebhook on the wire', () => {
     const error = await failure(create().deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({ status: 401, retryable: false, code: '50027' });
     expect(error.message).toMatch(
-      /^\[discord\] HTTP 401 from http:\/\/127\.0\.0\.1:\d+ \(Discord code 50027\)/,
+      /^\[discord\] HTTP 401 from http:\/\/127\.0\.0\.1:\d+ \(50027\): Invalid Webhook Token for \*\*\* \(\*\*\*\)$/,
     );
     const text = inspect(error, { depth: 12 });
     expect(text).not.toContain(TOKEN);
@@ -196,12 +197,75 @@ describe('DiscordWebhook on the wire', () => {
     expect(error.message).toMatch(/^\[discord\] HTTP 503 from http:\/\/127\.0\.0\.1:\d+$/);
   });
 
+  it("sends what format returns within Discord's limits, and no pings unless it asks for them", async () => {
+    const huge = `@everyone \u202Eflip ${'x'.repeat(9000)}`;
+    const discord = create({
+      format: (event, defaults) => ({
+        ...defaults,
+        content: huge,
+        embeds: Array.from({ length: 12 }, (_, i) => ({
+          title: `${event.event_type} ${i} ${huge}`,
+          description: huge,
+          fields: Array.from({ length: 30 }, () => ({ name: 'n', value: huge })),
+        })),
+      }),
+    });
+    await discord.deliver(sampleEvent('alert'), ctx());
+    const [request] = server.requests;
+    // The fake refuses what Discord refuses (400 Invalid Form Body): it took this one.
+    expect(request!.status).toBe(200);
+    const body = request!.json();
+    expect(body.content).toHaveLength(2000);
+    expect(body.content).not.toContain('\u202E');
+    expect(body.embeds.length).toBeLessThanOrEqual(10);
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+
+    server.reset();
+    const pinging = create({
+      format: (_event, defaults) => ({
+        ...defaults,
+        content: '<@&1200000000000000099> paged',
+        allowed_mentions: { roles: ['1200000000000000099'] },
+      }),
+    });
+    await pinging.deliver(sampleEvent('alert'), ctx());
+    expect(server.requests[0]!.json().allowed_mentions).toEqual({ roles: ['1200000000000000099'] });
+  });
+
+  it('refuses, as permanent, a format that leaves nothing to send or a content option that throws', async () => {
+    const empty = create({ format: () => ({ embeds: [], allowed_mentions: { parse: [] } }) });
+    const refused = await failure(empty.deliver(sampleEvent('alert'), ctx()));
+    expect(refused).toMatchObject({ retryable: false, code: 'EFORMAT' });
+    expect(refused.message).toMatch(
+      /^\[discord\] the payload returned by 'format' cannot be sent: Discord refuses an empty message/,
+    );
+    const throwing = create({
+      content: () => {
+        throw new Error('no on-call today');
+      },
+    });
+    const thrown = await failure(throwing.deliver(sampleEvent('alert'), ctx()));
+    expect(thrown).toMatchObject({ retryable: false, code: 'EFORMAT' });
+    expect(thrown.message).toBe("[discord] option 'content' threw: no on-call today");
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('prints only the origin: target, String and util.inspect of the webhook hold no token', () => {
+    const discord = create();
+    expect(discord.target).toBe(server.url);
+    expect(`${inspect(discord, { depth: 12, showHidden: true })} ${JSON.stringify(discord)}`).not.toMatch(
+      new RegExp(`${TOKEN}|${WEBHOOK_ID}`),
+    );
+  });
+
   it('maps a refused connection to a retryable error whose cause holds no secret', async () => {
     const discord = create();
     await server.close();
     const error = await failure(discord.deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({ retryable: true, status: undefined, code: 'ECONNREFUSED' });
-    expect(error.message).toMatch(/^\[discord\] request to http:\/\/127\.0\.0\.1:\d+ failed: fetch failed/);
+    expect(error.message).toMatch(
+      /^\[discord\] request to http:\/\/127\.0\.0\.1:\d+ failed: connect ECONNREFUSED .* \(ECONNREFUSED\)$/,
+    );
     expect(inspect(error, { depth: 12 })).not.toContain(TOKEN);
   });
 });

@@ -1,24 +1,24 @@
 import {
-  type CircuitBreakerOptions,
-  type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
-  parseCommonOptions,
-  parseEndpointOption,
   type RateLimit,
-  type RetryPolicy,
-  safeOrigin,
   WebhookConfigError,
-  type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import {
+  parseEndpointOption,
+  permanentError,
+  readBodyJson,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
 import ky, { type KyInstance } from 'ky';
-import { type ErrorContext, requestError, responseError } from './errors.js';
-import { formatDiscordMessage } from './format.js';
+import { discordError } from './errors.js';
+import { type DiscordMessage, fitDiscordMessage, formatDiscordMessage } from './format.js';
 
 /** Options of {@link DiscordWebhook}. */
-export interface DiscordWebhookOptions extends CommonWebhookOptions {
+export interface DiscordWebhookOptions extends WebhookOptions<DiscordMessage> {
   /**
    * The channel's webhook URL (Server Settings → Integrations → Webhooks → Copy Webhook URL).
    * Its path holds the webhook's token: it is a credential, never shown in errors or stats.
@@ -80,6 +80,11 @@ export const DEFAULT_DISCORD_EVENTS = [
 export const DEFAULT_DISCORD_RATE_LIMIT = { maxRequestsPerMinute: 30 } as const satisfies RateLimit;
 
 const WEBHOOK_PATH = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,25})\/([\w-]{1,200})\/?$/;
+/**
+ * How much of Discord's answer is read for the created message's id. With `wait=true` Discord
+ * echoes the message (at most ~6000 characters of embed text plus its JSON), far below this.
+ */
+const MAX_SUCCESS_BODY = 64 * 1024;
 
 /**
  * Posts each event to a Discord channel through a webhook: one embed with the title, text,
@@ -95,40 +100,43 @@ const WEBHOOK_PATH = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,25})\/([\w-]{1,200})\/?
  * });
  * const empathy = new EmpathyOS({ userId: 'team', webhooks: [discord] });
  */
-export class DiscordWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: CircuitBreakerOptions | false | undefined;
-  readonly concurrency: number;
-  readonly onFailure: CommonWebhookOptions['onFailure'];
+export class DiscordWebhook extends WebhookBase<DiscordMessage> {
+  /** The webhook URL's origin: the only part of it that is safe to print. */
+  readonly target: string;
   // Private fields: `util.inspect(webhook)` (an onFailure logging its first argument) shows none of them.
   readonly #endpoint: URL;
-  readonly #errors: ErrorContext;
   readonly #username: string | undefined;
   readonly #avatarUrl: string | undefined;
   readonly #content: DiscordWebhookOptions['content'];
   #client: KyInstance | undefined;
 
   constructor(options: DiscordWebhookOptions) {
-    const common = parseCommonOptions(options, {
+    super(options, {
       name: 'discord',
       events: DEFAULT_DISCORD_EVENTS,
       concurrency: 1,
       rateLimit: DEFAULT_DISCORD_RATE_LIMIT,
     });
-    this.name = common.name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-
-    const { endpoint, secrets } = parseWebhookUrl(options.webhookUrl, this.name);
+    const url = parseEndpointOption(options.webhookUrl, {
+      option: 'webhookUrl',
+      webhook: this.name,
+      what: 'the Discord channel webhook URL',
+      allowPrivateNetwork: this.allowPrivateNetwork,
+    });
+    this.redactor.addUrl(url);
+    const match = WEBHOOK_PATH.exec(url.pathname);
+    if (!match) {
+      // The value is a credential: the message describes it, never quotes it.
+      throw new WebhookConfigError(
+        `option 'webhookUrl' must look like https://discord.com/api/webhooks/<id>/<token> (the path does not match)`,
+        { webhook: this.name },
+      );
+    }
+    const [, id, token] = match as RegExpExecArray;
+    // Pin the API version; `wait=true` makes Discord answer with the message (and its errors).
+    const endpoint = new URL(`/api/v10/webhooks/${id}/${token}`, url.origin);
+    for (const [key, value] of url.searchParams) endpoint.searchParams.set(key, value);
+    endpoint.searchParams.set('wait', 'true');
     const threadId = options.threadId;
     if (threadId !== undefined) {
       if (typeof threadId !== 'string' || !/^\d{1,25}$/.test(threadId)) {
@@ -139,7 +147,8 @@ export class DiscordWebhook implements WebhookPlugin {
       endpoint.searchParams.set('thread_id', threadId);
     }
     this.#endpoint = endpoint;
-    this.#errors = { webhook: this.name, origin: safeOrigin(endpoint), secrets };
+    this.redactor.addUrl(endpoint).addSecret(`${id}/${token}`);
+    this.target = url.origin;
     this.#username = parseUsername(options.username, this.name);
     this.#avatarUrl = parseAvatarUrl(options.avatarUrl, this.name);
     if (
@@ -154,33 +163,50 @@ export class DiscordWebhook implements WebhookPlugin {
     this.#content = options.content;
   }
 
-  /** Sends one message with one embed for `event`. One attempt. */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    const content = typeof this.#content === 'function' ? this.#content(event) : this.#content;
-    const message = formatDiscordMessage(event, {
+  /** The message with one embed for `event`: what `format` receives as `defaults`. */
+  protected render(event: EmpathyEvent): DiscordMessage {
+    let content: string | undefined;
+    try {
+      content = typeof this.#content === 'function' ? this.#content(event) : this.#content;
+    } catch (error) {
+      throw permanentError(
+        this.errors,
+        `option 'content' threw: ${error instanceof Error ? error.message : String(error)}`,
+        'EFORMAT',
+      );
+    }
+    return formatDiscordMessage(event, {
       content,
       username: this.#username,
       avatarUrl: this.#avatarUrl,
     });
-    let response: Response;
-    try {
-      response = await this.#http().post(this.#endpoint, { json: message, signal: ctx.signal });
-    } catch (error) {
-      // A timeout or shutdown aborted the request: core reports it as such.
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      throw requestError(this.#errors, error);
-    }
-    if (!response.ok) throw await responseError(this.#errors, response);
-    // With `wait=true` Discord answers 200 with the created message.
-    const created = (await response.json().catch(() => undefined)) as { id?: unknown } | undefined;
+  }
+
+  /** Discord's limits, applied to a message the user's `format` returned. */
+  protected override fit(message: DiscordMessage): DiscordMessage {
+    return fitDiscordMessage(message);
+  }
+
+  /** One POST of `message`; the created message's id is the receipt's `id`. */
+  protected async send(
+    message: DiscordMessage,
+    _event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
+    const response = await this.#http().post(this.#endpoint, { json: message, signal: ctx.signal });
+    if (!response.ok) throw await discordError(this.errors, response);
+    // With `wait=true` Discord answers 200 with the created message: read only its id.
+    const created = (await readBodyJson(response, MAX_SUCCESS_BODY)) as { id?: unknown } | undefined;
     const receipt: DeliveryReceipt = { status: response.status };
     if (typeof created?.id === 'string') receipt.id = created.id;
     return receipt;
   }
 
   #http(): KyInstance {
-    // ky's own retries and timeout are off: core's retry policy is the only one.
+    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
+    // retry policy and the attempt's signal are the only ones.
     this.#client ??= ky.create({
+      fetch: this.http.fetch,
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
@@ -188,31 +214,6 @@ export class DiscordWebhook implements WebhookPlugin {
     });
     return this.#client;
   }
-}
-
-function parseWebhookUrl(value: unknown, webhook: string): { endpoint: URL; secrets: string[] } {
-  const fail = (rule: string): never => {
-    // The value is a credential: the message describes it, never quotes it.
-    throw new WebhookConfigError(`option 'webhookUrl' ${rule}`, { webhook });
-  };
-  const url = parseEndpointOption(value, {
-    option: 'webhookUrl',
-    webhook,
-    what: 'the Discord channel webhook URL',
-  });
-  const match = WEBHOOK_PATH.exec(url.pathname);
-  if (!match) {
-    fail(`must look like https://discord.com/api/webhooks/<id>/<token> (the path does not match)`);
-  }
-  const [, id, token] = match as RegExpExecArray;
-  // Pin the API version; `wait=true` makes Discord answer with the message (and its errors).
-  const endpoint = new URL(`/api/v10/webhooks/${id}/${token}`, url.origin);
-  for (const [key, v] of url.searchParams) endpoint.searchParams.set(key, v);
-  endpoint.searchParams.set('wait', 'true');
-  return {
-    endpoint,
-    secrets: [String(value), url.href, endpoint.href, url.pathname, `${id}/${token}`, token!],
-  };
 }
 
 function parseUsername(value: unknown, webhook: string): string | undefined {

@@ -1,14 +1,5 @@
-import { parseRetryAfter, redact, WebhookDeliveryError } from '@empathy/webhooks-core';
-
-/** What identifies the destination in messages, and what must never appear in them. */
-export interface ErrorContext {
-  /** The webhook's name (the message prefix). */
-  webhook: string;
-  /** The webhook URL's origin: the only part of it that is safe to show. */
-  origin: string;
-  /** The webhook URL, its token and its path: redacted from anything Discord sends back. */
-  secrets: string[];
-}
+import type { WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, httpError, parseRetryAfter, readBodyJson } from '@empathy/webhooks-core/kit';
 
 /** Discord's JSON error body: discord.com/developers/docs/reference#error-messages */
 interface DiscordErrorBody {
@@ -20,19 +11,15 @@ interface DiscordErrorBody {
   errors?: unknown | undefined;
 }
 
-const MAX_DETAIL = 300;
-
 /**
- * Maps a non-2xx answer to a {@link WebhookDeliveryError} with the status, Discord's error code
- * and, for 429, the wait Discord asked for: the body's `retry_after` (seconds, with a fraction)
- * or else the `Retry-After` / `X-RateLimit-Reset-After` headers. 429 and 5xx are retryable;
- * other 4xx (unknown webhook, invalid token, invalid form body) are not.
+ * Reads Discord's answer to a failed request (its first 8 KiB) into the kit's error: the
+ * status, Discord's error code, its message with the first field errors of an "Invalid Form
+ * Body" (50035), and for a 429 the wait Discord asked for: the body's `retry_after` (seconds,
+ * with a fraction), else the `Retry-After` / `X-RateLimit-Reset-After` headers.
  */
-export async function responseError(
-  context: ErrorContext,
-  response: Response,
-): Promise<WebhookDeliveryError> {
-  const body = await readJson(response);
+export async function discordError(scope: ErrorScope, response: Response): Promise<WebhookDeliveryError> {
+  const parsed = await readBodyJson(response);
+  const body = parsed !== null && typeof parsed === 'object' ? (parsed as DiscordErrorBody) : undefined;
   const status = response.status;
   let retryAfterMs: number | undefined;
   if (status === 429 || response.headers.has('retry-after')) {
@@ -43,51 +30,13 @@ export async function responseError(
       parseRetryAfter(response.headers.get('retry-after')) ??
       parseRetryAfter(response.headers.get('x-ratelimit-reset-after'));
   }
-  const code =
-    typeof body?.code === 'number' || typeof body?.code === 'string' ? String(body.code) : undefined;
-  const parts = [`HTTP ${status} from ${context.origin}`];
-  if (code !== undefined && code !== '0') parts.push(`(Discord code ${code})`);
-  if (retryAfterMs !== undefined) {
-    const scope = body?.global === true ? 'global rate limit, ' : '';
-    parts.push(`(${scope}retry after ${retryAfterMs / 1000}s)`);
-  }
-  let message = parts.join(' ');
-  const detail = describe(body);
-  if (detail) message += `: ${redact(detail, context.secrets)}`;
-  return new WebhookDeliveryError(message, {
-    webhook: context.webhook,
-    status,
-    retryAfterMs,
-    code,
-  });
-}
-
-/**
- * Maps a failure without an answer (connection refused or dropped, DNS) to a retryable
- * {@link WebhookDeliveryError}. The cause is a fresh, redacted error: fetch's own errors are
- * not attached, so nothing about the request can leak through them.
- */
-export function requestError(context: ErrorContext, error: unknown): WebhookDeliveryError {
-  const { message, code } = describeThrown(error);
-  const safe = redact(message, context.secrets);
-  const cause = Object.assign(new Error(safe), code === undefined ? {} : { code });
-  return new WebhookDeliveryError(`request to ${context.origin} failed: ${safe}`, {
-    webhook: context.webhook,
-    cause,
-    code,
-    retryable: true,
-  });
-}
-
-async function readJson(response: Response): Promise<DiscordErrorBody | undefined> {
-  try {
-    const text = await response.text();
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' ? (parsed as DiscordErrorBody) : undefined;
-  } catch {
-    // Not JSON (a proxy's HTML page, an empty body): the status says enough.
-    return undefined;
-  }
+  const raw = typeof body?.code === 'number' || typeof body?.code === 'string' ? String(body.code) : '';
+  // Code 0 is Discord's "no code" (a plain 404 page, a rate limit).
+  const code = raw === '' || raw === '0' ? undefined : raw;
+  const detail = [body?.global === true ? 'global rate limit' : undefined, describe(body)]
+    .filter(Boolean)
+    .join(': ');
+  return httpError(scope, { status, detail, code, retryAfterMs });
 }
 
 /** Discord's message plus the first field errors of an "Invalid Form Body" (50035). */
@@ -96,12 +45,12 @@ function describe(body: DiscordErrorBody | undefined): string | undefined {
   const message = typeof body.message === 'string' ? body.message : undefined;
   const fields = fieldErrors(body.errors).slice(0, 3);
   const text = [message, ...fields].filter(Boolean).join('; ');
-  return text === '' ? undefined : text.slice(0, MAX_DETAIL);
+  return text === '' ? undefined : text;
 }
 
 /** Flattens `{ embeds: { 0: { title: { _errors: [{ message }] } } } }` into `embeds.0.title: message`. */
-function fieldErrors(errors: unknown, path: string[] = []): string[] {
-  if (!errors || typeof errors !== 'object') return [];
+function fieldErrors(errors: unknown, path: string[] = [], depth = 0): string[] {
+  if (!errors || typeof errors !== 'object' || depth > 8) return [];
   const out: string[] = [];
   for (const [key, value] of Object.entries(errors)) {
     if (key === '_errors' && Array.isArray(value)) {
@@ -110,21 +59,8 @@ function fieldErrors(errors: unknown, path: string[] = []): string[] {
         if (typeof text === 'string') out.push(`${path.join('.')}: ${text}`);
       }
     } else {
-      out.push(...fieldErrors(value, [...path, key]));
+      out.push(...fieldErrors(value, [...path, key], depth + 1));
     }
   }
   return out;
-}
-
-function describeThrown(error: unknown): { message: string; code: string | undefined } {
-  if (!(error instanceof Error)) return { message: String(error), code: undefined };
-  // fetch reports "fetch failed" and puts the reason (ECONNREFUSED, other side closed) in `cause`.
-  const cause = error.cause as { message?: unknown; code?: unknown } | undefined;
-  const causeMessage = typeof cause?.message === 'string' ? cause.message : undefined;
-  const causeCode = typeof cause?.code === 'string' ? cause.code : undefined;
-  const ownCode = (error as { code?: unknown }).code;
-  return {
-    message: causeMessage ? `${error.message} (${causeMessage})` : error.message,
-    code: causeCode ?? (typeof ownCode === 'string' ? ownCode : undefined),
-  };
 }

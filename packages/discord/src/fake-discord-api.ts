@@ -93,6 +93,8 @@ export const discordFailures: VendorFailures = {
     body: { message: 'You are being rate limited.', retry_after: seconds, global: false },
   }),
   client_error: { status: 404, body: { message: 'Unknown Webhook', code: 10015 } },
+  // Discord names what it refused in `message`: a token it does not know, a form field.
+  echo: (text) => ({ status: 401, body: { message: text, code: 50027 } }),
 };
 
 const length = (value: unknown) => (typeof value === 'string' ? [...value].length : 0);

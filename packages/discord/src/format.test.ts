@@ -1,11 +1,12 @@
 import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
-import { HOSTILE_TEXT, hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { HOSTILE_TEXT, hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import { validateMessage } from './fake-discord-api.js';
 import {
   DISCORD_LIMITS,
   type DiscordMessage,
   escapeMarkdown,
+  fitDiscordMessage,
   formatDiscordMessage,
   RESOLVED_COLOR,
   SEVERITY_COLORS,
@@ -16,7 +17,7 @@ const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 /** Every string Discord renders as markdown in the message. */
 function markdownSurfaces(message: DiscordMessage): string[] {
   return message.embeds.flatMap((e) => [
-    e.title,
+    e.title ?? '',
     e.description ?? '',
     ...(e.fields ?? []).flatMap((f) => [f.name, f.value]),
   ]);
@@ -28,9 +29,9 @@ function embedTotal(message: DiscordMessage): number {
   return message.embeds.reduce(
     (n, e) =>
       n +
-      e.title.length +
+      (e.title?.length ?? 0) +
       (e.description?.length ?? 0) +
-      e.footer.text.length +
+      (e.footer?.text.length ?? 0) +
       (e.author?.name.length ?? 0) +
       (e.fields ?? []).reduce((m, f) => m + f.name.length + f.value.length, 0),
     0,
@@ -57,9 +58,9 @@ describe('formatDiscordMessage: golden messages', () => {
         expect(markup, 'raw HTML').not.toContain('<script>');
         expect(markup, 'formatting from the event').not.toMatch(/\*bold\*|_it_|~strike~|`code`/);
       }
-      expect(JSON.stringify(message), 'control or bidi characters').not.toMatch(
-        /[\u0000-\u0008\u000B-\u001F\u202A-\u202E]/,
-      );
+      for (const text of [message.content ?? '', ...markdownSurfaces(message)]) {
+        expect(text, 'a character the text policy strips').not.toMatch(UNSAFE_CHARACTERS);
+      }
       await expect(json(message)).toMatchFileSnapshot(`./__golden__/hostile/${type}.json`);
     });
   }
@@ -106,10 +107,10 @@ describe('formatDiscordMessage', () => {
   });
 
   it('keeps a suggested fix in a code block that event text cannot break out of', () => {
-    const event = sampleEvent('bug_detected', { fix: 'a```\n@everyone [x](https://evil.example)' });
+    const event = sampleEvent('bug_detected', { fix: 'a```\n@everyone [x](https://evil.example) ``````' });
     const description = formatDiscordMessage(event).embeds[0]!.description!;
     expect(description).toContain(
-      '**Suggested fix**\n```\na`\u200b``\n@everyone [x](https://evil.example)\n```',
+      '**Suggested fix**\n```\na`\u200a`\u200a`\n@everyone [x](https://evil.example) `\u200a`\u200a`\u200a`\u200a`\u200a`\n```',
     );
     expect(description.match(/```/g)).toHaveLength(2);
   });
@@ -146,6 +147,41 @@ describe('formatDiscordMessage', () => {
       { name: 'Version', value: '2.0.0', inline: true },
       { name: 'Notes count', value: '12', inline: true },
     ]);
+  });
+});
+
+describe('fitDiscordMessage', () => {
+  it('leaves every message this package formats as it is: they are within the limits already', () => {
+    for (const type of EVENT_TYPES) {
+      for (const message of [
+        formatDiscordMessage(sampleEvent(type)),
+        formatDiscordMessage(hostileEvent(type)),
+      ]) {
+        expect(fitDiscordMessage(message)).toEqual(message);
+      }
+    }
+  });
+
+  it('cuts any message to the limits Discord enforces, spending the 6000 on the first embeds', () => {
+    const long = `${HOSTILE_TEXT} ${'y'.repeat(8000)}`;
+    const message = fitDiscordMessage({
+      content: long,
+      embeds: Array.from({ length: 14 }, () => ({
+        author: { name: long },
+        title: long,
+        description: long,
+        footer: { text: long },
+        fields: [
+          { name: '', value: 'empty name' },
+          ...Array.from({ length: 40 }, () => ({ name: long, value: long })),
+        ],
+      })),
+      allowed_mentions: { parse: [] },
+    });
+    expect(validateMessage(message)).toEqual([]);
+    expect(embedTotal(message)).toBeLessThanOrEqual(DISCORD_LIMITS.total);
+    expect(message.embeds[0]!.title).toHaveLength(DISCORD_LIMITS.title);
+    expect(JSON.stringify(message)).not.toMatch(UNSAFE_CHARACTERS);
   });
 });
 

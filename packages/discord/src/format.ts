@@ -6,7 +6,7 @@ import {
   type SummarySection as Section,
   summarizeEvent as summarize,
   truncateText as truncate,
-} from '@empathy/webhooks-core';
+} from '@empathy/webhooks-core/kit';
 
 /**
  * Discord's message limits, in characters:
@@ -46,27 +46,42 @@ export interface DiscordEmbedField {
   inline?: boolean | undefined;
 }
 
-/** The embed object, as far as this package uses it. */
+/** The embed object, as far as this package uses it (every embed it formats has a title and footer). */
 export interface DiscordEmbed {
   author?: { name: string } | undefined;
-  title: string;
+  title?: string | undefined;
   url?: string | undefined;
   description?: string | undefined;
-  color: number;
+  color?: number | undefined;
   fields?: DiscordEmbedField[] | undefined;
-  footer: { text: string };
+  footer?: { text: string } | undefined;
   /** ISO-8601. */
-  timestamp: string;
+  timestamp?: string | undefined;
 }
 
-/** The body of `POST /webhooks/{id}/{token}`. */
+/**
+ * Who a message may ping: discord.com/developers/docs/resources/message#allowed-mentions-object
+ */
+export interface DiscordAllowedMentions {
+  parse?: ('roles' | 'users' | 'everyone')[] | undefined;
+  roles?: string[] | undefined;
+  users?: string[] | undefined;
+}
+
+/**
+ * The body of `POST /webhooks/{id}/{token}` (Discord's execute-webhook body, as far as this
+ * package uses it): what the `format` option receives as `defaults` and returns.
+ */
 export interface DiscordMessage {
   content?: string | undefined;
   username?: string | undefined;
   avatar_url?: string | undefined;
   embeds: DiscordEmbed[];
-  /** Always `{ parse: [] }`: nothing in a message can ping anyone. */
-  allowed_mentions: { parse: [] };
+  /**
+   * `{ parse: [] }` in every message this package formats: nothing in it can ping anyone. A
+   * message from `format` without it gets the same; set it there to ping on purpose.
+   */
+  allowed_mentions: DiscordAllowedMentions;
 }
 
 /** Message-level options of {@link formatDiscordMessage}. */
@@ -77,6 +92,8 @@ export interface DiscordMessageOptions {
   avatarUrl?: string | undefined;
 }
 
+/** Embeds in one message. */
+const MAX_EMBEDS = 10;
 const MAX_LIST_ITEMS = 10;
 const MAX_ITEM = 300;
 /** Facts are short; a long one is cut so that the others still fit. */
@@ -152,6 +169,65 @@ export function formatDiscordEmbed(event: EmpathyEvent): DiscordEmbed {
 }
 
 /**
+ * Applies Discord's limits to any message, such as one the `format` option returned: text
+ * cleaned by the one text policy and cut to each limit, at most 10 embeds of at most 25 fields,
+ * 6000 characters of embed text in all (past it, the fields and then the embeds that do not fit
+ * are left out), empty fields left out (Discord refuses them), and `allowed_mentions: { parse: [] }`
+ * unless the message sets its own. Pure; throws when nothing is left to send.
+ */
+export function fitDiscordMessage(message: DiscordMessage): DiscordMessage {
+  const out: DiscordMessage = { ...message };
+  delete out.content;
+  if (message.content !== undefined && message.content !== null) {
+    const content = truncate(clean(String(message.content)), DISCORD_LIMITS.content);
+    if (content.trim() !== '') out.content = content;
+  }
+  let room = DISCORD_LIMITS.total;
+  const take = (value: unknown, max: number): string | undefined => {
+    if (value === undefined || value === null) return undefined;
+    const text = truncate(clean(String(value)), Math.min(max, room));
+    room -= text.length;
+    return text === '' ? undefined : text;
+  };
+  const embeds: DiscordEmbed[] = [];
+  const given = Array.isArray(message.embeds) ? message.embeds : [];
+  for (const embed of given.slice(0, MAX_EMBEDS)) {
+    if (embed === null || typeof embed !== 'object' || room <= 0) continue;
+    const fitted: DiscordEmbed = { ...embed };
+    const author = take(embed.author?.name, DISCORD_LIMITS.author);
+    if (author === undefined) delete fitted.author;
+    else fitted.author = { ...embed.author, name: author };
+    const title = take(embed.title, DISCORD_LIMITS.title);
+    if (title === undefined) delete fitted.title;
+    else fitted.title = title;
+    const footer = take(embed.footer?.text, DISCORD_LIMITS.footer);
+    if (footer === undefined) delete fitted.footer;
+    else fitted.footer = { ...embed.footer, text: footer };
+    const description = take(embed.description, DISCORD_LIMITS.description);
+    if (description === undefined) delete fitted.description;
+    else fitted.description = description;
+    const fields: DiscordEmbedField[] = [];
+    for (const field of Array.isArray(embed.fields) ? embed.fields.slice(0, DISCORD_LIMITS.fields) : []) {
+      const name = truncate(clean(String(field?.name ?? '')), DISCORD_LIMITS.fieldName);
+      const value = truncate(clean(String(field?.value ?? '')), DISCORD_LIMITS.fieldValue);
+      if (name.trim() === '' || value.trim() === '') continue;
+      if (name.length + value.length > room) break;
+      room -= name.length + value.length;
+      fields.push({ ...field, name, value });
+    }
+    if (fields.length > 0) fitted.fields = fields;
+    else delete fitted.fields;
+    embeds.push(fitted);
+  }
+  out.embeds = embeds;
+  if (out.content === undefined && embeds.length === 0) {
+    throw new Error('Discord refuses an empty message: give it content or at least one embed');
+  }
+  out.allowed_mentions = message.allowed_mentions ?? { parse: [] };
+  return out;
+}
+
+/**
  * Escapes Discord markdown so that event text shows as typed: no forged links, mentions,
  * headings, quotes or formatting. Discord renders a backslash before punctuation as the
  * punctuation alone.
@@ -173,8 +249,9 @@ function descriptionPieces(summary: EventSummary): Piece[] {
   for (const section of summary.sections) pieces.push((room) => renderSection(section, room));
   const rec = summary.recommendation;
   if (rec?.code) {
-    // Nothing can be escaped inside a code block: break any fence in the code itself.
-    const code = rec.text.replaceAll('```', '`\u200b``');
+    // Nothing can be escaped inside a code block: break any fence in the code itself. A hair
+    // space (visible, unlike a zero-width one, which the text policy strips) splits each run.
+    const code = rec.text.replace(/`{3,}/g, (run) => [...run].join('\u200a'));
     const head = `**${rec.label}**\n\`\`\`\n`;
     const tail = '\n```';
     pieces.push((room) => {

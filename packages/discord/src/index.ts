@@ -7,11 +7,13 @@ export {
 export {
   DEFAULT_COLOR,
   DISCORD_LIMITS,
+  type DiscordAllowedMentions,
   type DiscordEmbed,
   type DiscordEmbedField,
   type DiscordMessage,
   type DiscordMessageOptions,
   escapeMarkdown,
+  fitDiscordMessage,
   formatDiscordEmbed,
   formatDiscordMessage,
   RESOLVED_COLOR,

@@ -1,72 +1,30 @@
-import { parseRetryAfter, redact, WebhookDeliveryError } from '@empathy/webhooks-core';
+import type { WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, httpError, parseRetryAfter, readBodyText } from '@empathy/webhooks-core/kit';
 
-/** Which Grafana API answered. */
+/** Which Grafana API answered: the target named in error messages. */
 export type GrafanaApi = 'Grafana annotations' | 'Loki push';
 
 /**
- * Turns a non-2xx answer into a {@link WebhookDeliveryError} with the HTTP status (core retries
- * 429 and 5xx; other 4xx are permanent), the vendor's message (Grafana answers
- * `{ "message": … }`, Loki plain text) and the wait it asked for (`Retry-After`).
+ * Reads a failed answer (its first 8 KiB) into the kit's error: the status, the vendor's
+ * message (Grafana answers `{ message, messageId }`, Loki plain text) and the wait it asked for
+ * (`Retry-After`). Whether it is retried is core's decision from the status.
  */
-export function httpError(
-  webhook: string,
-  api: GrafanaApi,
-  response: { status: number; headers: Headers },
-  body: string,
-  secrets: readonly string[],
-): WebhookDeliveryError {
-  const detail = redact(vendorMessage(body).replace(/\s+/g, ' ').trim().slice(0, 500), secrets);
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-  const wait = retryAfterMs === undefined ? '' : ` (retry after ${Math.ceil(retryAfterMs / 1000)}s)`;
-  return new WebhookDeliveryError(
-    `HTTP ${response.status} from ${api}${detail ? `: ${detail}` : ''}${wait}`,
-    {
-      webhook,
-      status: response.status,
-      retryAfterMs,
-    },
-  );
-}
-
-/**
- * A request that got no answer (connection refused or dropped, DNS, TLS, abort): retryable. The
- * cause is rebuilt from the message and code only, so no request options or headers travel with it.
- */
-export function networkError(
-  webhook: string,
-  api: GrafanaApi,
-  error: unknown,
-  origin: string,
-  secrets: readonly string[],
-): WebhookDeliveryError {
-  const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const message = redact(describe(root), secrets);
-  const code = (root as { code?: unknown } | null)?.code;
-  const cause = new Error(message);
-  if (typeof code === 'string') Object.assign(cause, { code });
-  return new WebhookDeliveryError(`${api} request to ${origin} failed: ${message}`, {
-    webhook,
-    cause,
-    code: typeof code === 'string' ? code : undefined,
-    retryable: true,
-  });
-}
-
-function vendorMessage(body: string): string {
+export async function grafanaError(scope: ErrorScope, response: Response): Promise<WebhookDeliveryError> {
+  const body = await readBodyText(response);
+  let detail = body;
+  let code: string | undefined;
   try {
-    const parsed = JSON.parse(body) as { message?: unknown; error?: unknown };
-    if (typeof parsed?.message === 'string') return parsed.message;
-    if (typeof parsed?.error === 'string') return parsed.error;
+    const parsed = JSON.parse(body) as { message?: unknown; error?: unknown; messageId?: unknown };
+    if (typeof parsed?.message === 'string') detail = parsed.message;
+    else if (typeof parsed?.error === 'string') detail = parsed.error;
+    if (typeof parsed?.messageId === 'string') code = parsed.messageId;
   } catch {
     // Loki answers errors as plain text.
   }
-  return body;
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && !error.message.includes(code)
-    ? `${error.message} (${code})`
-    : error.message;
+  return httpError(scope, {
+    status: response.status,
+    code,
+    detail,
+    retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+  });
 }

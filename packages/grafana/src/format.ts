@@ -1,4 +1,13 @@
 import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
+import {
+  boundedData,
+  cleanText,
+  type EventSummary,
+  oneLine,
+  type SummarySection,
+  summarizeEvent,
+  truncateText as truncate,
+} from '@empathy/webhooks-core/kit';
 
 /** The body of Grafana's `POST /api/annotations`. */
 export interface GrafanaAnnotation {
@@ -21,6 +30,16 @@ export interface AnnotationOptions {
   tags?: readonly string[] | undefined;
 }
 
+/**
+ * What a {@link GrafanaWebhook} sends for one event, and what the `format` option receives as
+ * `defaults` and returns: the annotation (when `url` is set) and the Loki log line (when `loki`
+ * is set). A part left out is not sent.
+ */
+export interface GrafanaPayload {
+  annotation?: GrafanaAnnotation | undefined;
+  loki?: LokiEntry | undefined;
+}
+
 /** One log line for Loki. */
 export interface LokiEntry {
   /** The stream's labels. */
@@ -34,15 +53,6 @@ export interface LokiEntry {
 /** The body of Loki's `POST /loki/api/v1/push` (JSON flavour). */
 export interface LokiPushBody {
   streams: { stream: Record<string, string>; values: [string, string][] }[];
-}
-
-/** What an event says, in a form both annotations and log lines use. */
-export interface EventDescription {
-  /** One line. */
-  title: string;
-  /** Label and value pairs, in reading order. */
-  fields: [string, string][];
-  links: { href: string; text: string }[];
 }
 
 /** Labels the webhook sets on every stream itself; static labels may not use these names. */
@@ -59,22 +69,63 @@ export const LEVELS = {
 } as const satisfies Record<Severity, string>;
 
 const MAX_TITLE = 200;
+const MAX_TEXT = 2000;
 const MAX_FIELD = 500;
+const MAX_FIELDS = 50;
+const MAX_ITEMS = 10;
+const MAX_ITEM = 300;
 const MAX_TAG = 100;
 const MAX_TAGS = 25;
 const MAX_LABEL_VALUE = 1024;
+/** Annotation text: Grafana sets no limit, we keep it to what a panel can show. */
+export const MAX_ANNOTATION_TEXT = 64_000;
 /** Loki refuses lines over `max_line_size` (256 KB by default); ours stay far below. */
-const MAX_LINE_BYTES = 64 * 1024;
-const LIMITS = { string: 1000, items: 20, keys: 50, depth: 4 };
+export const MAX_LINE_BYTES = 64 * 1024;
+/** How much of an event's data and metadata a log line keeps. */
+const LINE_DATA = { string: 1000, items: 20, keys: 50, depth: 4 };
+/** A Loki label name (Prometheus rules). */
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** The annotation for an event: a bold title, one line per field, links, and the event id. */
+/**
+ * The annotation for an event, from core's one reading of it: the title in bold, the text,
+ * one line per fact, the lists, the recommendation, the links, and the event id. Every event
+ * value is escaped: Grafana shows annotation text as (sanitised) HTML.
+ */
 export function formatAnnotation(event: EmpathyEvent, options: AnnotationOptions = {}): GrafanaAnnotation {
-  const { title, fields, links } = describeEvent(event);
-  const lines = [`<b>${html(title)}</b>`];
-  for (const [label, value] of fields)
-    lines.push(`<b>${html(label)}:</b> ${html(truncate(value, MAX_FIELD))}`);
-  for (const link of links) lines.push(`<a href="${html(link.href)}">${html(link.text)}</a>`);
-  lines.push(`Event ${html(event.event_id)} · user ${html(truncate(event.user_id, MAX_TAG))}`);
+  return annotationOf(event, summarizeEvent(event), options);
+}
+
+/**
+ * What a {@link GrafanaWebhook} sends for `event`: the annotation when `annotation` options are
+ * given, the Loki entry when `lokiLabels` are, both from one reading of the event.
+ */
+export function formatGrafanaPayload(
+  event: EmpathyEvent,
+  targets: { annotation?: AnnotationOptions | undefined; lokiLabels?: Record<string, string> | undefined },
+): GrafanaPayload {
+  const summary = summarizeEvent(event);
+  const payload: GrafanaPayload = {};
+  if (targets.annotation) payload.annotation = annotationOf(event, summary, targets.annotation);
+  if (targets.lokiLabels) payload.loki = lokiEntryOf(event, summary, targets.lokiLabels);
+  return payload;
+}
+
+function annotationOf(
+  event: EmpathyEvent,
+  summary: EventSummary,
+  options: AnnotationOptions,
+): GrafanaAnnotation {
+  const lines = [`<b>${html(truncate(`${summary.emoji} ${summary.title}`, MAX_TITLE))}</b>`];
+  if (summary.text !== undefined) lines.push(html(truncate(summary.text, MAX_TEXT)));
+  for (const fact of summary.facts.slice(0, MAX_FIELDS)) {
+    lines.push(`<b>${html(truncate(fact.name, MAX_TAG))}:</b> ${html(truncate(fact.value, MAX_FIELD))}`);
+  }
+  if (summary.facts.length > MAX_FIELDS) lines.push(`…and ${summary.facts.length - MAX_FIELDS} more fields`);
+  for (const section of summary.sections) lines.push(sectionHtml(section));
+  const next = summary.recommendation;
+  if (next) lines.push(`<b>${html(next.label)}:</b> ${html(truncate(next.text, MAX_TEXT))}`);
+  for (const link of summary.links) lines.push(`<a href="${html(link.url)}">${html(link.title)}</a>`);
+  lines.push(`Event ${html(event.event_id)} · user ${html(truncate(oneLine(event.user_id), MAX_TAG))}`);
   const annotation: GrafanaAnnotation = {
     time: eventTimeMs(event),
     tags: annotationTags(event, options.tags ?? []),
@@ -85,31 +136,49 @@ export function formatAnnotation(event: EmpathyEvent, options: AnnotationOptions
   return annotation;
 }
 
+function sectionHtml(section: SummarySection): string {
+  const shown = section.items.slice(0, MAX_ITEMS);
+  const items = shown.map(
+    (item, i) => `${section.ordered ? `${i + 1}.` : '•'} ${html(truncate(item, MAX_ITEM))}`,
+  );
+  if (section.items.length > shown.length) items.push(`…and ${section.items.length - shown.length} more`);
+  return [`<b>${html(section.heading)}</b>`, ...items].join('<br>\n');
+}
+
 /**
  * The Loki entry for an event: labels `event_type`, `severity` and `user_id` (plus the static
  * ones), the event's own time in nanoseconds, and a JSON line holding the event. The line and
  * timestamp depend on the event only, so a retried push is a duplicate Loki drops.
  */
 export function formatLokiEntry(event: EmpathyEvent, staticLabels: Record<string, string> = {}): LokiEntry {
+  return lokiEntryOf(event, summarizeEvent(event), staticLabels);
+}
+
+function lokiEntryOf(
+  event: EmpathyEvent,
+  summary: EventSummary,
+  staticLabels: Record<string, string>,
+): LokiEntry {
   const labels = {
     ...staticLabels,
     event_type: event.event_type,
     severity: event.severity ?? 'unknown',
-    user_id: truncate(oneLine(event.user_id), MAX_LABEL_VALUE) || 'unknown',
+    user_id: truncate(oneLine(String(event.user_id)), MAX_LABEL_VALUE) || 'unknown',
   };
   const record: Record<string, unknown> = {
     level: event.severity === undefined ? 'info' : LEVELS[event.severity],
-    msg: describeEvent(event).title,
+    msg: truncate(summary.title, MAX_TITLE),
     event_id: event.event_id,
     event_type: event.event_type,
     timestamp: event.timestamp,
-    user_id: event.user_id,
+    user_id: cleanText(String(event.user_id)),
     empathy_level: event.empathy_level,
   };
   if (event.severity !== undefined) record.severity = event.severity;
   if (event.classification !== undefined) record.classification = event.classification;
-  record.data = limitValue(event.data, 0);
-  record.metadata = limitValue(event.metadata, 0);
+  record.data = boundedData(event.data, LINE_DATA);
+  record.metadata = boundedData(event.metadata, LINE_DATA);
+  // Cleaned before it is serialised: inside JSON a control character hides behind an escape.
   let line = JSON.stringify(record);
   if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
     record.data = { truncated: 'the event data was too large for one log line' };
@@ -117,6 +186,75 @@ export function formatLokiEntry(event: EmpathyEvent, staticLabels: Record<string
     line = JSON.stringify(record);
   }
   return { labels, timestamp: `${eventTimeMs(event)}000000`, line };
+}
+
+/**
+ * Applies Grafana's limits to an annotation, such as one the `format` option returned: `time`
+ * must be epoch ms; text cleaned by the one text policy and cut to {@link MAX_ANNOTATION_TEXT};
+ * at most 25 tags of at most 100 characters, one line each, no repeats. Pure; throws when it
+ * cannot be sent.
+ */
+export function fitAnnotation(annotation: GrafanaAnnotation): GrafanaAnnotation {
+  if (annotation === null || typeof annotation !== 'object') throw new Error('annotation must be an object');
+  if (typeof annotation.time !== 'number' || !Number.isFinite(annotation.time)) {
+    throw new Error('annotation.time must be a time in epoch milliseconds');
+  }
+  if (annotation.dashboardUID !== undefined && typeof annotation.dashboardUID !== 'string') {
+    throw new Error('annotation.dashboardUID must be a string');
+  }
+  if (annotation.panelId !== undefined && !Number.isInteger(annotation.panelId)) {
+    throw new Error('annotation.panelId must be an integer');
+  }
+  const tags: string[] = [];
+  for (const tag of Array.isArray(annotation.tags) ? annotation.tags : []) {
+    const one = truncate(oneLine(String(tag)), MAX_TAG);
+    if (one !== '' && !tags.includes(one)) tags.push(one);
+    if (tags.length === MAX_TAGS) break;
+  }
+  const text = truncate(cleanText(String(annotation.text ?? '')), MAX_ANNOTATION_TEXT);
+  return { ...annotation, tags, text };
+}
+
+/**
+ * Applies Loki's rules to a log line, such as one the `format` option returned: label names
+ * Loki accepts (letters, digits and `_`, not starting with `__`) with one-line values of at most
+ * 1024 characters; a nanosecond timestamp; the line cleaned by the one text policy (inside its
+ * JSON too) and cut to {@link MAX_LINE_BYTES}. Pure; throws when it cannot be sent.
+ */
+export function fitLokiEntry(entry: LokiEntry): LokiEntry {
+  if (entry === null || typeof entry !== 'object') throw new Error('loki must be an object');
+  if (typeof entry.timestamp !== 'string' || !/^\d{1,19}$/.test(entry.timestamp)) {
+    throw new Error('loki.timestamp must be Unix epoch nanoseconds as a decimal string');
+  }
+  const labels: Record<string, string> = {};
+  for (const [name, value] of Object.entries(entry.labels ?? {})) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      throw new Error(`loki.labels has an invalid label name '${truncate(oneLine(name), 60)}'`);
+    }
+    const one = truncate(oneLine(String(value)), MAX_LABEL_VALUE);
+    if (one !== '') labels[name] = one;
+  }
+  if (Object.keys(labels).length === 0) throw new Error('loki.labels must hold at least one label');
+  let line = cleanLine(String(entry.line ?? ''));
+  let chars = line.length;
+  while (Buffer.byteLength(line) > MAX_LINE_BYTES) {
+    chars = Math.floor((chars * MAX_LINE_BYTES) / Buffer.byteLength(line)) - 1;
+    line = truncate(line, chars);
+  }
+  return { ...entry, labels, line };
+}
+
+/** A JSON line cleaned inside (where a control character hides behind an escape), else as text. */
+function cleanLine(line: string): string {
+  const trimmed = line.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return JSON.stringify(boundedData(JSON.parse(trimmed)));
+    } catch {
+      // Not JSON: clean it as text.
+    }
+  }
+  return cleanText(line);
 }
 
 /** Groups entries into Loki streams (one per label set), oldest line first. */
@@ -135,147 +273,6 @@ export function lokiPushBody(entries: readonly LokiEntry[]): LokiPushBody {
     stream.values.sort(([a], [b]) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
   }
   return { streams: [...streams.values()] };
-}
-
-/** Title, fields and links of an event, per event type. */
-export function describeEvent(event: EmpathyEvent): EventDescription {
-  const fields: [string, string][] = [];
-  const add = (label: string, value: unknown) => {
-    if (value === undefined || value === null || value === '') return;
-    fields.push([label, typeof value === 'string' ? value : JSON.stringify(value)]);
-  };
-  const links: EventDescription['links'] = [];
-  const link = (href: unknown, text: string) => {
-    if (typeof href === 'string' && isHttpUrl(href) && !links.some((l) => l.href === href)) {
-      links.push({ href, text });
-    }
-  };
-  let title: string;
-  switch (event.event_type) {
-    case 'prediction': {
-      const d = event.data;
-      title = `Prediction: ${d.prediction}`;
-      add('Confidence', percent(d.confidence));
-      add('Recommendation', d.recommendation);
-      add('Timeframe', d.timeframe);
-      add('Impact', d.impact);
-      break;
-    }
-    case 'alert': {
-      const d = event.data;
-      title = `${d.resolved === true ? 'Resolved' : 'Alert'}: ${d.title ?? d.message}`;
-      if (d.title !== undefined) add('Message', d.message);
-      add('Source', d.source);
-      add('Details', keyValues(d.details));
-      break;
-    }
-    case 'bug_detected':
-    case 'security_vulnerability': {
-      const d = event.data;
-      title = `${event.event_type === 'bug_detected' ? 'Bug' : 'Security'}: ${d.title}`;
-      add(
-        'Location',
-        d.file === undefined ? undefined : `${d.file}${d.line === undefined ? '' : `:${d.line}`}`,
-      );
-      if (event.event_type === 'security_vulnerability') {
-        add('CWE', event.data.cwe);
-        add('CVSS', event.data.cvss);
-      }
-      add('Issue', d.description);
-      add('Fix', d.fix);
-      add('Owner', d.owner);
-      break;
-    }
-    case 'performance_issue': {
-      const d = event.data;
-      const subject = d.endpoint ?? d.service;
-      title = `Performance: ${subject ? `${subject} ` : ''}${d.title}`;
-      add('Service', d.service);
-      add('Endpoint', d.endpoint);
-      if (d.metric !== undefined) {
-        const threshold = d.threshold === undefined ? '' : ` (threshold ${d.threshold})`;
-        add('Metric', `${d.metric} = ${d.value ?? '?'}${threshold}`);
-      }
-      add('Metrics', keyValues(d.metrics));
-      break;
-    }
-    case 'code_review_complete': {
-      const d = event.data;
-      title = `Code review: ${d.repository ?? ''}#${d.pull_request}`;
-      add('Summary', d.summary);
-      add('Looks good', d.positives.length === 0 ? undefined : d.positives.join('; '));
-      const suggestions = d.suggestions.map((s) => {
-        const at = s.file === undefined ? '' : `${s.file}${s.line === undefined ? '' : `:${s.line}`} `;
-        return `${at}${s.message}`;
-      });
-      add('Suggestions', suggestions.length === 0 ? undefined : suggestions.join('; '));
-      add('Security', d.security.length === 0 ? 'no issues' : d.security.join('; '));
-      add('Confidence', percent(d.confidence));
-      link(d.url, 'Pull request');
-      break;
-    }
-    case 'test_failure': {
-      const d = event.data;
-      title = `Test failed: ${d.test_name}`;
-      add('Message', d.message);
-      add('Suite', d.suite);
-      add('File', d.file);
-      link(d.run_url, 'CI run');
-      break;
-    }
-    case 'deployment_risk': {
-      const d = event.data;
-      title = `Deployment risk: ${d.service}${d.version ? ` ${d.version}` : ''} to ${d.environment}`;
-      add('Risk', d.risk);
-      add('Recommendation', d.recommendation);
-      break;
-    }
-    case 'compliance_violation': {
-      const d = event.data;
-      title = `${d.regulation} violation: ${d.description}`;
-      add('Rule', d.rule);
-      add('Resource', d.resource);
-      break;
-    }
-    case 'pattern_discovered': {
-      const d = event.data;
-      title = `Pattern discovered: ${d.name}`;
-      add('Description', d.description);
-      add('Confidence', d.confidence === undefined ? undefined : percent(d.confidence));
-      add('Pattern', d.pattern_id);
-      break;
-    }
-    case 'completion': {
-      const d = event.data;
-      title = `Completion at level ${d.level_used}${d.proactive ? ' (proactive)' : ''}`;
-      add('Content', d.content);
-      add('Duration', d.duration_ms === undefined ? undefined : `${d.duration_ms} ms`);
-      break;
-    }
-    case 'error':
-      title = `Error: ${event.data.error_type}`;
-      add('Message', event.data.message);
-      break;
-    case 'phi_access': {
-      const d = event.data;
-      title = `PHI access: ${d.resource}`;
-      add('Accessor', d.accessor);
-      add('Purpose', d.purpose);
-      break;
-    }
-    default: {
-      // App-defined event types: name it by its most telling field, list the other plain fields.
-      const other = event as { event_type: string; data: Record<string, unknown> };
-      const headline = ['title', 'message', 'name'].find((k) => typeof other.data[k] === 'string');
-      title = headline ? `${other.event_type}: ${other.data[headline]}` : other.event_type;
-      for (const [k, v] of Object.entries(other.data)) {
-        if (k !== headline && k !== 'url' && k !== 'context' && (typeof v !== 'object' || v === null))
-          add(k, v);
-      }
-    }
-  }
-  link((event.data as { url?: unknown }).url, 'Details');
-  return { title: truncate(oneLine(title), MAX_TITLE), fields, links };
 }
 
 /** Tags: `empathy`, the event type, `severity:…`, `user:…`, what the event is about, and your own. */
@@ -298,73 +295,18 @@ function annotationTags(event: EmpathyEvent, extra: readonly string[]): string[]
   return out;
 }
 
-function keyValues(value: Record<string, unknown> | undefined): string | undefined {
-  if (value === undefined || value === null || typeof value !== 'object') return undefined;
-  const entries = Object.entries(value);
-  if (entries.length === 0) return undefined;
-  return entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
-}
-
 function eventTimeMs(event: EmpathyEvent): number {
   const ms = Date.parse(event.timestamp);
   return Number.isNaN(ms) ? Date.now() : ms;
 }
 
-/** Caps strings, arrays, objects and depth so that any event fits one log line. */
-function limitValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return truncate(value, LIMITS.string);
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= LIMITS.depth) return '[nested too deep]';
-  if (Array.isArray(value)) {
-    const items = value.slice(0, LIMITS.items).map((v) => limitValue(v, depth + 1));
-    if (value.length > LIMITS.items) items.push(`… ${value.length - LIMITS.items} more`);
-    return items;
-  }
-  const entries = Object.entries(value);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of entries.slice(0, LIMITS.keys)) out[truncate(k, 100)] = limitValue(v, depth + 1);
-  if (entries.length > LIMITS.keys) out['…'] = `${entries.length - LIMITS.keys} more fields`;
-  return out;
-}
-
-function percent(confidence: number): string {
-  return `${Math.round(confidence * 100)}%`;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
-// Control characters and bidi overrides can garble or disguise text.
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
-
 /** Escapes text for Grafana's HTML annotation text; line breaks become `<br>`. */
 function html(text: string): string {
-  return text
-    .replace(UNPRINTABLE, ' ')
+  return cleanText(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;')
-    .replace(/\r?\n/g, '<br>');
-}
-
-/** One line: control characters and bidi overrides become spaces, runs of spaces collapse. */
-function oneLine(text: string): string {
-  return text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
-}
-
-/** Cuts `text` to at most `max` UTF-16 units, ending in `…`, without splitting a surrogate pair. */
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
+    .replace(/\n/g, '<br>');
 }

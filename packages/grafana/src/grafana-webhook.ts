@@ -1,23 +1,28 @@
 import {
-  type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
-  parseCommonOptions,
-  type RateLimit,
-  type RetryPolicy,
-  safeOrigin,
   WebhookConfigError,
-  type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import {
+  type ErrorScope,
+  networkError,
+  parseEndpointOption,
+  readBodyJson,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
 import ky, { type KyInstance } from 'ky';
-import { type GrafanaApi, httpError, networkError } from './errors.js';
+import { type GrafanaApi, grafanaError } from './errors.js';
 import {
   type AnnotationOptions,
   DYNAMIC_LABELS,
-  formatAnnotation,
-  formatLokiEntry,
+  fitAnnotation,
+  fitLokiEntry,
+  formatGrafanaPayload,
+  type GrafanaPayload,
+  LABEL_NAME,
   type LokiEntry,
   lokiPushBody,
 } from './format.js';
@@ -26,8 +31,9 @@ import { LokiBatcher } from './loki-batch.js';
 /** Where and how to push log lines to Loki. */
 export interface GrafanaLokiOptions {
   /**
-   * Loki's base URL; `/loki/api/v1/push` is appended.
-   * @example 'https://logs-prod-012.grafana.net' (Grafana Cloud) or 'http://loki:3100'
+   * Loki's base URL; `/loki/api/v1/push` is appended. A Loki on your own network
+   * (`http://loki:3100`) needs `allowPrivateNetwork: true`.
+   * @example 'https://logs-prod-012.grafana.net' (Grafana Cloud)
    */
   url: string;
   /** Basic auth user: on Grafana Cloud, the Loki instance's numeric user id. @default none */
@@ -48,10 +54,11 @@ export interface GrafanaLokiOptions {
 }
 
 /** Options for {@link GrafanaWebhook}. Set `url` + `token` for annotations, `loki` for log lines, or both. */
-export interface GrafanaWebhookOptions extends CommonWebhookOptions {
+export interface GrafanaWebhookOptions extends WebhookOptions<GrafanaPayload> {
   /**
    * Your Grafana's URL (a sub-path is kept): events become annotations via `POST /api/annotations`.
-   * Omit it to send log lines only.
+   * Omit it to send log lines only. https, or http with `allowPrivateNetwork` (a Grafana on your
+   * own network).
    * @example 'https://acme.grafana.net'
    */
   url?: string | undefined;
@@ -76,20 +83,19 @@ export interface GrafanaWebhookOptions extends CommonWebhookOptions {
 
 const DEFAULT_LABELS = { app: 'empathy' };
 const MAX_BATCH_BYTES = 1024 * 1024;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Annotations made for events whose log line failed: their retry must not annotate again. */
 const MAX_REMEMBERED = 10_000;
+/** Grafana answers an annotation with `{ message, id }`: a few dozen bytes. */
+const MAX_ANNOTATION_ANSWER = 4096;
 
 interface Annotations {
-  endpoint: string;
-  origin: string;
+  endpoint: URL;
   authorization: string;
   options: AnnotationOptions;
 }
 
 interface Loki {
-  endpoint: string;
-  origin: string;
+  endpoint: URL;
   headers: Record<string, string>;
   labels: Record<string, string>;
   maxBatchSize: number;
@@ -107,32 +113,18 @@ interface Loki {
  *   events: ['*'],
  * });
  */
-export class GrafanaWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: WebhookPlugin['circuitBreaker'];
-  readonly concurrency: number;
-  readonly onFailure: WebhookPlugin['onFailure'];
+export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
+  /** Where annotations go (else where log lines go): an origin, safe to print. */
+  readonly target: string;
+  // Private fields: `util.inspect(webhook)` (an onFailure logging its first argument) shows none of them.
   readonly #annotations: Annotations | undefined;
   readonly #loki: Loki | undefined;
-  readonly #secrets: string[] = [];
   readonly #annotated = new Map<string, number | undefined>();
-  #http: KyInstance | undefined;
+  #client: KyInstance | undefined;
   #batcher: LokiBatcher | undefined;
 
   constructor(options: GrafanaWebhookOptions) {
-    const common = parseCommonOptions(options, { name: 'grafana', events: ['*'], concurrency: 16 });
-    this.name = common.name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
+    super(options, { name: 'grafana', events: ['*'], concurrency: 16 });
     const fail: (message: string) => never = (message) => {
       throw new WebhookConfigError(message, { webhook: this.name });
     };
@@ -140,7 +132,8 @@ export class GrafanaWebhook implements WebhookPlugin {
       fail(`set 'url' and 'token' (annotations), 'loki' (log lines), or both`);
     }
     if (options.url !== undefined) {
-      checkUrl(options.url, 'url', fail);
+      if (typeof options.token === 'string') this.redactor.addSecret(options.token);
+      const base = this.#endpointOption(options.url, 'url', 'your Grafana URL', fail);
       if (typeof options.token !== 'string' || options.token.trim() === '') {
         fail(
           `option 'token' must be a Grafana service account token (annotations need 'annotations:create')`,
@@ -161,12 +154,11 @@ export class GrafanaWebhook implements WebhookPlugin {
       ) {
         fail(`option 'tags' must be an array of non-empty strings`);
       }
-      this.#secrets.push(options.token);
-      const endpoint = resolve(options.url, 'api/annotations');
+      const authorization = `Bearer ${options.token}`;
+      this.redactor.addHeaderValue(authorization);
       this.#annotations = {
-        endpoint,
-        origin: safeOrigin(endpoint),
-        authorization: `Bearer ${options.token}`,
+        endpoint: under(base, 'api/annotations'),
+        authorization,
         options: { dashboardUid: options.dashboardUid, panelId: options.panelId, tags: options.tags },
       };
     } else if (
@@ -177,27 +169,57 @@ export class GrafanaWebhook implements WebhookPlugin {
       fail(`options 'token', 'dashboardUid' and 'panelId' are for annotations: set 'url' too`);
     }
     if (options.loki !== undefined) this.#loki = this.#parseLoki(options.loki, fail);
+    this.target = ((this.#annotations ?? this.#loki) as { endpoint: URL }).endpoint.origin;
+  }
+
+  /** The annotation and/or log line for `event`: what `format` receives as `defaults`. */
+  protected render(event: EmpathyEvent): GrafanaPayload {
+    return formatGrafanaPayload(event, {
+      annotation: this.#annotations?.options,
+      lokiLabels: this.#loki?.labels,
+    });
+  }
+
+  /** Grafana's and Loki's rules, applied to what the user's `format` returned. */
+  protected override fit(payload: GrafanaPayload): GrafanaPayload {
+    if (payload.annotation === undefined && payload.loki === undefined) {
+      throw new Error('it holds neither an annotation nor a log line');
+    }
+    const fitted: GrafanaPayload = {};
+    if (payload.annotation !== undefined) {
+      if (!this.#annotations) throw new Error(`an annotation needs the 'url' and 'token' options`);
+      fitted.annotation = fitAnnotation(payload.annotation);
+    }
+    if (payload.loki !== undefined) {
+      if (!this.#loki) throw new Error(`a log line needs the 'loki' option`);
+      fitted.loki = fitLokiEntry(payload.loki);
+    }
+    return fitted;
   }
 
   /**
    * One attempt: the annotation (unless an earlier attempt already made it), then the log line.
    * Loki drops a line it already has (same stream, time and text), so a retry never duplicates one.
    */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
+  protected async send(
+    payload: GrafanaPayload,
+    event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
     const detail: Record<string, unknown> = {};
     let status: number | undefined;
-    if (this.#annotations) {
+    if (payload.annotation !== undefined && this.#annotations) {
       if (this.#annotated.has(event.event_id)) {
         detail.annotationId = this.#annotated.get(event.event_id);
       } else {
-        const made = await this.#annotate(this.#annotations, event, ctx.signal);
+        const made = await this.#annotate(this.#annotations, payload.annotation, ctx.signal);
         status = made.status;
         detail.annotationId = made.id;
-        if (this.#loki) this.#remember(event.event_id, made.id);
+        if (payload.loki !== undefined) this.#remember(event.event_id, made.id);
       }
     }
-    if (this.#loki) {
-      await this.#lokiBatcher(this.#loki).add(formatLokiEntry(event, this.#loki.labels), ctx.signal);
+    if (payload.loki !== undefined && this.#loki) {
+      await this.#lokiBatcher(this.#loki).add(payload.loki, ctx.signal);
       this.#annotated.delete(event.event_id);
       status ??= 204;
       detail.loki = true;
@@ -208,66 +230,67 @@ export class GrafanaWebhook implements WebhookPlugin {
 
   async #annotate(
     api: Annotations,
-    event: EmpathyEvent,
+    annotation: GrafanaPayload['annotation'],
     signal: AbortSignal,
   ): Promise<{ status: number; id: number | undefined }> {
-    const { status, text } = await this.#post(
+    const response = await this.#post(
       'Grafana annotations',
       api.endpoint,
-      api.origin,
-      JSON.stringify(formatAnnotation(event, api.options)),
+      JSON.stringify(annotation),
       { authorization: api.authorization },
       signal,
     );
-    const id = (parseJson(text) as { id?: unknown } | undefined)?.id;
-    return { status, id: typeof id === 'number' ? id : undefined };
+    const answer = (await readBodyJson(response, MAX_ANNOTATION_ANSWER)) as { id?: unknown } | undefined;
+    return { status: response.status, id: typeof answer?.id === 'number' ? answer.id : undefined };
   }
 
   #lokiBatcher(loki: Loki): LokiBatcher {
     this.#batcher ??= new LokiBatcher(
       async (entries: LokiEntry[], signal: AbortSignal) => {
         const body = JSON.stringify(lokiPushBody(entries));
-        await this.#post('Loki push', loki.endpoint, loki.origin, body, loki.headers, signal);
+        const response = await this.#post('Loki push', loki.endpoint, body, loki.headers, signal);
+        // Loki answers 204; whatever a proxy adds is not needed.
+        await response.body?.cancel();
       },
       { maxEntries: loki.maxBatchSize, maxBytes: MAX_BATCH_BYTES },
     );
     return this.#batcher;
   }
 
+  /** One POST; a non-2xx answer or no answer throws the kit's error, naming the API. */
   async #post(
     api: GrafanaApi,
-    url: string,
-    origin: string,
+    url: URL,
     body: string,
     headers: Record<string, string>,
     signal: AbortSignal,
-  ): Promise<{ status: number; text: string }> {
+  ): Promise<Response> {
+    const scope: ErrorScope = { ...this.errors, target: api };
     let response: Response;
-    let text: string;
     try {
-      response = await this.#client().post(url, {
+      response = await this.#http().post(url, {
         body,
         headers: { ...headers, 'content-type': 'application/json' },
         signal,
       });
-      text = await response.text();
     } catch (error) {
-      throw networkError(this.name, api, error, origin, this.#secrets);
+      throw networkError(scope, error);
     }
-    if (!response.ok) throw httpError(this.name, api, response, text, this.#secrets);
-    return { status: response.status, text };
+    if (!response.ok) throw await grafanaError(scope, response);
+    return response;
   }
 
-  // Core's retry policy is the only retry: ky's retries and timeout are off, the attempt's
-  // AbortSignal bounds each request, and HTTP errors come back as responses we classify.
-  #client(): KyInstance {
-    this.#http ??= ky.create({
+  #http(): KyInstance {
+    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
+    // retry policy and the attempt's signal are the only ones.
+    this.#client ??= ky.create({
+      fetch: this.http.fetch,
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
       headers: { 'user-agent': '@empathy/webhooks-grafana' },
     });
-    return this.#http;
+    return this.#client;
   }
 
   #remember(eventId: string, annotationId: number | undefined): void {
@@ -277,9 +300,26 @@ export class GrafanaWebhook implements WebhookPlugin {
     this.#annotated.set(eventId, annotationId);
   }
 
+  #endpointOption(value: unknown, option: string, what: string, fail: (message: string) => never): URL {
+    const url = parseEndpointOption(value, {
+      option,
+      webhook: this.name,
+      what,
+      allowPrivateNetwork: this.allowPrivateNetwork,
+    });
+    if (url.username || url.password) {
+      fail(`option '${option}' must not carry credentials: use the token/username/password options`);
+    }
+    return url;
+  }
+
   #parseLoki(loki: GrafanaLokiOptions, fail: (message: string) => never): Loki {
     if (loki === null || typeof loki !== 'object') fail(`option 'loki' must be an object with a 'url'`);
-    checkUrl(loki.url, 'loki.url', fail);
+    // Registered first: a refusal below may not quote them, and nothing later may either.
+    for (const secret of [loki.password, loki.token]) {
+      if (typeof secret === 'string') this.redactor.addSecret(secret);
+    }
+    const base = this.#endpointOption(loki.url, 'loki.url', "your Loki's URL", fail);
     const headers: Record<string, string> = {};
     if (loki.username !== undefined || loki.password !== undefined) {
       if (typeof loki.username !== 'string' || loki.username === '' || loki.username.includes(':')) {
@@ -291,14 +331,13 @@ export class GrafanaWebhook implements WebhookPlugin {
       if (loki.token !== undefined)
         fail(`set either 'loki.token' or 'loki.username' + 'loki.password', not both`);
       headers.authorization = `Basic ${Buffer.from(`${loki.username}:${loki.password}`).toString('base64')}`;
-      this.#secrets.push(loki.password, headers.authorization.slice('Basic '.length));
     } else if (loki.token !== undefined) {
       if (typeof loki.token !== 'string' || loki.token.trim() === '') {
         fail(`option 'loki.token' must be a non-empty string`);
       }
       headers.authorization = `Bearer ${loki.token}`;
-      this.#secrets.push(loki.token);
     }
+    this.redactor.addHeaderValue(headers.authorization);
     if (loki.tenantId !== undefined) {
       if (typeof loki.tenantId !== 'string' || !/^[\w.!*'()-]{1,150}$/.test(loki.tenantId)) {
         fail(`option 'loki.tenantId' must be a Loki tenant id (1-150 letters, digits or _ - . ! * ' ( ))`);
@@ -328,37 +367,11 @@ export class GrafanaWebhook implements WebhookPlugin {
         `option 'loki.maxBatchSize' must be an integer from 1 to 10000 (got ${JSON.stringify(maxBatchSize)})`,
       );
     }
-    const endpoint = resolve(loki.url, 'loki/api/v1/push');
-    return { endpoint, origin: safeOrigin(endpoint), headers, labels: { ...labels }, maxBatchSize };
-  }
-}
-
-function checkUrl(value: unknown, option: string, fail: (message: string) => never): void {
-  let url: URL | undefined;
-  try {
-    url = new URL(String(value));
-  } catch {
-    url = undefined;
-  }
-  if (typeof value !== 'string' || !url || !/^https?:$/.test(url.protocol)) {
-    fail(
-      `option '${option}' must be an http(s) URL (got ${typeof value === 'string' ? safeOrigin(value) : typeof value})`,
-    );
-  }
-  if (url!.username || url!.password) {
-    fail(`option '${option}' must not carry credentials: use the token/username/password options`);
+    return { endpoint: under(base, 'loki/api/v1/push'), headers, labels: { ...labels }, maxBatchSize };
   }
 }
 
 /** `path` under `base`, keeping a sub-path such as `https://host/grafana/`. */
-function resolve(base: string, path: string): string {
-  return new URL(path, base.endsWith('/') ? base : `${base}/`).href;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+function under(base: URL, path: string): URL {
+  return new URL(path, base.href.endsWith('/') ? base.href : `${base.href}/`);
 }

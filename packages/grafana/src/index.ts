@@ -1,13 +1,17 @@
 export {
   type AnnotationOptions,
-  describeEvent,
-  type EventDescription,
+  fitAnnotation,
+  fitLokiEntry,
   formatAnnotation,
+  formatGrafanaPayload,
   formatLokiEntry,
   type GrafanaAnnotation,
+  type GrafanaPayload,
   LEVELS,
   type LokiEntry,
   type LokiPushBody,
   lokiPushBody,
+  MAX_ANNOTATION_TEXT,
+  MAX_LINE_BYTES,
 } from './format.js';
 export { type GrafanaLokiOptions, GrafanaWebhook, type GrafanaWebhookOptions } from './grafana-webhook.js';

@@ -7,14 +7,20 @@ interface Waiting {
   entry: LokiEntry;
   signal: AbortSignal;
   bytes: number;
+  /** Settles this delivery once; later calls do nothing. */
   settle: (error?: unknown) => void;
+  /** Set while its batch is in flight: tells the batch this delivery gave up. */
+  leave?: (() => void) | undefined;
 }
 
 /**
  * Group commit for Loki pushes: deliveries that arrive while a push is in flight wait and go
  * together in the next one, so N concurrent deliveries cost about one request per round trip and
- * no delivery waits on a timer. Each delivery's promise settles with its own batch's outcome,
- * so core still sees one attempt per delivery and retries or dead-letters each on its own.
+ * no delivery waits on a timer. It runs inside the deliveries' attempts, not beside them: each
+ * delivery's promise settles with its own batch's outcome, or with its own abort (its attempt's
+ * deadline), so core still sees one attempt per delivery and retries or dead-letters each on its
+ * own; nothing is retried, timed or kept here. A push is aborted once every delivery in it has
+ * given up, so one slow delivery's deadline does not fail the others in its batch.
  */
 export class LokiBatcher {
   readonly #push: PushBatch;
@@ -29,20 +35,24 @@ export class LokiBatcher {
     this.#maxBytes = options.maxBytes;
   }
 
-  /** Resolves once Loki accepted the batch holding `entry`; rejects with that batch's error. */
+  /** Resolves once Loki accepted the batch holding `entry`; rejects with that batch's error or `signal`'s reason. */
   add(entry: LokiEntry, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
+      let settled = false;
       const onAbort = () => {
-        // Not sent yet: leave the queue. In flight: the batch's own signal aborts the push.
+        // Not sent yet: leave the queue. In flight: leave the batch, which stops when all have.
         this.#waiting = this.#waiting.filter((w) => w !== waiting);
-        reject(signal.reason);
+        waiting.leave?.();
+        waiting.settle(signal.reason);
       };
       const waiting: Waiting = {
         entry,
         signal,
         bytes: Buffer.byteLength(entry.line) + entry.timestamp.length,
         settle: (error) => {
+          if (settled) return;
+          settled = true;
           signal.removeEventListener('abort', onAbort);
           if (error === undefined) resolve();
           else reject(error);
@@ -66,11 +76,19 @@ export class LokiBatcher {
     }
     const batch = this.#waiting.slice(0, count);
     this.#waiting = this.#waiting.slice(count);
-    // Every delivery's timeout bounds the push: when the first one fires, the push is abandoned
-    // and the whole batch is retried by core.
-    const signal = batch.length === 1 ? batch[0]!.signal : AbortSignal.any(batch.map((w) => w.signal));
+    const controller = new AbortController();
+    let waitingFor = batch.length;
+    for (const w of batch) {
+      w.leave = () => {
+        waitingFor--;
+        if (waitingFor === 0) controller.abort(w.signal.reason);
+      };
+    }
     const settle = (error?: unknown) => {
-      for (const w of batch) w.settle(error);
+      for (const w of batch) {
+        w.leave = undefined;
+        w.settle(error);
+      }
       // Cut the next batch after one turn of the event loop: the deliveries that just settled
       // free their slots, and the ones core starts in their place join the waiting ones.
       setImmediate(() => {
@@ -80,7 +98,7 @@ export class LokiBatcher {
     };
     this.#push(
       batch.map((w) => w.entry),
-      signal,
+      controller.signal,
     ).then(() => settle(), settle);
   }
 }

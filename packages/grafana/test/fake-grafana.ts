@@ -1,9 +1,11 @@
 import type { ContractFailure, FakeResponse, RecordedRequest } from '@empathy/webhooks-core/testing';
 
 /** Credentials the fake accepts. */
-export const GRAFANA_TOKEN = 'glsa_FakeServiceAccountToken0123_SECRET';
+// Shaped like real ones (random, no words): a word in a fake secret ("Service") would also
+// appear in event text and look like a leak.
+export const GRAFANA_TOKEN = 'glsa_Xq7Lm2Pz9Wv4Rt8Ks1Nb6Hd3Fj0Gc5Ya_2f9c1e7b';
 export const LOKI_USER = '123456';
-export const LOKI_PASSWORD = 'glc_FakeLokiAccessPolicyToken_SECRET';
+export const LOKI_PASSWORD = 'glc_eyJvIjoiOTg3NjU0IiwibiI6InB1c2gtNzQxIiwiayI6Ilo4cVQzdlcxIn0=';
 
 export const ANNOTATIONS_PATH = '/api/annotations';
 export const LOKI_PATH = '/loki/api/v1/push';
@@ -18,7 +20,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  */
 export function createGrafanaFake() {
   let nextId = 1;
-  const failures: { failure: ContractFailure; retryAfterSeconds: number }[] = [];
+  const failures: { failure: ContractFailure | { echo: string }; retryAfterSeconds: number }[] = [];
 
   const handler = (request: RecordedRequest): FakeResponse => {
     const queued = failures.shift();
@@ -83,13 +85,35 @@ export function createGrafanaFake() {
     failNext(failure: ContractFailure, retryAfterSeconds = 1) {
       failures.push({ failure, retryAfterSeconds });
     },
+    /** The next request gets the refusal of whichever API it hits, echoing `text`. */
+    echoNext(text: string) {
+      failures.push({ failure: { echo: text }, retryAfterSeconds: 0 });
+    },
   };
 }
 
-function failure(path: string, kind: ContractFailure, retryAfterSeconds: number): FakeResponse {
+function failure(
+  path: string,
+  kind: ContractFailure | { echo: string },
+  retryAfterSeconds: number,
+): FakeResponse {
+  const loki = path === LOKI_PATH;
+  if (typeof kind === 'object') {
+    // Grafana names the dashboard or API key it refused; Loki quotes the stream it refused.
+    return loki
+      ? text(400, `error parsing labels ${kind.echo}`)
+      : grafana(401, `invalid API key ${kind.echo}`);
+  }
   if (kind === 'hang') return { hang: true };
   if (kind === 'disconnect') return { disconnect: true };
-  const loki = path === LOKI_PATH;
+  if (kind === 'endless_body' || kind === 'trickle_body') {
+    // A success status, then a body that never ends (Loki's real 204 has none: a 200 here).
+    return {
+      status: 200,
+      headers: { 'content-type': loki ? 'text/plain' : 'application/json' },
+      stream: kind === 'endless_body' ? 'endless' : 'trickle',
+    };
+  }
   const retryAfter = { 'retry-after': String(retryAfterSeconds) };
   switch (kind) {
     case 'server_error':

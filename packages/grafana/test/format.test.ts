@@ -1,10 +1,28 @@
 import { createEvent, EVENT_TYPES } from '@empathy/webhooks-core';
-import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
-import { formatAnnotation, formatLokiEntry, type LokiEntry, lokiPushBody } from '../src/index.js';
+import {
+  fitAnnotation,
+  fitLokiEntry,
+  formatAnnotation,
+  formatGrafanaPayload,
+  formatLokiEntry,
+  type LokiEntry,
+  lokiPushBody,
+  MAX_LINE_BYTES,
+} from '../src/index.js';
 
 const readable = (entry: LokiEntry) => ({ ...entry, line: JSON.parse(entry.line) });
 const golden = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+/** Every string and key in a value (JSON.stringify would hide control characters behind escapes). */
+const strings = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.flatMap(strings)
+      : value !== null && typeof value === 'object'
+        ? Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)])
+        : [];
 
 describe('formatAnnotation', () => {
   for (const type of EVENT_TYPES) {
@@ -32,12 +50,15 @@ describe('formatAnnotation', () => {
   });
 
   for (const type of EVENT_TYPES) {
-    it(`escapes and bounds hostile ${type}`, () => {
+    it(`escapes and bounds hostile ${type} (golden)`, async () => {
       const annotation = formatAnnotation(hostileEvent(type));
+      await expect(golden(annotation)).toMatchFileSnapshot(`./__golden__/hostile/annotation-${type}.json`);
+      for (const text of [annotation.text, ...annotation.tags]) {
+        expect(text, 'a character the text policy strips').not.toMatch(UNSAFE_CHARACTERS);
+      }
       // Only our own markup survives: Grafana renders annotation text as (sanitised) HTML.
       const tags = annotation.text.match(/<[^>]*>/g) ?? [];
       for (const tag of tags) expect(tag).toMatch(/^<(b|\/b|br|\/a|a href="https?:[^"<>]*")>$/);
-      expect(annotation.text).not.toMatch(/[\u0000-\u0008\u202e]/);
       expect(annotation.text.length).toBeLessThan(60_000);
       expect(annotation.tags.length).toBeLessThanOrEqual(25);
       for (const tag of annotation.tags) expect(tag.length).toBeLessThanOrEqual(100);
@@ -62,8 +83,12 @@ describe('formatLokiEntry', () => {
   });
 
   for (const type of EVENT_TYPES) {
-    it(`keeps hostile ${type} within Loki’s limits`, () => {
+    it(`keeps hostile ${type} within Loki’s limits (golden)`, async () => {
       const entry = formatLokiEntry(hostileEvent(type));
+      await expect(golden(readable(entry))).toMatchFileSnapshot(`./__golden__/hostile/loki-${type}.json`);
+      for (const text of strings(readable(entry))) {
+        expect(text, 'a character the text policy strips').not.toMatch(UNSAFE_CHARACTERS);
+      }
       expect(Buffer.byteLength(entry.line)).toBeLessThanOrEqual(64 * 1024);
       expect(JSON.parse(entry.line).event_id).toBe(`evt_hostile_${type}`);
       for (const value of Object.values(entry.labels)) expect(value.length).toBeLessThanOrEqual(1024);
@@ -95,5 +120,52 @@ describe('lokiPushBody', () => {
       ['1735689600000000000', 'evt_0'],
       ['1735689602000000000', 'evt_2'],
     ]);
+  });
+});
+
+describe('formatGrafanaPayload', () => {
+  it('is the annotation and the log line from one reading of the event', () => {
+    const event = sampleEvent('security_vulnerability');
+    expect(formatGrafanaPayload(event, { annotation: { tags: ['prod'] }, lokiLabels: { app: 'x' } })).toEqual(
+      {
+        annotation: formatAnnotation(event, { tags: ['prod'] }),
+        loki: formatLokiEntry(event, { app: 'x' }),
+      },
+    );
+    expect(formatGrafanaPayload(event, { lokiLabels: { app: 'x' } })).toEqual({
+      loki: formatLokiEntry(event, { app: 'x' }),
+    });
+  });
+});
+
+describe('fitAnnotation and fitLokiEntry', () => {
+  it('leave what this package formats as it is', () => {
+    for (const type of EVENT_TYPES) {
+      for (const event of [sampleEvent(type), hostileEvent(type)]) {
+        const annotation = formatAnnotation(event, { tags: ['prod'] });
+        expect(fitAnnotation(annotation)).toEqual(annotation);
+        const entry = formatLokiEntry(event, { app: 'empathy' });
+        expect(fitLokiEntry(entry)).toEqual(entry);
+      }
+    }
+  });
+
+  it('clean and cut what a format returns, and refuse what cannot be sent', () => {
+    const entry = fitLokiEntry({
+      labels: { app: 'x\u202E\ny', env: '' },
+      timestamp: '1764081000000000000',
+      line: JSON.stringify({ msg: `bell\u0007 ${'ü'.repeat(100_000)}`, 'k\u200B': 1 }),
+    });
+    expect(entry.labels).toEqual({ app: 'x y' });
+    expect(Buffer.byteLength(entry.line)).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    for (const text of strings(entry)) expect(text).not.toMatch(UNSAFE_CHARACTERS);
+    expect(fitLokiEntry({ labels: { app: 'x' }, timestamp: '1', line: '{"k\u200B":"\u0007"}' }).line).toBe(
+      '{"k":""}',
+    );
+    expect(() => fitLokiEntry({ labels: { 'bad-name': 'x' }, timestamp: '1', line: 'l' })).toThrow(
+      /label name/,
+    );
+    expect(() => fitLokiEntry({ labels: { app: 'x' }, timestamp: 'now', line: 'l' })).toThrow(/nanoseconds/);
+    expect(() => fitAnnotation({ time: Number.NaN, tags: [], text: 't' })).toThrow(/epoch milliseconds/);
   });
 });

@@ -12,10 +12,17 @@ import {
   createFakeServer,
   describeWebhookContract,
   type FakeServer,
+  type RecordedRequest,
   sampleEvent,
 } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatAnnotation, GrafanaWebhook, type GrafanaWebhookOptions } from '../src/index.js';
+import {
+  formatAnnotation,
+  formatLokiEntry,
+  type GrafanaPayload,
+  GrafanaWebhook,
+  type GrafanaWebhookOptions,
+} from '../src/index.js';
 import {
   ANNOTATIONS_PATH,
   createGrafanaFake,
@@ -26,13 +33,15 @@ import {
   linesIn,
 } from './fake-grafana.js';
 
-const SECRETS = [
-  GRAFANA_TOKEN,
-  LOKI_PASSWORD,
-  Buffer.from(`${LOKI_USER}:${LOKI_PASSWORD}`).toString('base64'),
-];
-
 type Mode = 'annotations' | 'loki' | 'both';
+
+const LOKI_SECRETS = [LOKI_PASSWORD, Buffer.from(`${LOKI_USER}:${LOKI_PASSWORD}`).toString('base64')];
+/** What each mode's webhook holds: a secret it was never given is not its to leak. */
+const SECRETS: Record<Mode, string[]> = {
+  annotations: [GRAFANA_TOKEN],
+  loki: LOKI_SECRETS,
+  both: [GRAFANA_TOKEN, ...LOKI_SECRETS],
+};
 
 function targets(mode: Mode, url: string): Partial<GrafanaWebhookOptions> {
   const annotations = { url, token: GRAFANA_TOKEN };
@@ -48,19 +57,57 @@ for (const mode of ['annotations', 'loki', 'both'] as const) {
     const server = await createFakeServer(fake.handler);
     return {
       failNext: fake.failNext,
+      echoNext: fake.echoNext,
       // Loki takes many lines per push: count each line as one receipt, at its push's time.
       received: () =>
         server.requests.flatMap((r) =>
           Array.from({ length: r.path === LOKI_PATH ? linesIn(r) : 1 }, () => ({
             at: r.receivedAt,
             status: r.status,
+            streamed: r.streamedBytes !== undefined,
+            // A getter: the fake records the close after the request was listed.
+            get closedAt() {
+              return r.closedAt;
+            },
           })),
         ),
+      // One per delivery: a Loki push holds many deliveries' lines.
+      payloads: () =>
+        server.requests
+          .filter((r) => r.status >= 200 && r.status < 300)
+          .flatMap((r) => (r.path === LOKI_PATH ? pushedLines(r) : [r.body])),
+      // The annotation's text and the log line's message: where Grafana shows them.
+      mark: (defaults: GrafanaPayload, text: string): GrafanaPayload => ({
+        annotation: defaults.annotation && { ...defaults.annotation, text },
+        loki: defaults.loki && { ...defaults.loki, line: JSON.stringify({ msg: text }) },
+      }),
+      origin: server.url,
       close: () => server.close(),
-      secrets: SECRETS,
-      create: (options) => new GrafanaWebhook({ ...options, ...targets(mode, server.url) }),
+      secrets: SECRETS[mode],
+      create: ({ endpoint, ...options }) =>
+        new GrafanaWebhook({
+          ...options,
+          ...targets(mode, endpoint ?? server.url),
+          // The contract's 1 s attempt timeout also counts the time the event loop spends
+          // rendering the other attempts' events, and its hostile events are up to 3.6 MB:
+          // 13 of them at the default 16 in flight starve each other on a loaded 2-core machine.
+          // 4 in flight (what Teams runs with) still batches Loki lines.
+          concurrency: 4,
+        }),
     };
   });
+}
+
+/** Each line of a Loki push, as a push of its own. */
+function pushedLines(request: RecordedRequest): string[] {
+  try {
+    const { streams } = request.json() as { streams: { stream: object; values: unknown[] }[] };
+    return streams.flatMap((s) =>
+      s.values.map((value) => JSON.stringify({ stream: s.stream, values: [value] })),
+    );
+  } catch {
+    return [request.body];
+  }
 }
 
 const FAST = { maxRetries: 2, initialDelaySeconds: 0.05, backoffMultiplier: 1, jitter: false };
@@ -81,8 +128,14 @@ async function rejection(promise: Promise<unknown>): Promise<WebhookDeliveryErro
 describe('GrafanaWebhook against fake Grafana and Loki APIs', () => {
   let server: FakeServer;
   let fake: ReturnType<typeof createGrafanaFake>;
+  // The fake listens on 127.0.0.1 over http: a private target, allowed on purpose.
   const make = (mode: Mode, options: Partial<GrafanaWebhookOptions> = {}) =>
-    new GrafanaWebhook({ ...targets(mode, server.url), retryPolicy: FAST, ...options });
+    new GrafanaWebhook({
+      ...targets(mode, server.url),
+      retryPolicy: FAST,
+      allowPrivateNetwork: true,
+      ...options,
+    });
   const requestsTo = (path: string) => server.requests.filter((r) => r.path === path);
 
   beforeEach(async () => {
@@ -192,6 +245,60 @@ describe('GrafanaWebhook against fake Grafana and Loki APIs', () => {
     expect(delivered.reduce((n, r) => n + linesIn(r), 0)).toBe(3);
   });
 
+  it('fails only the delivery whose deadline passed while its batch was in flight', async () => {
+    server.setHandler(async (request) => {
+      if (request.path === LOKI_PATH) await new Promise((r) => setTimeout(r, 300));
+      return fake.handler(request);
+    });
+    const grafana = make('loki');
+    // The first line goes alone; the next three wait for it, then share one push.
+    const first = grafana.deliver(sampleEvent('alert', {}, { eventId: 'evt_first' }), ctx());
+    const late = new AbortController();
+    const batched = [late.signal, undefined, undefined].map((signal, i) =>
+      grafana.deliver(sampleEvent('alert', {}, { eventId: `evt_b${i}` }), ctx(signal)),
+    );
+    await server.waitForRequests(2);
+    late.abort(new Error('attempt timed out'));
+    await expect(batched[0]).rejects.toThrow('attempt timed out');
+    await expect(Promise.all([first, batched[1], batched[2]])).resolves.toHaveLength(3);
+    expect(requestsTo(LOKI_PATH).map(linesIn)).toEqual([1, 3]);
+  });
+
+  it('sends what format returns: an annotation alone, within Grafana’s limits', async () => {
+    const grafana = make('both', {
+      format: (event, defaults) => ({
+        annotation: {
+          ...defaults.annotation!,
+          text: `<b>${event.event_type}</b> deployed \u202Ereversed`,
+          tags: Array.from({ length: 40 }, (_, i) => `tag-${i % 30}-${'x'.repeat(200)}`),
+        },
+      }),
+    });
+    await grafana.deliver(sampleEvent('deployment_risk'), ctx());
+    expect(server.requests.map((r) => r.path)).toEqual([ANNOTATIONS_PATH]);
+    const sent = server.requests[0]!.json();
+    expect(sent.text).toBe('<b>deployment_risk</b> deployed reversed');
+    expect(sent.tags).toHaveLength(25);
+    for (const tag of sent.tags) expect(tag.length).toBeLessThanOrEqual(100);
+
+    const lokiOnly = make('annotations', {
+      format: (event) => ({ loki: formatLokiEntry(event) }),
+    });
+    const error = await rejection(lokiOnly.deliver(sampleEvent('alert'), ctx()));
+    expect(error).toMatchObject({ retryable: false, code: 'EFORMAT' });
+    expect(error.message).toBe(
+      "[grafana] the payload returned by 'format' cannot be sent: a log line needs the 'loki' option",
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('prints only the origin: target and util.inspect hold no token or password', () => {
+    const grafana = make('both');
+    expect(grafana.target).toBe(server.url);
+    const text = `${inspect(grafana, { depth: 12, showHidden: true })} ${JSON.stringify(grafana)}`;
+    for (const secret of SECRETS.both) expect(text).not.toContain(secret);
+  });
+
   it('annotates once when only the log line failed: the retry sends just the line', async () => {
     const grafana = make('both');
     const dispatcher = new Dispatcher({ webhooks: [grafana] });
@@ -217,6 +324,18 @@ describe('GrafanaWebhook against fake Grafana and Loki APIs', () => {
     expect(error).toMatchObject({ status: 401, retryable: false });
     expect(error.message).toBe('[grafana] HTTP 401 from Grafana annotations: invalid API key');
     expect(inspect(error, { depth: 12 })).not.toContain('glsa_wrong_token_value');
+  });
+
+  it('names Grafana’s messageId as the code', async () => {
+    server.respondNext({
+      status: 400,
+      body: { message: 'bad request data', messageId: 'annotations.invalid' },
+    });
+    const error = await rejection(make('annotations').deliver(sampleEvent('alert'), ctx()));
+    expect(error).toMatchObject({ status: 400, retryable: false, code: 'annotations.invalid' });
+    expect(error.message).toBe(
+      '[grafana] HTTP 400 from Grafana annotations (annotations.invalid): bad request data',
+    );
   });
 
   it('maps Loki’s plain-text errors and Retry-After', async () => {
@@ -275,8 +394,12 @@ describe('GrafanaWebhook options', () => {
     expect(configError({ url })).toMatch(
       /^\[grafana\] option 'token' must be a Grafana service account token/,
     );
-    expect(configError({ url: 'not a url', token: 'SECRET' })).toMatch(
-      /option 'url' must be an http\(s\) URL/,
+    expect(configError({ url: 'not a url', token: 'SECRET' })).toMatch(/option 'url' is not a valid URL/);
+    expect(configError({ url: 'http://acme.grafana.net', token: 'SECRET' })).toMatch(
+      /option 'url' must be an https URL .*allowPrivateNetwork/,
+    );
+    expect(configError({ loki: { ...loki, url: 'https://10.0.0.5:3100' } })).toMatch(
+      /option 'loki.url' points at a private address .*allowPrivateNetwork/,
     );
     expect(configError({ url: 'https://admin:hunter2@grafana.local', token: 't' })).toMatch(
       /option 'url' must not carry credentials/,

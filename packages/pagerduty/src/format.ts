@@ -1,4 +1,13 @@
-import { conditionFingerprint, type EmpathyEvent, type Severity } from '@empathy/webhooks-core';
+import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
+import {
+  boundedData,
+  cleanText,
+  conditionFingerprint,
+  oneLine,
+  safeLink,
+  summarizeEvent,
+  truncateText as truncate,
+} from '@empathy/webhooks-core/kit';
 
 /** PagerDuty's four severities (Events API v2 `payload.severity`). */
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
@@ -29,7 +38,8 @@ export interface PagerDutyPayload {
 
 /**
  * An Events API v2 event without its `routing_key` (the webhook adds it when sending, so that
- * formatted events can be logged and compared without the credential).
+ * formatted events can be logged and compared without the credential): what the `format`
+ * option receives as `defaults` and returns.
  */
 export interface PagerDutyEventBody {
   event_action: PagerDutyAction;
@@ -77,25 +87,41 @@ export const DEFAULT_SOURCE = 'empathy-framework';
 export const MAX_SUMMARY = 1024;
 /** `dedup_key` limit. */
 export const MAX_DEDUP_KEY = 255;
+/** The whole event (PagerDuty refuses more); the routing key and JSON framing are left room. */
+const MAX_EVENT_BYTES = 512 * 1024 - 1024;
+/** `source`, `component`, `group`, `class`: PagerDuty documents no limit, we keep them short. */
+const MAX_FIELD = 255;
 
-const MAX_DETAIL_STRING = 1000;
-const MAX_DETAIL_ITEMS = 20;
-const MAX_DETAIL_KEYS = 50;
-const MAX_DETAIL_DEPTH = 4;
+/**
+ * The `metadata` field of an event made by `resolve()` / `acknowledge()`: the action it asks for.
+ * Such an event carries the incident's key in `data.dedup_key`, taken as it is.
+ */
+export const ACTION_METADATA = 'pagerduty_action';
+
+/** How much of an event's data `custom_details` keeps. */
+const DETAILS = { string: 1000, items: 20, keys: 50, depth: 4 };
 // The whole event may be 512 KB; details get half of it, the rest is capped field by field.
 const MAX_DETAILS_BYTES = 256 * 1024;
 
 /**
  * The Events API v2 body for an event: a `trigger` with a stable `dedup_key`, or a `resolve`
- * when `data.resolved` is `true` (the condition has cleared).
+ * when `data.resolved` is `true` (the condition has cleared), or the action an event made by
+ * `resolve()` / `acknowledge()` asks for. The summary, links and severity come from core's one
+ * reading of the event; `custom_details` holds its data, cleaned and bounded.
  */
 export function formatPagerDutyEvent(event: EmpathyEvent, options: FormatOptions = {}): PagerDutyEventBody {
+  const requested = requestedAction(event);
+  if (requested !== undefined) return requested;
   const dedup_key = incidentKey(event, options.dedupKey);
   if ((event.data as { resolved?: unknown }).resolved === true) {
     return { event_action: 'resolve', dedup_key };
   }
+  const reading = summarizeEvent(event);
   const payload: PagerDutyPayload = {
-    summary: summarize(event),
+    summary: truncate(
+      oneLine(reading.text === undefined ? reading.title : `${reading.title}: ${reading.text}`),
+      MAX_SUMMARY,
+    ),
     source: pickSource(event, options.source),
     severity: event.severity === undefined ? defaultSeverity(event.event_type) : SEVERITY_MAP[event.severity],
     timestamp: event.timestamp,
@@ -110,9 +136,77 @@ export function formatPagerDutyEvent(event: EmpathyEvent, options: FormatOptions
     payload,
     client: 'Empathy Framework',
   };
-  const links = linksOf(event);
+  const links = reading.links.map((link) => ({ href: link.url, text: link.title }));
   if (links.length > 0) body.links = links;
   return body;
+}
+
+/** The `acknowledge` or `resolve` an event made by `resolve()` / `acknowledge()` asks for. */
+function requestedAction(event: EmpathyEvent): PagerDutyEventBody | undefined {
+  const action = (event.metadata as Record<string, unknown> | undefined)?.[ACTION_METADATA];
+  if (action !== 'acknowledge' && action !== 'resolve') return undefined;
+  const key = (event.data as { dedup_key?: unknown }).dedup_key;
+  if (typeof key !== 'string' || key.trim() === '' || key.length > MAX_DEDUP_KEY) {
+    throw new Error(`an event asking to ${action} an incident needs its key in data.dedup_key`);
+  }
+  return { event_action: action, dedup_key: key };
+}
+
+/**
+ * Applies the Events API's rules to an event, such as one the `format` option returned: a known
+ * `event_action`; a `dedup_key` of at most 255 characters; for a trigger, a one-line `summary`
+ * cut to 1024 characters, a `source`, a PagerDuty severity and a valid timestamp; every string
+ * cleaned by the one text policy; only http(s) links; at most 512 KB in all. An acknowledge or
+ * resolve keeps only its key (PagerDuty reads nothing else). Pure; throws when it cannot be sent.
+ */
+export function fitPagerDutyEvent(body: PagerDutyEventBody): PagerDutyEventBody {
+  if (body === null || typeof body !== 'object') throw new Error('the event must be an object');
+  const action = body.event_action;
+  if (action !== 'trigger' && action !== 'acknowledge' && action !== 'resolve') {
+    throw new Error(`event_action must be 'trigger', 'acknowledge' or 'resolve'`);
+  }
+  const dedup_key = typeof body.dedup_key === 'string' ? cleanText(body.dedup_key).trim() : '';
+  if (dedup_key === '' || dedup_key.length > MAX_DEDUP_KEY) {
+    throw new Error(`dedup_key must be a non-empty string of at most ${MAX_DEDUP_KEY} characters`);
+  }
+  if (action !== 'trigger') return { event_action: action, dedup_key };
+  const given = body.payload;
+  if (given === null || typeof given !== 'object') throw new Error('a trigger needs a payload');
+  const summary = truncate(oneLine(String(given.summary ?? '')), MAX_SUMMARY);
+  if (summary === '') throw new Error('payload.summary must be a non-empty string');
+  const source = truncate(oneLine(String(given.source ?? '')), MAX_FIELD);
+  if (source === '') throw new Error('payload.source must name the affected system');
+  if (!Object.values(SEVERITY_MAP).includes(given.severity)) {
+    throw new Error(`payload.severity must be 'critical', 'error', 'warning' or 'info'`);
+  }
+  if (given.timestamp !== undefined && Number.isNaN(Date.parse(String(given.timestamp)))) {
+    throw new Error('payload.timestamp must be an ISO 8601 time');
+  }
+  const payload: PagerDutyPayload = { ...given, summary, source, severity: given.severity };
+  for (const field of ['component', 'group', 'class'] as const) {
+    const value = given[field];
+    if (value === undefined) continue;
+    const text = truncate(oneLine(String(value)), MAX_FIELD);
+    if (text === '') delete payload[field];
+    else payload[field] = text;
+  }
+  if (given.custom_details !== undefined)
+    payload.custom_details = boundedData(given.custom_details) as Record<string, unknown>;
+  const fitted: PagerDutyEventBody = { ...body, event_action: action, dedup_key, payload };
+  if (body.client !== undefined) fitted.client = truncate(oneLine(String(body.client)), MAX_FIELD);
+  if (body.links !== undefined) {
+    const links: PagerDutyLink[] = [];
+    for (const link of Array.isArray(body.links) ? body.links : []) {
+      const href = typeof link?.href === 'string' ? safeLink(link.href) : undefined;
+      if (href !== undefined)
+        links.push({ href, text: truncate(oneLine(String(link.text ?? href)), MAX_FIELD) });
+    }
+    if (links.length > 0) fitted.links = links;
+    else delete fitted.links;
+  }
+  const size = Buffer.byteLength(JSON.stringify(fitted));
+  if (size > MAX_EVENT_BYTES) throw new Error(`the event is ${size} bytes; PagerDuty takes at most 512 KB`);
+  return fitted;
 }
 
 /**
@@ -125,79 +219,20 @@ export function formatPagerDutyEvent(event: EmpathyEvent, options: FormatOptions
  */
 export function incidentKey(event: EmpathyEvent, custom?: (event: EmpathyEvent) => string): string {
   const explicit = custom ? custom(event) : (event.data as { dedup_key?: unknown }).dedup_key;
-  if (typeof explicit === 'string' && explicit.trim() !== '') return truncate(explicit.trim(), MAX_DEDUP_KEY);
+  const key = typeof explicit === 'string' ? cleanText(explicit).trim() : '';
+  if (key !== '') return truncate(key, MAX_DEDUP_KEY);
   return conditionFingerprint(event);
-}
-
-/** One line saying what happened, at most 1024 characters. */
-export function summarize(event: EmpathyEvent): string {
-  return truncate(oneLine(summaryText(event)), MAX_SUMMARY);
-}
-
-function summaryText(event: EmpathyEvent): string {
-  const other = event as { event_type: string; data: Record<string, unknown> };
-  switch (event.event_type) {
-    case 'prediction': {
-      const d = event.data;
-      return `Prediction (${percent(d.confidence)} confidence): ${d.prediction}`;
-    }
-    case 'alert':
-      return event.data.title ? `${event.data.title}: ${event.data.message}` : event.data.message;
-    case 'bug_detected':
-      return `Bug: ${event.data.title}${where(event.data.file, event.data.line)}`;
-    case 'security_vulnerability': {
-      const d = event.data;
-      const tags = [d.cwe, d.cvss === undefined ? undefined : `CVSS ${d.cvss}`].filter(Boolean);
-      return `Security vulnerability: ${d.title}${where(d.file, d.line)}${tags.length ? ` (${tags.join(', ')})` : ''}`;
-    }
-    case 'performance_issue': {
-      const d = event.data;
-      const subject = d.endpoint ?? d.service;
-      const measured =
-        d.metric !== undefined && d.value !== undefined
-          ? ` (${d.metric} ${d.value}${d.threshold === undefined ? '' : ` > ${d.threshold}`})`
-          : '';
-      return `Performance: ${subject ? `${subject} ` : ''}${d.title}${measured}`;
-    }
-    case 'code_review_complete': {
-      const d = event.data;
-      const pr = `${d.repository ?? ''}#${d.pull_request}`;
-      return `Code review complete: ${pr}${d.summary ? ` - ${d.summary}` : ''}`;
-    }
-    case 'test_failure':
-      return `Test failed: ${event.data.test_name} - ${event.data.message}`;
-    case 'deployment_risk': {
-      const d = event.data;
-      return `Deployment risk: ${d.service}${d.version ? ` ${d.version}` : ''} to ${d.environment} - ${d.risk}`;
-    }
-    case 'compliance_violation': {
-      const d = event.data;
-      return `${d.regulation} violation: ${d.description}${d.resource ? ` (${d.resource})` : ''}`;
-    }
-    case 'pattern_discovered':
-      return `Pattern discovered: ${event.data.name} - ${event.data.description}`;
-    case 'completion':
-      return `Completion (level ${event.data.level_used}): ${event.data.content}`;
-    case 'error':
-      return `Error ${event.data.error_type}: ${event.data.message}`;
-    case 'phi_access': {
-      const d = event.data;
-      return `PHI access: ${d.resource}${d.accessor ? ` by ${d.accessor}` : ''}${d.purpose ? ` (${d.purpose})` : ''}`;
-    }
-    default: {
-      const text = [other.data.title, other.data.message, other.data.name, other.data.description].find(
-        (v) => typeof v === 'string',
-      );
-      return `${other.event_type}${text === undefined ? '' : `: ${text}`}`;
-    }
-  }
 }
 
 function pickSource(event: EmpathyEvent, fallback: string | undefined): string {
   const d = event.data as { source?: unknown; service?: unknown };
-  const own = typeof d.source === 'string' ? d.source : typeof d.service === 'string' ? d.service : undefined;
-  const source = own?.trim() ? own : (fallback ?? DEFAULT_SOURCE);
-  return truncate(oneLine(source), 255);
+  const own =
+    typeof d.source === 'string'
+      ? oneLine(d.source)
+      : typeof d.service === 'string'
+        ? oneLine(d.service)
+        : '';
+  return truncate(own !== '' ? own : (fallback ?? DEFAULT_SOURCE), MAX_FIELD);
 }
 
 /** The event's data plus its envelope fields, trimmed so the event stays far below 512 KB. */
@@ -205,80 +240,15 @@ function customDetails(event: EmpathyEvent): Record<string, unknown> {
   const envelope: Record<string, unknown> = {
     event_id: event.event_id,
     event_type: event.event_type,
-    user_id: event.user_id,
+    user_id: cleanText(String(event.user_id)),
     empathy_level: event.empathy_level,
   };
   if (event.severity !== undefined) envelope.severity = event.severity;
   if (event.classification !== undefined) envelope.classification = event.classification;
-  if (event.metadata.model !== undefined) envelope.model = event.metadata.model;
+  if (typeof event.metadata.model === 'string') envelope.model = cleanText(event.metadata.model);
   envelope.framework_version = event.metadata.framework_version;
   const { resolved: _resolved, dedup_key: _key, ...data } = event.data as Record<string, unknown>;
-  const details = { ...(limitValue(data, 0) as Record<string, unknown>), ...envelope };
+  const details = { ...(boundedData(data, DETAILS) as Record<string, unknown>), ...envelope };
   if (Buffer.byteLength(JSON.stringify(details)) <= MAX_DETAILS_BYTES) return details;
   return { ...envelope, note: 'event data too large for PagerDuty; see the event in Empathy' };
-}
-
-/** Caps strings, arrays, objects and depth so that any event fits PagerDuty's size limit. */
-function limitValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return truncate(value, MAX_DETAIL_STRING);
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= MAX_DETAIL_DEPTH) return '[nested too deep]';
-  if (Array.isArray(value)) {
-    const items = value.slice(0, MAX_DETAIL_ITEMS).map((v) => limitValue(v, depth + 1));
-    if (value.length > MAX_DETAIL_ITEMS) items.push(`… ${value.length - MAX_DETAIL_ITEMS} more`);
-    return items;
-  }
-  const entries = Object.entries(value);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of entries.slice(0, MAX_DETAIL_KEYS)) out[truncate(k, 100)] = limitValue(v, depth + 1);
-  if (entries.length > MAX_DETAIL_KEYS) out['…'] = `${entries.length - MAX_DETAIL_KEYS} more fields`;
-  return out;
-}
-
-function linksOf(event: EmpathyEvent): PagerDutyLink[] {
-  const d = event.data as { url?: unknown; run_url?: unknown };
-  const links: PagerDutyLink[] = [];
-  const add = (href: unknown, text: string) => {
-    if (typeof href === 'string' && isHttpUrl(href) && !links.some((l) => l.href === href)) {
-      links.push({ href, text });
-    }
-  };
-  add(d.url, event.event_type === 'code_review_complete' ? 'Pull request' : 'Details');
-  add(d.run_url, 'CI run');
-  return links;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
-function where(file: string | undefined, line: number | undefined): string {
-  if (!file) return '';
-  return ` in ${file}${line === undefined ? '' : `:${line}`}`;
-}
-
-function percent(confidence: number): string {
-  return `${Math.round(confidence * 100)}%`;
-}
-
-// Control characters and bidi overrides can garble or disguise a one-line summary.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
-
-/** One line: control characters and bidi overrides become spaces, runs of spaces collapse. */
-export function oneLine(text: string): string {
-  return text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
-}
-
-/** Cuts `text` to at most `max` UTF-16 units, ending in `…`, without splitting a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
 }

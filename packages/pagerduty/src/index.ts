@@ -1,5 +1,7 @@
 export {
+  ACTION_METADATA,
   type FormatOptions,
+  fitPagerDutyEvent,
   formatPagerDutyEvent,
   incidentKey,
   type PagerDutyAction,

@@ -1,25 +1,28 @@
 import {
-  type CommonWebhookOptions,
+  createEvent,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
-  parseCommonOptions,
   type RateLimit,
-  type RetryPolicy,
-  safeOrigin,
   WebhookConfigError,
-  type WebhookPlugin,
-  WebhookTimeoutError,
 } from '@empathy/webhooks-core';
-import ky, { type KyInstance } from 'ky';
-import { eventsApiError, networkError, parseBody } from './errors.js';
 import {
+  parseEndpointOption,
+  permanentError,
+  readBodyJson,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
+import ky, { type KyInstance } from 'ky';
+import { type EventsApiResponse, eventsApiError } from './errors.js';
+import {
+  ACTION_METADATA,
   type FormatOptions,
+  fitPagerDutyEvent,
   formatPagerDutyEvent,
   incidentKey,
   MAX_DEDUP_KEY,
-  type PagerDutyAction,
   type PagerDutyEventBody,
 } from './format.js';
 
@@ -33,7 +36,7 @@ export const PAGERDUTY_REGIONS = {
 export type PagerDutyRegion = keyof typeof PAGERDUTY_REGIONS;
 
 /** Options for {@link PagerDutyWebhook}. */
-export interface PagerDutyWebhookOptions extends CommonWebhookOptions {
+export interface PagerDutyWebhookOptions extends WebhookOptions<PagerDutyEventBody> {
   /**
    * The 32-character integration key of an "Events API v2" integration on a PagerDuty service
    * (or an event orchestration). A credential: it never appears in errors or stats.
@@ -51,7 +54,7 @@ export interface PagerDutyWebhookOptions extends CommonWebhookOptions {
   region?: PagerDutyRegion | undefined;
   /**
    * Send to this origin instead of the region's (a proxy, or a local fake in tests). The path
-   * `/v2/enqueue` is appended.
+   * `/v2/enqueue` is appended. https, or http and private addresses with `allowPrivateNetwork`.
    * @default the region's endpoint: 'https://events.pagerduty.com'
    */
   baseUrl?: string | undefined;
@@ -81,14 +84,15 @@ export interface PagerDutyWebhookOptions extends CommonWebhookOptions {
 
 /** Options of {@link PagerDutyWebhook.resolve} and {@link PagerDutyWebhook.acknowledge}. */
 export interface PagerDutyActionOptions {
-  /** Aborts the request. A timeout of the retry policy's `timeoutSeconds` applies regardless. */
-  signal?: AbortSignal | undefined;
+  /** Who asked: the queued event's `user_id`, shown in stats and dead letters. @default 'pagerduty' */
+  userId?: string | undefined;
 }
 
 /** PagerDuty's Events API v2 rate limit per routing key. */
 export const PAGERDUTY_RATE_LIMIT = { maxRequestsPerMinute: 120 } as const satisfies RateLimit;
 
-const DEFAULT_TIMEOUT_SECONDS = 30;
+/** The Events API answers `{ status, message, dedup_key }`: a few hundred bytes. */
+const MAX_ANSWER = 4096;
 
 /**
  * Opens, updates and resolves PagerDuty incidents through the Events API v2. Each event becomes a
@@ -103,37 +107,22 @@ const DEFAULT_TIMEOUT_SECONDS = 30;
  * });
  * const empathy = new EmpathyOS({ userId: 'ops', webhooks: [pagerduty] });
  */
-export class PagerDutyWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: WebhookPlugin['circuitBreaker'];
-  readonly concurrency: number;
-  readonly onFailure: WebhookPlugin['onFailure'];
+export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
+  /** The Events API's origin (the region's, or `baseUrl`'s): safe to print. */
+  readonly target: string;
+  // Private fields: `util.inspect(webhook)` (an onFailure logging its first argument) shows none of them.
   readonly #routingKey: string;
-  readonly #endpoint: string;
-  readonly #origin: string;
+  readonly #endpoint: URL;
   readonly #format: FormatOptions;
-  #http: KyInstance | undefined;
+  #client: KyInstance | undefined;
 
   constructor(options: PagerDutyWebhookOptions) {
-    const common = parseCommonOptions(options, {
+    super(options, {
       name: 'pagerduty',
       events: ['alert'],
       concurrency: 1,
       rateLimit: PAGERDUTY_RATE_LIMIT,
     });
-    this.name = common.name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-
     const fail = (message: string): never => {
       throw new WebhookConfigError(message, { webhook: this.name });
     };
@@ -143,6 +132,7 @@ export class PagerDutyWebhook implements WebhookPlugin {
       );
     }
     const key = options.routingKey;
+    if (typeof key === 'string') this.redactor.addSecret(key);
     if (typeof key !== 'string' || !/^\S{32}$/.test(key)) {
       const got = typeof key === 'string' ? `a string of ${key.length} characters` : typeof key;
       fail(
@@ -155,12 +145,15 @@ export class PagerDutyWebhook implements WebhookPlugin {
     if (!Object.hasOwn(PAGERDUTY_REGIONS, region)) {
       fail(`option 'region' must be 'us' or 'eu' (got ${JSON.stringify(region)})`);
     }
-    const base = options.baseUrl ?? PAGERDUTY_REGIONS[region];
-    if (typeof base !== 'string' || !/^https?:$/.test(parseUrl(base)?.protocol ?? '')) {
-      fail(`option 'baseUrl' must be an http(s) URL (got ${safeOrigin(String(base))})`);
-    }
-    this.#endpoint = new URL('v2/enqueue', base.endsWith('/') ? base : `${base}/`).href;
-    this.#origin = safeOrigin(this.#endpoint);
+    const base = parseEndpointOption(options.baseUrl ?? PAGERDUTY_REGIONS[region], {
+      option: 'baseUrl',
+      webhook: this.name,
+      what: 'the Events API origin',
+      allowPrivateNetwork: this.allowPrivateNetwork,
+    });
+    if (base.username || base.password) fail(`option 'baseUrl' must not carry a user name or password`);
+    this.#endpoint = new URL('v2/enqueue', base.href.endsWith('/') ? base.href : `${base.href}/`);
+    this.target = base.origin;
 
     for (const option of ['source', 'component', 'group'] as const) {
       const value = options[option];
@@ -179,37 +172,35 @@ export class PagerDutyWebhook implements WebhookPlugin {
     };
   }
 
-  /** One attempt: posts the event's trigger (or resolve) to the Events API. */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    return this.#send(formatPagerDutyEvent(event, this.#format), ctx.signal);
-  }
-
   /** The `dedup_key` this webhook uses for `event`: pass it to {@link resolve} or {@link acknowledge}. */
   dedupKeyFor(event: EmpathyEvent): string {
     return incidentKey(event, this.#format.dedupKey);
   }
 
   /**
-   * Resolves the incident with this `dedup_key` now: one request, not queued, not retried.
-   * Throws a `WebhookDeliveryError` if PagerDuty refuses it or cannot be reached.
+   * Resolves the incident with this `dedup_key`. Queued as a job of this webhook in the host it
+   * is registered in (an `EmpathyOS` or a `Dispatcher`), so it is rate-limited, retried, counted
+   * and dead-lettered like every delivery (and runs after the triggers queued before it).
+   * Resolves with the queued event once the job is stored; its `event_id` finds it in the
+   * monitor and the dead letters. Rejects with a `WebhookConfigError` for a bad key or when the
+   * webhook is registered nowhere.
    */
-  resolve(dedupKey: string, options: PagerDutyActionOptions = {}): Promise<DeliveryReceipt> {
-    return this.#act('resolve', dedupKey, options);
+  resolve(dedupKey: string, options: PagerDutyActionOptions = {}): Promise<EmpathyEvent> {
+    return this.#request('resolve', dedupKey, options);
   }
 
   /**
-   * Acknowledges the incident with this `dedup_key` now: one request, not queued, not retried.
-   * Throws a `WebhookDeliveryError` if PagerDuty refuses it or cannot be reached.
+   * Acknowledges the incident with this `dedup_key`, queued like {@link resolve} (see there).
    */
-  acknowledge(dedupKey: string, options: PagerDutyActionOptions = {}): Promise<DeliveryReceipt> {
-    return this.#act('acknowledge', dedupKey, options);
+  acknowledge(dedupKey: string, options: PagerDutyActionOptions = {}): Promise<EmpathyEvent> {
+    return this.#request('acknowledge', dedupKey, options);
   }
 
-  async #act(
-    action: Exclude<PagerDutyAction, 'trigger'>,
+  async #request(
+    action: 'acknowledge' | 'resolve',
     dedupKey: string,
     options: PagerDutyActionOptions,
-  ): Promise<DeliveryReceipt> {
+  ): Promise<EmpathyEvent> {
     if (typeof dedupKey !== 'string' || dedupKey.trim() === '' || dedupKey.length > MAX_DEDUP_KEY) {
       throw new WebhookConfigError(
         `${action}(): dedupKey must be a non-empty string of at most 255 characters`,
@@ -218,64 +209,72 @@ export class PagerDutyWebhook implements WebhookPlugin {
         },
       );
     }
-    const timeoutMs = (this.retryPolicy?.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const userId = options.userId ?? 'pagerduty';
+    if (typeof userId !== 'string' || userId === '') {
+      throw new WebhookConfigError(`${action}(): userId must be a non-empty string`, { webhook: this.name });
+    }
+    // What the job must do travels in the event: a durable queue may run it in another process.
+    // An alert that says the condition cleared is what a resolve always was.
+    const event = createEvent(
+      'alert',
+      {
+        title: `PagerDuty ${action}`,
+        message: `${action === 'resolve' ? 'Resolve' : 'Acknowledge'} the incident ${dedupKey}`,
+        dedup_key: dedupKey,
+        ...(action === 'resolve' ? { resolved: true } : {}),
+      },
+      { userId, metadata: { [ACTION_METADATA]: action } },
+    );
+    await this.enqueue(event);
+    return event;
+  }
+
+  /** The Events API event for `event`: what `format` receives as `defaults`. */
+  protected render(event: EmpathyEvent): PagerDutyEventBody {
     try {
-      return await this.#send({ event_action: action, dedup_key: dedupKey }, signal);
+      return formatPagerDutyEvent(event, this.#format);
     } catch (error) {
-      if (timeout.aborted && !options.signal?.aborted) {
-        throw new WebhookTimeoutError(timeoutMs, { webhook: this.name });
-      }
-      throw error;
+      // A `dedupKey` option that throws, or an action event without its key: no retry helps.
+      throw permanentError(
+        this.errors,
+        `the event cannot be sent: ${error instanceof Error ? error.message : String(error)}`,
+        'EFORMAT',
+      );
     }
   }
 
-  async #send(body: PagerDutyEventBody, signal: AbortSignal): Promise<DeliveryReceipt> {
-    // format.ts caps every field, so the event stays far below PagerDuty's 512 KB.
-    const json = JSON.stringify({ routing_key: this.#routingKey, ...body });
-    let status: number;
-    let text: string;
-    let headers: Headers;
-    try {
-      const response = await this.#client().post(this.#endpoint, {
-        body: json,
-        headers: { 'content-type': 'application/json' },
-        signal,
-      });
-      status = response.status;
-      headers = response.headers;
-      text = await response.text();
-    } catch (error) {
-      throw networkError(this.name, error, this.#origin, [this.#routingKey]);
-    }
-    if (status < 200 || status >= 300) {
-      throw eventsApiError(this.name, { status, headers }, text, [this.#routingKey]);
-    }
-    return {
-      status,
-      id: parseBody(text)?.dedup_key ?? body.dedup_key,
-      detail: { action: body.event_action },
-    };
+  /** The Events API's rules, applied to what the user's `format` returned. */
+  protected override fit(body: PagerDutyEventBody): PagerDutyEventBody {
+    return fitPagerDutyEvent(body);
   }
 
-  // Core's retry policy is the only retry: ky's own retries and timeout are off, the attempt's
-  // AbortSignal bounds the request, and HTTP errors come back as responses we classify.
-  #client(): KyInstance {
-    this.#http ??= ky.create({
+  /** One POST to `/v2/enqueue`; the receipt's `id` is the `dedup_key` PagerDuty answers with. */
+  protected async send(
+    body: PagerDutyEventBody,
+    _event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
+    const response = await this.#http().post(this.#endpoint, {
+      body: JSON.stringify({ routing_key: this.#routingKey, ...body }),
+      headers: { 'content-type': 'application/json' },
+      signal: ctx.signal,
+    });
+    if (!response.ok) throw await eventsApiError(this.errors, response);
+    const answer = (await readBodyJson(response, MAX_ANSWER)) as EventsApiResponse | undefined;
+    const id = typeof answer?.dedup_key === 'string' ? answer.dedup_key : body.dedup_key;
+    return { status: response.status, id, detail: { action: body.event_action } };
+  }
+
+  #http(): KyInstance {
+    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
+    // retry policy and the attempt's signal are the only ones.
+    this.#client ??= ky.create({
+      fetch: this.http.fetch,
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
       headers: { 'user-agent': '@empathy/webhooks-pagerduty' },
     });
-    return this.#http;
-  }
-}
-
-function parseUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
+    return this.#client;
   }
 }

@@ -1,4 +1,4 @@
-import type { FakeResponse, RecordedRequest } from '@empathy/webhooks-core/testing';
+import type { FakeResponse, RecordedRequest, VendorFailures } from '@empathy/webhooks-core/testing';
 
 /** A routing key the fake accepts (PagerDuty's are 32 characters). */
 export const ROUTING_KEY = 'R0UT1NGK3Y0123456789abcdefSECRET';
@@ -70,4 +70,7 @@ export const eventsApiFailures = {
     },
   }),
   client_error: invalid("'payload.summary' is missing or blank"),
-};
+  // PagerDuty lists what it refused, quoting the field's value.
+  echo: (text: string): FakeResponse => invalid(`'dedup_key' is invalid: ${text}`),
+  success: { status: 202, headers: { 'content-type': 'application/json' } },
+} satisfies VendorFailures;

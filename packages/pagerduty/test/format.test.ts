@@ -1,8 +1,25 @@
 import { createEvent, EVENT_TYPES, type Severity } from '@empathy/webhooks-core';
-import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
-import { formatPagerDutyEvent, incidentKey, SEVERITY_MAP } from '../src/index.js';
+import {
+  ACTION_METADATA,
+  fitPagerDutyEvent,
+  formatPagerDutyEvent,
+  incidentKey,
+  type PagerDutyEventBody,
+  SEVERITY_MAP,
+} from '../src/index.js';
 import { eventsApi, ROUTING_KEY } from './fake-events-api.js';
+
+/** Every string and key in a value (JSON.stringify would hide control characters behind escapes). */
+const strings = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.flatMap(strings)
+      : value !== null && typeof value === 'object'
+        ? Object.entries(value).flatMap(([k, v]) => [k, ...strings(v)])
+        : [];
 
 /** Runs a formatted body through the fake's PagerDuty validation. */
 function accepted(body: object): number {
@@ -72,12 +89,17 @@ describe('formatPagerDutyEvent', () => {
   });
 
   for (const type of EVENT_TYPES) {
-    it(`keeps hostile ${type} within PagerDuty’s limits`, () => {
+    it(`keeps hostile ${type} within PagerDuty’s limits (golden)`, async () => {
       const event = hostileEvent(type);
       const body = formatPagerDutyEvent(event);
+      await expect(`${JSON.stringify(body, null, 2)}\n`).toMatchFileSnapshot(
+        `./__golden__/hostile/${type}.json`,
+      );
       const summary = body.payload!.summary;
       expect(summary.length).toBeLessThanOrEqual(1024);
-      expect(summary).not.toMatch(/[\u0000-\u001f\u202e]/);
+      for (const text of strings(body)) {
+        expect(text, 'a character the text policy strips').not.toMatch(UNSAFE_CHARACTERS);
+      }
       expect(body.dedup_key.length).toBeLessThanOrEqual(255);
       expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThan(300 * 1024);
       expect(accepted(body)).toBe(202);
@@ -92,7 +114,7 @@ describe('formatPagerDutyEvent', () => {
 
   it('links only http(s) URLs', () => {
     const body = formatPagerDutyEvent(sampleEvent('test_failure', { url: 'javascript:alert(1)' }));
-    expect(body.links).toEqual([{ href: 'https://ci.example.com/runs/4521', text: 'CI run' }]);
+    expect(body.links).toEqual([{ href: 'https://ci.example.com/runs/4521', text: 'Open CI run' }]);
   });
 
   it('fingerprints a condition, not one occurrence of it', () => {
@@ -103,5 +125,71 @@ describe('formatPagerDutyEvent', () => {
     expect(incidentKey(a)).not.toBe(incidentKey(c));
     const done = (id: string) => sampleEvent('completion', {}, { eventId: id });
     expect(incidentKey(done('evt_1'))).not.toBe(incidentKey(done('evt_2')));
+  });
+});
+
+describe('events made by resolve() and acknowledge()', () => {
+  it('become that action with the key they carry, whatever the dedupKey option says', () => {
+    for (const action of ['acknowledge', 'resolve'] as const) {
+      const event = createEvent(
+        'alert',
+        { message: 'm', dedup_key: 'checkout-5xx', ...(action === 'resolve' ? { resolved: true } : {}) },
+        { userId: 'u', metadata: { [ACTION_METADATA]: action } },
+      );
+      expect(formatPagerDutyEvent(event, { dedupKey: () => 'other' })).toEqual({
+        event_action: action,
+        dedup_key: 'checkout-5xx',
+      });
+    }
+    const keyless = createEvent(
+      'alert',
+      { message: 'm' },
+      { userId: 'u', metadata: { [ACTION_METADATA]: 'resolve' } },
+    );
+    expect(() => formatPagerDutyEvent(keyless)).toThrow(/data.dedup_key/);
+  });
+});
+
+describe('fitPagerDutyEvent', () => {
+  it('leaves every event this package formats as it is', () => {
+    for (const type of EVENT_TYPES) {
+      for (const event of [sampleEvent(type), hostileEvent(type), sampleEvent(type, { resolved: true })]) {
+        const body = formatPagerDutyEvent(event);
+        expect(fitPagerDutyEvent(body)).toEqual(body);
+      }
+    }
+  });
+
+  it('cleans and cuts what a format returns, and refuses what PagerDuty would refuse', () => {
+    const base = formatPagerDutyEvent(sampleEvent('alert'));
+    const fitted = fitPagerDutyEvent({
+      ...base,
+      payload: {
+        ...base.payload!,
+        summary: `two\nlines \u202E${'s'.repeat(2000)}`,
+        custom_details: { 'k\u200B': ['\u0007bell'] },
+      },
+      links: [
+        { href: 'javascript:alert(1)', text: 'x' },
+        { href: 'https://ok.example/a', text: 'ok\u2066' },
+      ],
+    });
+    expect(fitted.payload!.summary).toHaveLength(1024);
+    expect(fitted.payload!.summary.startsWith('two lines ss')).toBe(true);
+    expect(fitted.payload!.custom_details).toEqual({ k: ['bell'] });
+    expect(fitted.links).toEqual([{ href: 'https://ok.example/a', text: 'ok' }]);
+    expect(accepted(fitted)).toBe(202);
+    expect(fitPagerDutyEvent({ ...base, event_action: 'resolve' })).toEqual({
+      event_action: 'resolve',
+      dedup_key: base.dedup_key,
+    });
+    const refuse = (body: unknown) => () => fitPagerDutyEvent(body as PagerDutyEventBody);
+    expect(refuse({ ...base, event_action: 'page' })).toThrow(/event_action/);
+    expect(refuse({ ...base, dedup_key: 'k'.repeat(256) })).toThrow(/dedup_key/);
+    expect(refuse({ ...base, payload: { ...base.payload, severity: 'high' } })).toThrow(/severity/);
+    expect(refuse({ ...base, payload: { ...base.payload, summary: ' ' } })).toThrow(/summary/);
+    expect(
+      refuse({ ...base, payload: { ...base.payload, custom_details: { big: 'x'.repeat(600 * 1024) } } }),
+    ).toThrow(/512 KB/);
   });
 });

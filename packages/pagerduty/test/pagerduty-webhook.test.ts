@@ -5,7 +5,6 @@ import {
   Dispatcher,
   isWebhookConfigError,
   isWebhookDeliveryError,
-  isWebhookTimeoutError,
   type WebhookDeliveryError,
 } from '@empathy/webhooks-core';
 import {
@@ -16,7 +15,7 @@ import {
   sampleEvent,
 } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PagerDutyWebhook, type PagerDutyWebhookOptions } from '../src/index.js';
+import { type PagerDutyEventBody, PagerDutyWebhook, type PagerDutyWebhookOptions } from '../src/index.js';
 import { eventsApi, eventsApiFailures, ROUTING_KEY } from './fake-events-api.js';
 
 describeWebhookContract('pagerduty', async () => {
@@ -24,7 +23,11 @@ describeWebhookContract('pagerduty', async () => {
   return {
     ...fakeServerHarness(server, eventsApiFailures),
     secrets: [ROUTING_KEY],
-    create: (options) => new PagerDutyWebhook({ ...options, routingKey: ROUTING_KEY, baseUrl: server.url }),
+    // The summary: what the incident is titled.
+    mark: (defaults: PagerDutyEventBody, text: string): PagerDutyEventBody =>
+      defaults.payload ? { ...defaults, payload: { ...defaults.payload, summary: text } } : defaults,
+    create: ({ endpoint, ...options }) =>
+      new PagerDutyWebhook({ ...options, routingKey: ROUTING_KEY, baseUrl: endpoint ?? server.url }),
   };
 });
 
@@ -45,8 +48,15 @@ async function rejection(promise: Promise<unknown>): Promise<WebhookDeliveryErro
 
 describe('PagerDutyWebhook against a fake Events API', () => {
   let server: FakeServer;
+  // The fake listens on 127.0.0.1 over http: a private target, allowed on purpose.
   const make = (options: Partial<PagerDutyWebhookOptions> = {}) =>
-    new PagerDutyWebhook({ routingKey: ROUTING_KEY, baseUrl: server.url, retryPolicy: FAST, ...options });
+    new PagerDutyWebhook({
+      routingKey: ROUTING_KEY,
+      baseUrl: server.url,
+      retryPolicy: FAST,
+      allowPrivateNetwork: true,
+      ...options,
+    });
 
   beforeEach(async () => {
     server = await createFakeServer(eventsApi);
@@ -85,7 +95,7 @@ describe('PagerDutyWebhook against a fake Events API', () => {
     );
     await dispatcher.flush();
     await dispatcher.close();
-    expect(server.requests.map((r) => r.json().payload.summary)).toEqual(['checkout down']);
+    expect(server.requests.map((r) => r.json().payload.summary)).toEqual(['Alert: checkout down']);
   });
 
   it('repeats of one condition share a dedup_key; another condition gets another', async () => {
@@ -133,46 +143,83 @@ describe('PagerDutyWebhook against a fake Events API', () => {
     });
   });
 
-  it('resolve() and acknowledge() send one request each, straight away', async () => {
-    const pagerduty = make();
-    const key = pagerduty.dedupKeyFor(sampleEvent('alert'));
-    expect(await pagerduty.acknowledge(key)).toEqual({
-      status: 202,
-      id: key,
-      detail: { action: 'acknowledge' },
-    });
-    expect(await pagerduty.resolve(key)).toEqual({ status: 202, id: key, detail: { action: 'resolve' } });
+  it('resolve() and acknowledge() are jobs: in order after the trigger, past the filter, counted', async () => {
+    const pagerduty = make({ filter: (event) => event.severity === 'high' });
+    const dispatcher = new Dispatcher({ webhooks: [pagerduty] });
+    const raised = createEvent('alert', { message: 'checkout down' }, { userId: 'ops', severity: 'high' });
+    const key = pagerduty.dedupKeyFor(raised);
+    await dispatcher.dispatch(raised);
+    const acknowledged = await pagerduty.acknowledge(key, { userId: 'sre_on_call' });
+    const resolved = await pagerduty.resolve(key);
+    await dispatcher.flush();
     expect(server.requests.map((r) => r.json())).toEqual([
+      expect.objectContaining({ event_action: 'trigger', dedup_key: key }),
       { routing_key: ROUTING_KEY, event_action: 'acknowledge', dedup_key: key },
       { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: key },
     ]);
+    expect(acknowledged).toMatchObject({
+      event_type: 'alert',
+      user_id: 'sre_on_call',
+      data: { dedup_key: key },
+    });
+    expect(resolved).toMatchObject({ user_id: 'pagerduty', data: { dedup_key: key, resolved: true } });
+    expect(dispatcher.monitor.getWebhookStats('pagerduty')).toMatchObject({
+      successCount: 3,
+      pendingCount: 0,
+    });
+    await dispatcher.close();
   });
 
-  it('resolve() reports a refusal with PagerDuty’s message, not retried, without the key', async () => {
+  it('retries a resolve PagerDuty could not take, and dead-letters one it refused, with onFailure', async () => {
+    const failed: string[] = [];
+    const pagerduty = make({ onFailure: (_webhook, event) => void failed.push(event.event_id) });
+    const dispatcher = new Dispatcher({ webhooks: [pagerduty] });
+    server.respondNext(eventsApiFailures.server_error);
+    await pagerduty.resolve('empathy:alert:abc');
+    await dispatcher.flush();
+    expect(server.requests.map((r) => r.status)).toEqual([500, 202]);
     server.respondNext(eventsApiFailures.client_error);
-    const error = await rejection(make().resolve('empathy:alert:abc'));
-    expect(isWebhookDeliveryError(error)).toBe(true);
-    expect(error).toMatchObject({ status: 400, retryable: false, code: 'invalid_event' });
-    expect(error.message).toBe(
-      "[pagerduty] HTTP 400 from the PagerDuty Events API: Event object is invalid; 'payload.summary' is missing or blank",
+    const refused = await pagerduty.resolve('empathy:alert:def');
+    await dispatcher.flush();
+    expect(dispatcher.monitor.getWebhookStats('pagerduty')).toMatchObject({
+      successCount: 1,
+      failedCount: 1,
+      retriedCount: 1,
+    });
+    const [letter] = await dispatcher.deadLetters.list();
+    expect(letter!.event.event_id).toBe(refused.event_id);
+    expect(letter!.error.message).toMatch(
+      /^\[pagerduty\] HTTP 400 from http:\/\/127\.0\.0\.1:\d+ \(invalid_event\): Event object is invalid; /,
     );
+    expect(failed).toEqual([refused.event_id]);
+    expect(JSON.stringify(letter)).not.toContain(ROUTING_KEY);
+    await dispatcher.close();
+  });
+
+  it('resolve() waits for the rate limit like any delivery', async () => {
+    const pagerduty = make({ rateLimit: { maxRequestsPerMinute: 1 } });
+    const dispatcher = new Dispatcher({ webhooks: [pagerduty] });
+    await pagerduty.resolve('first');
+    await pagerduty.resolve('second');
+    await server.waitForRequests(1);
+    await expect.poll(() => dispatcher.monitor.getWebhookStats('pagerduty').deferredCount).toBeGreaterThan(0);
     expect(server.requests).toHaveLength(1);
-    expect(inspect(error, { depth: 12 })).not.toContain(ROUTING_KEY);
+    expect(dispatcher.monitor.getWebhookStats('pagerduty').pendingCount).toBe(1);
+    await dispatcher.close({ drainMs: 0 });
   });
 
-  it('resolve() times out after retryPolicy.timeoutSeconds', async () => {
-    server.respondNext({ hang: true });
-    const started = Date.now();
-    const error = await rejection(make({ retryPolicy: { timeoutSeconds: 0.2 } }).resolve('k'));
-    expect(isWebhookTimeoutError(error)).toBe(true);
-    expect(error.message).toBe('[pagerduty] attempt timed out after 200 ms');
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
-
-  it('resolve() rejects a missing dedup key before sending anything', async () => {
-    const error = await rejection(make().resolve(''));
-    expect(isWebhookConfigError(error)).toBe(true);
+  it('resolve() refuses a bad key, or a webhook registered nowhere, before queueing anything', async () => {
+    const loose = make();
+    const unregistered = await rejection(loose.resolve('empathy:alert:abc'));
+    expect(isWebhookConfigError(unregistered)).toBe(true);
+    expect(unregistered.message).toMatch(/^\[pagerduty\] this webhook is not registered/);
+    const dispatcher = new Dispatcher({ webhooks: [loose] });
+    for (const key of ['', ' ', 'k'.repeat(256)]) {
+      expect(isWebhookConfigError(await rejection(loose.acknowledge(key)))).toBe(true);
+    }
+    await dispatcher.flush();
     expect(server.requests).toHaveLength(0);
+    await dispatcher.close();
   });
 
   it('makes exactly one request per attempt: no hidden retries on 429 or 5xx', async () => {
@@ -187,8 +234,8 @@ describe('PagerDutyWebhook against a fake Events API', () => {
       retryable: true,
       code: 'throttle_event',
     });
-    expect(limited.message).toBe(
-      '[pagerduty] HTTP 429 from the PagerDuty Events API: Requests for this service are arriving too quickly. Please retry later. (retry after 1s)',
+    expect(limited.message).toMatch(
+      /^\[pagerduty\] HTTP 429 from http:\/\/127\.0\.0\.1:\d+ \(throttle_event\): Requests for this service are arriving too quickly\. Please retry later\. \(retry after 1s\)$/,
     );
     expect(failed).toMatchObject({ status: 500, retryable: true });
   });
@@ -214,8 +261,25 @@ describe('PagerDutyWebhook against a fake Events API', () => {
     expect(error.message).toMatch(/^\[pagerduty\] request to http:\/\/127\.0\.0\.1:\d+ failed: /);
   });
 
+  it('prints only the origin: target, util.inspect and errors hold no routing key', async () => {
+    const pagerduty = make();
+    expect(pagerduty.target).toBe(server.url);
+    expect(
+      `${inspect(pagerduty, { depth: 12, showHidden: true })} ${JSON.stringify(pagerduty)}`,
+    ).not.toContain(ROUTING_KEY);
+    server.respondNext({
+      status: 400,
+      body: { status: 'invalid event', errors: [`bad key ${ROUTING_KEY}`] },
+    });
+    const error = await rejection(pagerduty.deliver(sampleEvent('alert'), ctx()));
+    expect(isWebhookDeliveryError(error)).toBe(true);
+    expect(error.message).toMatch(/\(invalid_event\): bad key \*\*\*$/);
+    expect(inspect(error, { depth: 12 })).not.toContain(ROUTING_KEY);
+  });
+
   it('uses the EU endpoint for region "eu"', async () => {
     const pagerduty = new PagerDutyWebhook({ routingKey: ROUTING_KEY, region: 'eu' });
+    expect(pagerduty.target).toBe('https://events.eu.pagerduty.com');
     // An aborted signal stops the request before it leaves: the error shows where it was going.
     const error = await rejection(pagerduty.deliver(sampleEvent('alert'), ctx(AbortSignal.abort())));
     expect(error.message).toMatch(/^\[pagerduty\] request to https:\/\/events\.eu\.pagerduty\.com failed/);

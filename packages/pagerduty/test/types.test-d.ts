@@ -10,6 +10,17 @@ export function typeTests(routingKey: string): void {
   new PagerDutyWebhook({ routingKey, region: 'asia' });
   // @ts-expect-error a misspelt event type
   new PagerDutyWebhook({ routingKey, events: ['alrt'] });
+  // `format` is typed with the Events API event.
+  new PagerDutyWebhook({
+    routingKey,
+    format: (_event, defaults) =>
+      defaults.payload ? { ...defaults, payload: { ...defaults.payload, severity: 'critical' } } : defaults,
+  });
+  new PagerDutyWebhook({
+    routingKey,
+    // @ts-expect-error PagerDuty's severities are critical, error, warning and info
+    format: (_e, d) => ({ ...d, payload: { ...d.payload!, severity: 'high' } }),
+  });
   // @ts-expect-error dedupKey computes a string from an event
   new PagerDutyWebhook({ routingKey, dedupKey: 'fixed' });
 }

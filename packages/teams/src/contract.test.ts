@@ -1,5 +1,6 @@
 import { createFakeServer, describeWebhookContract, fakeServerHarness } from '@empathy/webhooks-core/testing';
 import { SIG, teamsApi, teamsFailures, webhookUrl } from './fake-teams-api.js';
+import type { TeamsMessage } from './format.js';
 import { TeamsWebhook } from './teams-webhook.js';
 
 describeWebhookContract('teams', async () => {
@@ -8,6 +9,17 @@ describeWebhookContract('teams', async () => {
   return {
     ...fakeServerHarness(server, teamsFailures),
     secrets: [url, SIG],
-    create: (options) => new TeamsWebhook({ ...options, webhookUrl: url }),
+    // A line of text added to the card's body.
+    mark: (defaults: TeamsMessage, text: string): TeamsMessage => {
+      const card = defaults.attachments[0].content;
+      const line = { type: 'RichTextBlock' as const, inlines: [{ type: 'TextRun' as const, text }] };
+      return {
+        ...defaults,
+        attachments: [{ ...defaults.attachments[0], content: { ...card, body: [...card.body, line] } }],
+      };
+    },
+    create: ({ endpoint, ...options }) =>
+      // The same flow path and `sig` at another origin (the SSRF cases).
+      new TeamsWebhook({ ...options, webhookUrl: endpoint === undefined ? url : webhookUrl(endpoint) }),
   };
 });

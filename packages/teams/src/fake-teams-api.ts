@@ -75,4 +75,7 @@ export const teamsFailures: VendorFailures = {
     headers: { 'retry-after': String(seconds) },
   }),
   client_error: fail(404, 'WorkflowNotFound', `The workflow '${WORKFLOW_ID}' could not be found.`),
+  // The trigger names the flow it could not find: whatever the URL's path held comes back.
+  echo: (text) => fail(404, 'WorkflowNotFound', `The workflow '${text}' could not be found.`),
+  success: { status: 202, headers: { 'x-ms-workflow-run-id': '08584707374735313961473618470001CU12' } },
 };

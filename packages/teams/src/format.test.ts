@@ -1,10 +1,11 @@
 import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
-import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
+import { HOSTILE_TEXT, hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type AdaptiveCard,
   type CardElement,
   defuseMarkdown,
+  fitTeamsMessage,
   formatTeamsMessage,
   MAX_MESSAGE_BYTES,
   type TeamsMessage,
@@ -21,6 +22,14 @@ function expectValidCard(card: AdaptiveCard) {
   // A misspelled or unknown property is dropped by the parser: the round trip would differ.
   const { msteams: _teamsOnly, ...portable } = card;
   expect(parsed).toEqual(portable);
+}
+
+/** Every string in a value (JSON.stringify would hide control characters behind escapes). */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
 }
 
 function elements(body: CardElement[]): CardElement[] {
@@ -46,9 +55,9 @@ describe('formatTeamsMessage: golden cards', () => {
           expect(`${fact.title} ${fact.value}`, 'a live markdown link in a fact').not.toMatch(/\]\s*\(/);
         }
       }
-      expect(JSON.stringify(message), 'control or bidi characters').not.toMatch(
-        /[\u0000-\u0008\u000B-\u001F\u202A-\u202E]/,
-      );
+      for (const text of strings(message)) {
+        expect(text, 'a character the text policy strips').not.toMatch(UNSAFE_CHARACTERS);
+      }
       for (const action of card.actions ?? []) expect(action.url).toMatch(/^https?:\/\//);
       await expect(json(message)).toMatchFileSnapshot(`./__golden__/hostile/${type}.json`);
     });
@@ -159,6 +168,40 @@ describe('formatTeamsMessage', () => {
   });
 });
 
+describe('fitTeamsMessage', () => {
+  it('leaves every message this package formats as it is', () => {
+    for (const type of EVENT_TYPES) {
+      for (const message of [formatTeamsMessage(sampleEvent(type)), formatTeamsMessage(hostileEvent(type))]) {
+        expect(fitTeamsMessage(message)).toEqual(message);
+      }
+    }
+  });
+
+  it('cleans and cuts any card to the Teams size, keeping it a valid card', () => {
+    const message = formatTeamsMessage(sampleEvent('alert'));
+    const card = cardOf(message);
+    const long = `${HOSTILE_TEXT} ${'ü'.repeat(30_000)}`;
+    const big: TeamsMessage = {
+      ...message,
+      attachments: [
+        {
+          ...message.attachments[0],
+          content: {
+            ...card,
+            fallbackText: long,
+            body: [...card.body, { type: 'FactSet', facts: [{ title: long, value: long }] }],
+          },
+        },
+      ],
+    };
+    const fitted = fitTeamsMessage(big);
+    expect(Buffer.byteLength(JSON.stringify(fitted))).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expectValidCard(cardOf(fitted));
+    for (const text of strings(fitted)) expect(text).not.toMatch(UNSAFE_CHARACTERS);
+    expect(() => fitTeamsMessage({ type: 'message' } as unknown as TeamsMessage)).toThrow(/attachments/);
+  });
+});
+
 describe('the card validation itself', () => {
   it('catches a misspelled element, a misspelled property and a 1.5 feature', () => {
     const card = cardOf(formatTeamsMessage(sampleEvent('alert')));
@@ -175,7 +218,8 @@ describe('the card validation itself', () => {
 
 describe('defuseMarkdown', () => {
   it('breaks link syntax invisibly and leaves other text alone', () => {
-    expect(defuseMarkdown('[click](https://evil.example)')).toBe('[click]\u200b(https://evil.example)');
+    expect(defuseMarkdown('[click](https://evil.example)')).toBe('[click]\\(https://evil.example)');
+    expect(defuseMarkdown('[click] (https://evil.example)')).toBe('[click] \\(https://evil.example)');
     expect(defuseMarkdown('see https://ok.example (docs)')).toBe('see https://ok.example (docs)');
   });
 });

@@ -1,10 +1,11 @@
 import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
 import {
+  cleanText,
   type EventSummary,
   SEVERITY_LABELS,
   summarizeEvent as summarize,
   truncateText as truncate,
-} from '@empathy/webhooks-core';
+} from '@empathy/webhooks-core/kit';
 
 /** An Adaptive Card text colour. */
 export type CardColor = 'Default' | 'Accent' | 'Good' | 'Warning' | 'Attention';
@@ -48,7 +49,10 @@ export interface AdaptiveCard {
   actions?: OpenUrlAction[] | undefined;
 }
 
-/** The body a Teams Workflows webhook ("When a Teams webhook request is received") takes. */
+/**
+ * The body a Teams Workflows webhook ("When a Teams webhook request is received") takes: what
+ * the `format` option receives as `defaults` and returns.
+ */
 export interface TeamsMessage {
   type: 'message';
   attachments: [
@@ -200,11 +204,60 @@ function formatCard(event: EmpathyEvent, summary: EventSummary, scale: number): 
 }
 
 /**
- * Teams reads markdown in FactSet titles and values. A zero-width space between `]` and `(`
- * (invisible) stops event text from forming a link whose label hides where it goes.
+ * Teams reads markdown in FactSet titles and values. A backslash before the `(` that follows a
+ * `]` stops event text from forming a link whose label hides where it goes; markdown shows the
+ * parenthesis without the backslash.
  */
 export function defuseMarkdown(text: string): string {
-  return text.replace(/\](\s*)\(/g, ']\u200b$1(');
+  return text.replace(/\](\s*)\(/g, ']$1\\(');
+}
+
+/** Texts that may be cut to make a message fit, by property name. */
+const CUTTABLE = new Set(['text', 'value', 'title', 'fallbackText']);
+/** Successive caps on those texts, until the message fits. */
+const CUTS = [4000, 2000, 1000, 500, 200, 100, 50, 20];
+/** Deeper than any card: a cycle, or not a card. */
+const MAX_DEPTH = 64;
+
+/**
+ * Applies Teams' limits to any message, such as one the `format` option returned: every string
+ * cleaned by the one text policy and, while the message is over {@link MAX_MESSAGE_BYTES}, its
+ * longest texts (`text`, `value`, `title`, `fallbackText`) cut shorter. Pure; throws when the
+ * message has no attachment (the flow's "Post card" step needs the card) or cannot be made to fit.
+ */
+export function fitTeamsMessage(message: TeamsMessage): TeamsMessage {
+  if (
+    message === null ||
+    typeof message !== 'object' ||
+    !Array.isArray(message.attachments) ||
+    (message.attachments as unknown[]).length === 0
+  ) {
+    throw new Error(`a Teams Workflows message needs 'attachments' holding the Adaptive Card`);
+  }
+  let size = 0;
+  for (const cap of [Number.POSITIVE_INFINITY, ...CUTS]) {
+    const fitted = fitStrings(message, cap, undefined, 0) as TeamsMessage;
+    size = Buffer.byteLength(JSON.stringify(fitted));
+    if (size <= MAX_MESSAGE_BYTES) return fitted;
+  }
+  throw new Error(
+    `the message is ${size} bytes with its texts cut to 20 characters; Teams takes at most about 28 KB`,
+  );
+}
+
+function fitStrings(value: unknown, cap: number, key: string | undefined, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new Error(`the message is nested more than ${MAX_DEPTH} levels deep`);
+  if (typeof value === 'string') {
+    const text = cleanText(value);
+    return key !== undefined && CUTTABLE.has(key) ? truncate(text, cap) : text;
+  }
+  if (Array.isArray(value)) return value.map((item) => fitStrings(item, cap, undefined, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fitStrings(v, cap, k, depth + 1);
+    return out;
+  }
+  return value;
 }
 
 function rich(inlines: TextRun[]): { type: 'RichTextBlock'; inlines: TextRun[] } {

@@ -4,6 +4,7 @@ export {
   type CardElement,
   type ContainerStyle,
   defuseMarkdown,
+  fitTeamsMessage,
   formatTeamsMessage,
   MAX_MESSAGE_BYTES,
   type OpenUrlAction,

@@ -87,8 +87,9 @@ describe('TeamsWebhook on the wire', () => {
   });
   afterEach(() => server.close());
 
+  // The fake listens on 127.0.0.1 over http: a private target, allowed on purpose.
   const create = (options: Partial<TeamsWebhookOptions> = {}) =>
-    new TeamsWebhook({ webhookUrl: webhookUrl(server.url), ...options });
+    new TeamsWebhook({ webhookUrl: webhookUrl(server.url), allowPrivateNetwork: true, ...options });
 
   it('posts one Adaptive Card to the flow URL and reports the run id of the 202', async () => {
     const receipt = await create().deliver(sampleEvent('compliance_violation'), ctx());
@@ -135,13 +136,13 @@ describe('TeamsWebhook on the wire', () => {
       code: 'WorkflowRequestsThrottled',
     });
     expect(error.message).toMatch(
-      /^\[teams\] HTTP 429 from http:\/\/127\.0\.0\.1:\d+ \(retry after 7s\): WorkflowRequestsThrottled: Rate limit/,
+      /^\[teams\] HTTP 429 from http:\/\/127\.0\.0\.1:\d+ \(WorkflowRequestsThrottled\): Rate limit is exceeded\. \(retry after 7s\)$/,
     );
   });
 
   it('treats a bad signature as permanent', async () => {
     const url = webhookUrl(server.url).replace(SIG, 'wrong-signature-value');
-    const error = await failure(new TeamsWebhook({ webhookUrl: url }).deliver(sampleEvent('alert'), ctx()));
+    const error = await failure(create({ webhookUrl: url }).deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({
       status: 401,
       retryable: false,
@@ -162,7 +163,9 @@ describe('TeamsWebhook on the wire', () => {
     }));
     const error = await failure(create().deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({ status: 404, retryable: false });
-    expect(error.message).toContain("WorkflowNotFound: The workflow '***' could not be found at ***");
+    expect(error.message).toMatch(
+      /^\[teams\] HTTP 404 from http:\/\/127\.0\.0\.1:\d+ \(WorkflowNotFound\): The workflow '\*\*\*' could not be found at \*\*\* \(sig=\*\*\*\)\.$/,
+    );
     const text = inspect(error, { depth: 12 });
     for (const secret of [SIG, WORKFLOW_ID, '/triggers/manual']) expect(text).not.toContain(secret);
   });
@@ -178,11 +181,46 @@ describe('TeamsWebhook on the wire', () => {
     expect(error.message).toMatch(/^\[teams\] HTTP 502 from http:\/\/127\.0\.0\.1:\d+$/);
   });
 
+  it('sends the card format returns, cut to the Teams size, and refuses one that is no card', async () => {
+    const teams = create({
+      format: (_event, defaults) => {
+        const card = defaults.attachments[0].content;
+        const note = { type: 'FactSet' as const, facts: [{ title: 'Runbook', value: 'ü'.repeat(40_000) }] };
+        return {
+          ...defaults,
+          attachments: [{ ...defaults.attachments[0], content: { ...card, body: [...card.body, note] } }],
+        };
+      },
+    });
+    await teams.deliver(sampleEvent('phi_access'), ctx());
+    const [request] = server.requests;
+    expect(request!.status).toBe(202);
+    expect(Buffer.byteLength(request!.body)).toBeLessThanOrEqual(24_000);
+    const card = request!.json<TeamsMessage>().attachments[0].content;
+    expect(parseCard(card).problems).toEqual([]);
+    expect(JSON.stringify(card)).toContain('"title":"Runbook"');
+
+    const broken = create({ format: () => ({ text: 'hello' }) as never });
+    const error = await failure(broken.deliver(sampleEvent('alert'), ctx()));
+    expect(error).toMatchObject({ retryable: false, code: 'EFORMAT' });
+    expect(error.message).toMatch(
+      /^\[teams\] the payload returned by 'format' cannot be sent: .*attachments/,
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('prints only the origin: target and util.inspect of the webhook hold no sig or flow id', () => {
+    const teams = create();
+    expect(teams.target).toBe(server.url);
+    const text = `${inspect(teams, { depth: 12, showHidden: true })} ${JSON.stringify(teams)}`;
+    for (const secret of [SIG, WORKFLOW_ID]) expect(text).not.toContain(secret);
+  });
+
   it('maps a dropped connection to a retryable error whose cause holds no secret', async () => {
     server.respondNext({ disconnect: true });
     const error = await failure(create().deliver(sampleEvent('alert'), ctx()));
     expect(error).toMatchObject({ retryable: true, status: undefined });
-    expect(error.message).toMatch(/^\[teams\] request to http:\/\/127\.0\.0\.1:\d+ failed: fetch failed/);
+    expect(error.message).toMatch(/^\[teams\] request to http:\/\/127\.0\.0\.1:\d+ failed: .*socket hang up/);
     const text = inspect(error, { depth: 12 });
     expect(text).not.toContain(SIG);
     expect(text).not.toContain(WORKFLOW_ID);

@@ -1,24 +1,18 @@
 import {
-  type CircuitBreakerOptions,
-  type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
-  parseCommonOptions,
-  parseEndpointOption,
   type RateLimit,
-  type RetryPolicy,
-  safeOrigin,
   WebhookConfigError,
-  type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import { parseEndpointOption, WebhookBase, type WebhookOptions } from '@empathy/webhooks-core/kit';
 import ky, { type KyInstance } from 'ky';
-import { type ErrorContext, requestError, responseError } from './errors.js';
-import { formatTeamsMessage } from './format.js';
+import { workflowsError } from './errors.js';
+import { fitTeamsMessage, formatTeamsMessage, type TeamsMessage } from './format.js';
 
 /** Options of {@link TeamsWebhook}. */
-export interface TeamsWebhookOptions extends CommonWebhookOptions {
+export interface TeamsWebhookOptions extends WebhookOptions<TeamsMessage> {
   /**
    * The URL of a Teams Workflows flow that starts with "When a Teams webhook request is
    * received" and posts the card ("Post card in a chat or channel"; the Workflows template
@@ -67,62 +61,68 @@ export const DEFAULT_TEAMS_RATE_LIMIT = { maxRequestsPerMinute: 60 } as const sa
  * });
  * const empathy = new EmpathyOS({ userId: 'compliance', webhooks: [teams] });
  */
-export class TeamsWebhook implements WebhookPlugin {
-  readonly name: string;
-  readonly events: readonly EventSelector[];
-  readonly filter: ((event: EmpathyEvent) => boolean) | undefined;
-  readonly retryPolicy: RetryPolicy | undefined;
-  readonly rateLimit: RateLimit | undefined;
-  readonly circuitBreaker: CircuitBreakerOptions | false | undefined;
-  readonly concurrency: number;
-  readonly onFailure: CommonWebhookOptions['onFailure'];
+export class TeamsWebhook extends WebhookBase<TeamsMessage> {
+  /** The flow URL's origin: the only part of it that is safe to print. */
+  readonly target: string;
   // Private fields: `util.inspect(webhook)` (an onFailure logging its first argument) shows none of them.
   readonly #url: URL;
-  readonly #errors: ErrorContext;
   #client: KyInstance | undefined;
 
   constructor(options: TeamsWebhookOptions) {
-    const common = parseCommonOptions(options, {
+    super(options, {
       name: 'teams',
       events: DEFAULT_TEAMS_EVENTS,
       rateLimit: DEFAULT_TEAMS_RATE_LIMIT,
     });
-    this.name = common.name;
-    this.events = common.events;
-    this.filter = common.filter;
-    this.retryPolicy = common.retryPolicy;
-    this.rateLimit = common.rateLimit;
-    this.circuitBreaker = common.circuitBreaker;
-    this.concurrency = common.concurrency;
-    this.onFailure = common.onFailure;
-    const { url, secrets } = parseWebhookUrl(options.webhookUrl, this.name);
+    const url = parseEndpointOption(options.webhookUrl, {
+      option: 'webhookUrl',
+      webhook: this.name,
+      what: 'the URL of a Teams Workflows "When a Teams webhook request is received" flow',
+      allowPrivateNetwork: this.allowPrivateNetwork,
+    });
+    // Registered before any check can fail: every piece of it (the flow id, `sig`) is redacted.
+    this.redactor.addUrl(url);
+    if (url.username || url.password) {
+      // The value is a credential: the message describes it, never quotes it.
+      throw new WebhookConfigError(`option 'webhookUrl' must not carry a user name or password`, {
+        webhook: this.name,
+      });
+    }
     this.#url = url;
-    this.#errors = { webhook: this.name, origin: safeOrigin(url), secrets };
+    this.target = url.origin;
   }
 
-  /** Posts one Adaptive Card for `event`. One attempt; Workflows answers 202 Accepted. */
-  async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    const message = formatTeamsMessage(event);
-    let response: Response;
-    try {
-      response = await this.#http().post(this.#url, { json: message, signal: ctx.signal });
-    } catch (error) {
-      // A timeout or shutdown aborted the request: core reports it as such.
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      throw requestError(this.#errors, error);
-    }
-    if (!response.ok) throw await responseError(this.#errors, response);
-    // Drain the (empty) body so that the connection goes back to the pool.
-    await response.arrayBuffer().catch(() => undefined);
+  /** The Adaptive Card message for `event`: what `format` receives as `defaults`. */
+  protected render(event: EmpathyEvent): TeamsMessage {
+    return formatTeamsMessage(event);
+  }
+
+  /** Teams' limits, applied to a message the user's `format` returned. */
+  protected override fit(message: TeamsMessage): TeamsMessage {
+    return fitTeamsMessage(message);
+  }
+
+  /** One POST of the card. Workflows answers 202 Accepted with an empty body and the run's id. */
+  protected async send(
+    message: TeamsMessage,
+    _event: EmpathyEvent,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt> {
+    const response = await this.#http().post(this.#url, { json: message, signal: ctx.signal });
+    if (!response.ok) throw await workflowsError(this.errors, response);
+    // Nothing in the body is needed: drop it rather than read whatever an endpoint sends.
+    await response.body?.cancel();
     const receipt: DeliveryReceipt = { status: response.status };
     const runId = response.headers.get('x-ms-workflow-run-id');
-    if (runId) receipt.id = runId;
+    if (runId && /^[\w-]{1,100}$/.test(runId)) receipt.id = runId;
     return receipt;
   }
 
   #http(): KyInstance {
-    // ky's own retries and timeout are off: core's retry policy is the only one.
+    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
+    // retry policy and the attempt's signal are the only ones.
     this.#client ??= ky.create({
+      fetch: this.http.fetch,
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
@@ -130,25 +130,4 @@ export class TeamsWebhook implements WebhookPlugin {
     });
     return this.#client;
   }
-}
-
-function parseWebhookUrl(value: unknown, webhook: string): { url: URL; secrets: string[] } {
-  const fail = (rule: string): never => {
-    // The value is a credential: the message describes it, never quotes it.
-    throw new WebhookConfigError(`option 'webhookUrl' ${rule}`, { webhook });
-  };
-  const url = parseEndpointOption(value, {
-    option: 'webhookUrl',
-    webhook,
-    what: 'the URL of a Teams Workflows "When a Teams webhook request is received" flow',
-  });
-  if (url.username || url.password) fail('must not carry a user name or password');
-  const secrets = [String(value), url.href, `${url.pathname}${url.search}`, url.search];
-  if (url.pathname.length > 8) secrets.push(url.pathname);
-  const sig = url.searchParams.get('sig');
-  if (sig) secrets.push(sig, encodeURIComponent(sig));
-  // The flow's id is in the path; Workflows errors name it ("The workflow '…' could not be found").
-  const workflow = /\/workflows\/([^/]+)/.exec(url.pathname)?.[1];
-  if (workflow) secrets.push(workflow);
-  return { url, secrets };
 }

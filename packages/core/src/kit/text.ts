@@ -46,3 +46,50 @@ export function truncateText(text: string, max: number): string {
 export function oneLine(text: string): string {
   return cleanText(text).replace(/\s+/g, ' ').trim();
 }
+
+/** How far {@link boundedData} keeps data. Every bound is optional. */
+export interface DataBounds {
+  /** Characters kept of each string. @default no limit */
+  string?: number | undefined;
+  /** Items kept of each array; a `… N more` item follows the rest. @default no limit */
+  items?: number | undefined;
+  /** Keys kept of each object; a `…: N more fields` entry follows the rest. @default no limit */
+  keys?: number | undefined;
+  /** Levels of nesting kept; deeper values become `[nested too deep]`. @default 64 */
+  depth?: number | undefined;
+}
+
+/**
+ * A copy of JSON-like data (an event's `data`, a vendor's structured fields) fit to send: every
+ * string and key cleaned by the one text policy, and strings, arrays, objects and nesting cut to
+ * `bounds`. Object keys are cut to 100 characters. It cuts before it cleans, so a long string
+ * costs only the part that is kept. Data sent as JSON needs this rather than cleaning the JSON
+ * text: there, a control character hides behind an escape.
+ *
+ * @example boundedData({ msg: 'a\u202Eb', list: [1, 2, 3] }, { items: 2 }) // { msg: 'ab', list: [1, 2, '… 1 more'] }
+ */
+export function boundedData(value: unknown, bounds: DataBounds = {}): unknown {
+  return bound(value, bounds, 0);
+}
+
+function bound(value: unknown, bounds: DataBounds, depth: number): unknown {
+  if (typeof value === 'string') {
+    return cleanText(bounds.string === undefined ? value : truncateText(value, bounds.string));
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= (bounds.depth ?? 64)) return '[nested too deep]';
+  if (Array.isArray(value)) {
+    const max = bounds.items ?? value.length;
+    const items = value.slice(0, max).map((item) => bound(item, bounds, depth + 1));
+    if (value.length > max) items.push(`… ${value.length - max} more`);
+    return items;
+  }
+  const entries = Object.entries(value);
+  const max = bounds.keys ?? entries.length;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of entries.slice(0, max)) {
+    out[cleanText(truncateText(key, 100))] = bound(item, bounds, depth + 1);
+  }
+  if (entries.length > max) out['…'] = `${entries.length - max} more fields`;
+  return out;
+}

@@ -5,6 +5,7 @@ import {
   type DeliveryContext,
   type DeliveryReceipt,
   parseCommonOptions,
+  type WebhookHost,
   type WebhookPlugin,
 } from '../plugin.js';
 import type { CircuitBreakerOptions } from '../policies/circuit-breaker.js';
@@ -93,6 +94,8 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
   readonly #format: FormatHook<TPayload> | undefined;
   readonly #transportOptions: WebhookDefaults['transport'];
   #transport: HttpTransport | undefined;
+  /** The hosts this webhook is registered in, the latest last. */
+  readonly #hosts: WebhookHost[] = [];
 
   constructor(options: WebhookOptions<TPayload>, defaults: WebhookDefaults) {
     if (options === null || typeof options !== 'object') {
@@ -162,6 +165,34 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
     } catch (error) {
       throw isWebhookDeliveryError(error) ? error : networkError(this.errors, error);
     }
+  }
+
+  /** {@link WebhookPlugin.attach}: remembers the host until the webhook is removed from it. */
+  attach(host: WebhookHost): () => void {
+    this.#hosts.push(host);
+    return () => {
+      const at = this.#hosts.indexOf(host);
+      if (at !== -1) this.#hosts.splice(at, 1);
+    };
+  }
+
+  /**
+   * Queues `event` for this webhook alone in the host it was last registered in: a job like any
+   * delivery (rate limit, retries, monitor, dead letters, `onFailure`). For methods of an
+   * integration that send something of their own. Rejects with a {@link WebhookConfigError}
+   * when the webhook is registered nowhere, or its host is closed.
+   */
+  protected enqueue(event: EmpathyEvent): Promise<void> {
+    const host = this.#hosts.at(-1);
+    if (host === undefined) {
+      return Promise.reject(
+        new WebhookConfigError(
+          'this webhook is not registered in an EmpathyOS or Dispatcher: register it first, its jobs run there',
+          { webhook: this.name },
+        ),
+      );
+    }
+    return host.enqueue(event);
   }
 
   /** Releases the transport's connections. Subclasses that hold more call `super.close()`. */
