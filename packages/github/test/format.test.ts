@@ -1,4 +1,5 @@
-import { EVENT_TYPES, summarizeEvent } from '@empathy/webhooks-core';
+import { EVENT_TYPES } from '@empathy/webhooks-core';
+import { summarizeEvent } from '@empathy/webhooks-core/kit';
 import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {

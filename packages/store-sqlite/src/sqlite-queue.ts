@@ -3,20 +3,22 @@ import { hostname } from 'node:os';
 import {
   type DeadLetter,
   type DeadLetterStore,
-  type DeliveryJob,
   type DeliveryQueue,
   type EmpathyEvent,
   isWebhookError,
+  type TraceCarrier,
+  WebhookConfigError,
+  WebhookError,
+} from '@empathy/webhooks-core';
+import {
+  type DeliveryJob,
   type JobError,
   type JobHandler,
   type JobOutcome,
   type LongTimeout,
   serializeEvent,
   setLongTimeout,
-  type TraceCarrier,
-  WebhookConfigError,
-  WebhookError,
-} from '@empathy/webhooks-core';
+} from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
 import { migrate } from './schema.js';
 
