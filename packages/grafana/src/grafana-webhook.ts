@@ -124,7 +124,7 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
   #batcher: LokiBatcher | undefined;
 
   constructor(options: GrafanaWebhookOptions) {
-    super(options, { name: 'grafana', events: ['*'], concurrency: 16 });
+    super(options, { name: 'grafana', events: ['*'], concurrency: 16, userAgent: userAgent(pkg) });
     const fail: (message: string) => never = (message) => {
       throw new WebhookConfigError(message, { webhook: this.name });
     };
