@@ -1,4 +1,6 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { redact } from '@empathy/webhooks-core/kit';
+import type { CliIO } from './io.js';
 
 /** A bad command line: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -64,6 +66,40 @@ function usageMessage(command: string, error: Error & { code?: string }): string
       return `'${command}' takes no such argument ${see}`;
     default:
       return `bad arguments for '${command}' ${see}`;
+  }
+}
+
+/** What `parseArgs` gives for `options` plus `--help`, strict, with positionals. */
+type CommandLine<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<
+  typeof parseArgs<{ args: string[]; strict: true; allowPositionals: true; options: typeof HELP_FLAG & O }>
+>;
+
+/**
+ * One command's command line: a strict `parseArgs` of `options` plus `--help`, its errors as
+ * {@link UsageError}s. `undefined` when `--help` was asked for: `help` is printed, and the command
+ * exits 0.
+ */
+export function parseCommand<const O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: O,
+  help: string,
+  io: CliIO,
+): CommandLine<O> | undefined {
+  const parsed = withUsage(command, () =>
+    parseArgs({ args, strict: true, allowPositionals: true, options: { ...HELP_FLAG, ...options } }),
+  ) as CommandLine<O>;
+  if ((parsed.values as { help?: boolean }).help) {
+    io.stdout.write(help);
+    return undefined;
+  }
+  return parsed;
+}
+
+/** A {@link UsageError} when a command that takes no arguments got some. */
+export function noArguments(command: string, positionals: readonly string[]): void {
+  if (positionals.length > 0) {
+    throw new UsageError(`'${command}' takes no arguments (see 'empathy-webhooks ${command} --help')`);
   }
 }
 

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Dispatcher, isWebhookConfigError, type WebhookPlugin } from '@empathy/webhooks-core';
-import { HELP_FLAG, UsageError, withUsage } from './args.js';
+import { noArguments, parseCommand } from './args.js';
 import { ConfigError, loadConfig, missingEnv } from './config.js';
 import { describeWebhook, integrationOf, type WebhookDescription } from './describe.js';
 import { CHECK_HELP } from './help.js';
@@ -24,20 +23,16 @@ export interface ConfigProblem {
  * constructor refusing an option, often a missing environment variable) is reported with its file.
  */
 export async function check(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = withUsage('check', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: { ...HELP_FLAG, config: { type: 'string' }, json: { type: 'boolean' } },
-    }),
+  const parsed = parseCommand(
+    'check',
+    args,
+    { config: { type: 'string' }, json: { type: 'boolean' } },
+    CHECK_HELP,
+    io,
   );
-  if (values.help) {
-    io.stdout.write(CHECK_HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`'check' takes no arguments (see 'empathy-webhooks check --help')`);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
+  noArguments('check', positionals);
   const json = values.json === true;
   const cwd = io.cwd ?? process.cwd();
 

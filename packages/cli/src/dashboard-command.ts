@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { HELP_FLAG, integerFlag, UsageError, withUsage } from './args.js';
+import { integerFlag, noArguments, parseCommand, UsageError } from './args.js';
 import { startupLines } from './dashboard/index.js';
 import { startDashboardServer } from './dashboard/server.js';
 import { queueSource } from './dashboard/state.js';
@@ -13,20 +12,11 @@ import { openQueue, QUEUE_FLAGS } from './queue-source.js';
  * (or `--queue file.db`) until Ctrl-C (the IO's signal), then exits 0.
  */
 export async function dashboard(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = withUsage('dashboard', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: { ...HELP_FLAG, ...QUEUE_FLAGS, port: { type: 'string' }, host: { type: 'string' } },
-    }),
-  );
-  if (values.help) {
-    io.stdout.write(DASHBOARD_HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`'dashboard' takes no arguments (see 'empathy-webhooks dashboard --help')`);
+  const options = { ...QUEUE_FLAGS, port: { type: 'string' }, host: { type: 'string' } } as const;
+  const parsed = parseCommand('dashboard', args, options, DASHBOARD_HELP, io);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
+  noArguments('dashboard', positionals);
   const port = integerFlag(values.port, 'port', 8788, 0, 65_535);
   const host = values.host ?? '127.0.0.1';
   if (host === '') throw new UsageError('option --host must not be empty');

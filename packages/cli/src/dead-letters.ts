@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { DeadLetter, DeadLetterStore } from '@empathy/webhooks-core';
-import { HELP_FLAG, UsageError, withUsage } from './args.js';
+import { parseCommand, UsageError } from './args.js';
 import { DEAD_LETTERS_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { jsonLine, line, pad, palette } from './output.js';
@@ -17,25 +16,21 @@ type Action = 'list' | 'show' | 'replay' | 'delete';
  * application's workers deliver it.
  */
 export async function deadLetters(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = withUsage('dead-letters', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...HELP_FLAG,
-        ...QUEUE_FLAGS,
-        all: { type: 'boolean' },
-        webhook: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }),
+  const parsed = parseCommand(
+    'dead-letters',
+    args,
+    {
+      ...QUEUE_FLAGS,
+      all: { type: 'boolean' },
+      webhook: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    DEAD_LETTERS_HELP,
+    io,
   );
-  if (values.help) {
-    io.stdout.write(DEAD_LETTERS_HELP);
-    return EXIT.ok;
-  }
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (positionals.length === 0) {
     throw new UsageError(
       `'dead-letters' needs an action: list, show <id>, replay <id>, replay --all, delete <id> or delete --all (see 'empathy-webhooks dead-letters --help')`,

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import {
   type EmpathyEvent,
   isWebhookConfigError,
@@ -9,7 +8,7 @@ import {
 } from '@empathy/webhooks-core';
 import { summarizeEvent, truncateText } from '@empathy/webhooks-core/kit';
 import { createReceiver, type Receiver, readNodeBody } from '@empathy/webhooks-receiver';
-import { HELP_FLAG, integerFlag, secretFlag, UsageError, withUsage } from './args.js';
+import { integerFlag, noArguments, parseCommand, secretFlag, UsageError } from './args.js';
 import { LISTEN_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { clock, jsonLine, line, type Palette, pad, palette } from './output.js';
@@ -58,29 +57,24 @@ interface ListenOptions {
  * repeated event ids, and stops when `io.signal` aborts (Ctrl-C). Resolves with the exit code.
  */
 export async function listen(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = withUsage('listen', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...HELP_FLAG,
-        port: { type: 'string' },
-        host: { type: 'string' },
-        secret: { type: 'string' },
-        'secret-env': { type: 'string' },
-        path: { type: 'string' },
-        tolerance: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }),
+  const parsed = parseCommand(
+    'listen',
+    args,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      secret: { type: 'string' },
+      'secret-env': { type: 'string' },
+      path: { type: 'string' },
+      tolerance: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    LISTEN_HELP,
+    io,
   );
-  if (values.help) {
-    io.stdout.write(LISTEN_HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`'listen' takes no arguments (see 'empathy-webhooks listen --help')`);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
+  noArguments('listen', positionals);
   const path = values.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError('option --path must start with /');
   const port = integerFlag(values.port, 'port', 8787, 0, 65535);

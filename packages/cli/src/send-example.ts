@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   createEvent,
   type DeliveryReceipt,
@@ -9,7 +8,7 @@ import {
 } from '@empathy/webhooks-core';
 import { SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
 import { wants } from '@empathy/webhooks-core/kit';
-import { HELP_FLAG, UsageError, withUsage } from './args.js';
+import { parseCommand, UsageError } from './args.js';
 import { loadConfig } from './config.js';
 import { describeWebhook } from './describe.js';
 import { SEND_EXAMPLE_HELP } from './help.js';
@@ -28,25 +27,21 @@ const INTERRUPTED = 130;
  * `onFailure` is not called (a test must not page anyone); the config's queue is never used.
  */
 export async function sendExample(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = withUsage('send-example', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...HELP_FLAG,
-        config: { type: 'string' },
-        event: { type: 'string' },
-        data: { type: 'string' },
-        'data-file': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }),
+  const parsed = parseCommand(
+    'send-example',
+    args,
+    {
+      config: { type: 'string' },
+      event: { type: 'string' },
+      data: { type: 'string' },
+      'data-file': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    SEND_EXAMPLE_HELP,
+    io,
   );
-  if (values.help) {
-    io.stdout.write(SEND_EXAMPLE_HELP);
-    return EXIT.ok;
-  }
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) {
     throw new UsageError(
       `'send-example' needs exactly one webhook name (see 'empathy-webhooks check' for the names)`,

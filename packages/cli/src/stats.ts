@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { HELP_FLAG, UsageError, withUsage } from './args.js';
+import { noArguments, parseCommand } from './args.js';
 import { STATS_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { jsonLine, line, pad, palette } from './output.js';
@@ -26,25 +25,20 @@ export interface QueueStats {
  * those named with `--webhook`).
  */
 export async function stats(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = withUsage('stats', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...HELP_FLAG,
-        ...QUEUE_FLAGS,
-        webhook: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-      },
-    }),
+  const parsed = parseCommand(
+    'stats',
+    args,
+    {
+      ...QUEUE_FLAGS,
+      webhook: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+    STATS_HELP,
+    io,
   );
-  if (values.help) {
-    io.stdout.write(STATS_HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0)
-    throw new UsageError(`'stats' takes no arguments (see 'empathy-webhooks stats --help')`);
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
+  noArguments('stats', positionals);
   const { queue, webhooks } = await openQueue(values, io.cwd ?? process.cwd());
   let rows: QueueStats[];
   let total: number;

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import {
   createEvent,
   type DeliveryOutcome,
@@ -15,7 +14,7 @@ import {
 import { SAMPLE_DATA, sampleEvent } from '@empathy/webhooks-core/fakes';
 import { assertEventType } from '@empathy/webhooks-core/kit';
 import { CustomWebhook } from '@empathy/webhooks-http';
-import { HELP_FLAG, integerFlag, numberFlag, secretFlag, UsageError, withUsage } from './args.js';
+import { integerFlag, numberFlag, parseCommand, secretFlag, UsageError } from './args.js';
 import { TRIGGER_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { duration, jsonLine, line, type Palette, pad, palette } from './output.js';
@@ -30,34 +29,30 @@ const INTERRUPTED = 130;
  * event was delivered, 1 otherwise.
  */
 export async function trigger(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = withUsage('trigger', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...HELP_FLAG,
-        event: { type: 'string' },
-        data: { type: 'string' },
-        'data-file': { type: 'string' },
-        secret: { type: 'string' },
-        'secret-env': { type: 'string' },
-        header: { type: 'string', multiple: true },
-        'allow-private-network': { type: 'boolean' },
-        retries: { type: 'string' },
-        'retry-delay': { type: 'string' },
-        timeout: { type: 'string' },
-        count: { type: 'string' },
-        'user-id': { type: 'string' },
-        severity: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }),
+  const parsed = parseCommand(
+    'trigger',
+    args,
+    {
+      event: { type: 'string' },
+      data: { type: 'string' },
+      'data-file': { type: 'string' },
+      secret: { type: 'string' },
+      'secret-env': { type: 'string' },
+      header: { type: 'string', multiple: true },
+      'allow-private-network': { type: 'boolean' },
+      retries: { type: 'string' },
+      'retry-delay': { type: 'string' },
+      timeout: { type: 'string' },
+      count: { type: 'string' },
+      'user-id': { type: 'string' },
+      severity: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    TRIGGER_HELP,
+    io,
   );
-  if (values.help) {
-    io.stdout.write(TRIGGER_HELP);
-    return EXIT.ok;
-  }
+  if (!parsed) return EXIT.ok;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) {
     throw new UsageError(`'trigger' needs exactly one URL (see 'empathy-webhooks trigger --help')`);
   }
