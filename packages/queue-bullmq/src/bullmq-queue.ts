@@ -256,7 +256,7 @@ export class BullMQQueue implements DeliveryQueue {
     consumed.add(this);
     this.#handler = handler;
     if (!this.consuming) return;
-    for (const name of registeredWebhooks(handler) ?? []) {
+    for (const name of handler.webhookNames()) {
       this.#track(this.#lane(name).then((lane) => this.#startWorker(lane)));
     }
   }
@@ -419,7 +419,7 @@ export class BullMQQueue implements DeliveryQueue {
   #startWorker(lane: Lane): void {
     const handler = this.#handler;
     if (lane.worker || !handler || !this.consuming || this.#closed) return;
-    if (!(registeredWebhooks(handler)?.includes(lane.webhook) ?? true)) return;
+    if (!handler.webhookNames().includes(lane.webhook)) return;
     const concurrency = workerRoles.get(this)?.concurrency ?? handler.concurrency(lane.webhook);
     const worker = new Worker<JobData, void, string>(
       lane.queue.name,
@@ -532,12 +532,6 @@ export class BullMQQueue implements DeliveryQueue {
       for (const job of failed) await this.#adopt(lane, job as Job<JobData, void, string>);
     }
   }
-}
-
-/** The webhooks a handler delivers, when it says (core's Dispatcher does); `undefined` for "all". */
-function registeredWebhooks(handler: JobHandler): string[] | undefined {
-  const webhooks = (handler as { webhooks?: unknown }).webhooks;
-  return Array.isArray(webhooks) ? webhooks.map((w: { name: string }) => w.name) : undefined;
 }
 
 function deliveryJobId(webhook: string, event: EmpathyEvent): string {

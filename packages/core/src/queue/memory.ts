@@ -53,11 +53,11 @@ export class MemoryQueue implements DeliveryQueue {
 
   /** Adds jobs to their webhooks' lanes; a job with a future `availableAt` waits until then. */
   async enqueue(jobs: DeliveryJob[]): Promise<void> {
-    this.enqueueNow(jobs);
+    this.enqueueSync(jobs);
   }
 
-  /** Synchronous enqueue: the in-memory fast path `emit()` uses. */
-  enqueueNow(jobs: DeliveryJob[]): void {
+  /** {@link DeliveryQueue.enqueueSync}: the same as {@link enqueue}, synchronously (throws when closed). */
+  enqueueSync(jobs: DeliveryJob[]): void {
     if (this.#stopped) {
       throw new WebhookError('MemoryQueue is closed: close() was called, so it accepts no new jobs');
     }
