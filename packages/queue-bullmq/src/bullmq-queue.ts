@@ -344,6 +344,14 @@ export class BullMQQueue implements DeliveryQueue {
     // Workers fetch no job once closing; then the attempts still running hand their jobs back,
     // or the workers' close would wait for every one to end (a hung delivery holds it for the
     // whole attempt timeout).
+    // A worker closed while its blocking connection is still starting gets disconnected, and the
+    // handshake commands BullMQ sent without awaiting them reject unhandled ("Connection is
+    // closed."). Let a handshake finish first, for a bounded time (Redis may be unreachable); a
+    // job leased meanwhile is handed back (#process sees the queue closed).
+    await settledWithin(
+      lanes.map((lane) => lane.worker?.waitUntilReady()),
+      HANDSHAKE_MS,
+    );
     const workersClosed = Promise.allSettled(lanes.map((lane) => lane.worker?.close()));
     for (const handBack of this.#running) handBack();
     this.#running.clear();
@@ -532,6 +540,19 @@ export class BullMQQueue implements DeliveryQueue {
       for (const job of failed) await this.#adopt(lane, job as Job<JobData, void, string>);
     }
   }
+}
+
+/** How long close() lets a starting worker finish its Redis handshake, in ms. */
+const HANDSHAKE_MS = 2000;
+
+/** Waits for `promises` to settle, or `ms`, whichever is first. */
+async function settledWithin(promises: (Promise<unknown> | undefined)[], ms: number): Promise<void> {
+  let timer: LongTimeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((r) => (timer = setLongTimeout(r, ms))),
+  ]);
+  timer?.clear();
 }
 
 function deliveryJobId(webhook: string, event: EmpathyEvent): string {
