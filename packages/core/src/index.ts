@@ -88,6 +88,7 @@ export {
   type ResolvedRetryPolicy,
   type RetryPolicy,
 } from './policies/retry.js';
+export { type Lane, LaneScheduler, type LaneSource, newLane } from './queue/lanes.js';
 export { createDeadLetterStore, MemoryQueue, type MemoryQueueOptions } from './queue/memory.js';
 export { serializeEvent } from './queue/serialize.js';
 export type {

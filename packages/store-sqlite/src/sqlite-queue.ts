@@ -10,7 +10,10 @@ import {
   type JobError,
   type JobHandler,
   type JobOutcome,
+  LaneScheduler,
+  type Lane as LaneState,
   type LongTimeout,
+  newLane,
   serializeEvent,
   setLongTimeout,
   type TraceCarrier,
@@ -83,19 +86,12 @@ interface Held {
   job: DeliveryJob;
 }
 
-interface Lane {
-  name: string;
+interface Lane extends LaneState {
   /** Leased jobs not started yet, oldest first; `head` is the next one. */
   ready: (Held | undefined)[];
   head: number;
-  /** Running jobs plus finished ones whose outcome is not committed yet. */
-  inFlight: number;
-  /** The lane sends nothing before this (rate limit, open circuit). */
-  pausedUntil: number;
   /** The file may hold jobs of this lane that are due and free: look before idling. */
   look: boolean;
-  timer: LongTimeout | undefined;
-  timerAt: number;
 }
 
 type Outcome =
@@ -188,12 +184,12 @@ export class SqliteQueue implements DeliveryQueue {
   #lastReported: string | undefined;
   /** Identifies this process's leases: `<host>:<pid>:<nonce>`. */
   readonly #owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly #lanes = new Map<string, Lane>();
+  /** The lanes; a slot (`inFlight`) is freed once its outcome is committed. */
+  readonly #lanes: LaneScheduler<Lane, Held>;
   /** Jobs this process holds a lease on (ready, running or awaiting their commit), by seq. */
   readonly #leased = new Set<number>();
   #db: Database.Database | undefined;
   #sql: ReturnType<typeof prepare> | undefined;
-  #handler: JobHandler | undefined;
   #inserts: PendingInsert[] = [];
   #outcomes: Outcome[] = [];
   #flushScheduled = false;
@@ -232,6 +228,17 @@ export class SqliteQueue implements DeliveryQueue {
     }
     this.#onError = options.onError ?? ((error) => console.warn(`[empathy-webhooks] ${error.message}`));
     this.deadLetters = this.#createDeadLetterStore();
+    this.#lanes = new LaneScheduler<Lane, Held>(
+      {
+        take: (lane, now) => this.#take(lane, now),
+        job: (held) => held.job,
+        settle: (lane, held, outcome) => this.#settle(lane, held, outcome),
+        woke: (lane) => {
+          lane.look = true;
+        },
+      },
+      (name) => ({ ...newLane(name), ready: [], head: 0, look: true }),
+    );
   }
 
   /**
@@ -258,13 +265,13 @@ export class SqliteQueue implements DeliveryQueue {
 
   /** Starts running jobs through `handler`: the ones in the file and every one enqueued later. */
   consume(handler: JobHandler): void {
-    if (this.#handler) {
+    if (this.#lanes.handler) {
       throw new WebhookConfigError(
         'SqliteQueue.consume() was already called: give each Dispatcher or EmpathyOS its own SqliteQueue',
       );
     }
     this.#open();
-    this.#handler = handler;
+    this.#lanes.start(handler);
     this.#startPolling();
   }
 
@@ -300,16 +307,16 @@ export class SqliteQueue implements DeliveryQueue {
     const drainMs = options.drainMs ?? this.#drainMs;
     const deadline = Date.now() + drainMs;
     // A file that cannot be read ends the drain at once: close() still releases and closes it.
-    if (this.#handler && drainMs > 0)
+    if (this.#lanes.handler && drainMs > 0)
       await until(
         this.idle().catch(() => {}),
         drainMs,
       );
     this.#stopping = true;
     this.#poller?.clear();
-    for (const lane of this.#lanes.values()) lane.timer?.clear();
+    this.#lanes.stop();
     const remaining = deadline - Date.now();
-    if (this.#inFlight() > 0 && remaining > 0) {
+    if (this.#lanes.inFlight() > 0 && remaining > 0) {
       await until(new Promise<void>((r) => (this.#settled = r)), remaining);
     }
     clearTimeout(this.#writeRetry);
@@ -510,7 +517,7 @@ export class SqliteQueue implements DeliveryQueue {
         // Closing: give up on these outcomes. Their rows keep a lease that expires, and the jobs
         // run again (at least once).
         for (const o of outcomes) o.lane.inFlight--;
-        if (this.#settled && this.#inFlight() === 0) this.#settled();
+        if (this.#settled && this.#lanes.inFlight() === 0) this.#settled();
         return;
       }
       // Outcomes are kept (their slots stay taken) and written again shortly.
@@ -524,7 +531,7 @@ export class SqliteQueue implements DeliveryQueue {
     const touched = new Set<Lane>();
     for (const { jobs } of inserts) {
       for (const job of jobs) {
-        const lane = this.#lane(job.webhook);
+        const lane = this.#lanes.lane(job.webhook);
         lane.look = true;
         touched.add(lane);
       }
@@ -534,14 +541,14 @@ export class SqliteQueue implements DeliveryQueue {
     for (const o of outcomes) {
       o.lane.inFlight--;
       this.#leased.delete(o.held.seq);
-      if (o.kind === 'retry') this.#wakeAt(o.lane, o.at);
+      if (o.kind === 'retry') this.#lanes.wakeAt(o.lane, o.at);
       touched.add(o.lane);
     }
     if (this.#stopping) {
-      if (this.#settled && this.#inFlight() === 0) this.#settled();
+      if (this.#settled && this.#lanes.inFlight() === 0) this.#settled();
       return;
     }
-    for (const lane of touched) this.#pump(lane);
+    for (const lane of touched) this.#lanes.pump(lane);
     this.#checkIdle();
   }
 
@@ -572,7 +579,7 @@ export class SqliteQueue implements DeliveryQueue {
     if (rows.length < this.#batchSize) {
       lane.look = false;
       const next = sql.nextDue.get(lane.name, now) as { at: number } | undefined;
-      if (next !== undefined) this.#wakeAt(lane, next.at);
+      if (next !== undefined) this.#lanes.wakeAt(lane, next.at);
     }
     if (rows.length === 0) return false;
     // RETURNING does not keep the subquery's order.
@@ -627,52 +634,12 @@ export class SqliteQueue implements DeliveryQueue {
 
   // ─── lanes ───────────────────────────────────────────────────────────────────────────────────
 
-  #lane(webhook: string): Lane {
-    let lane = this.#lanes.get(webhook);
-    if (!lane) {
-      lane = {
-        name: webhook,
-        ready: [],
-        head: 0,
-        inFlight: 0,
-        pausedUntil: 0,
-        look: true,
-        timer: undefined,
-        timerAt: Number.POSITIVE_INFINITY,
-      };
-      this.#lanes.set(webhook, lane);
-    }
-    return lane;
-  }
-
-  #pump(lane: Lane): void {
-    const handler = this.#handler;
-    if (!handler || this.#stopping) return;
-    const now = Date.now();
-    if (lane.pausedUntil > now) {
-      this.#wakeAt(lane, lane.pausedUntil);
-      return;
-    }
-    const limit = handler.concurrency(lane.name);
-    while (lane.inFlight < limit) {
-      if (lane.head >= lane.ready.length && !this.#refill(lane, now)) break;
-      const held = lane.ready[lane.head]!;
-      lane.ready[lane.head++] = undefined;
-      lane.inFlight++;
-      this.#run(handler, lane, held);
-    }
-  }
-
-  #run(handler: JobHandler, lane: Lane, held: Held): void {
-    handler.handle(held.job).then(
-      (outcome) => this.#settle(lane, held, outcome),
-      (error: unknown) =>
-        this.#settle(lane, held, {
-          kind: 'dead',
-          error: { name: 'Error', message: `dispatcher failed: ${(error as Error)?.message ?? error}` },
-          attempts: held.job.attempt,
-        }),
-    );
+  /** The lane's next leased job, leasing a batch from the file when none is left. */
+  #take(lane: Lane, now: number): Held | undefined {
+    if (lane.head >= lane.ready.length && !this.#refill(lane, now)) return undefined;
+    const held = lane.ready[lane.head]!;
+    lane.ready[lane.head++] = undefined;
+    return held;
   }
 
   #settle(lane: Lane, held: Held, outcome: JobOutcome): void {
@@ -695,8 +662,8 @@ export class SqliteQueue implements DeliveryQueue {
         lane.pausedUntil = Math.max(lane.pausedUntil, outcome.at);
         this.#putBack(lane, held);
         if (this.#stopping) {
-          if (this.#settled && this.#inFlight() === 0) this.#settled();
-        } else this.#pump(lane);
+          if (this.#settled && this.#lanes.inFlight() === 0) this.#settled();
+        } else this.#lanes.pump(lane);
         return;
     }
     this.#scheduleFlush();
@@ -710,22 +677,6 @@ export class SqliteQueue implements DeliveryQueue {
     while (i < lane.ready.length && before(lane.ready[i]!, held)) i++;
     if (i === lane.head && lane.head > 0) lane.ready[--lane.head] = held;
     else lane.ready.splice(i, 0, held);
-  }
-
-  #wakeAt(lane: Lane, at: number): void {
-    if (this.#stopping || (lane.timer !== undefined && lane.timerAt <= at)) return;
-    lane.timer?.clear();
-    lane.timerAt = at;
-    // A retry or an open circuit may be due weeks from now: a plain setTimeout would fire at once.
-    lane.timer = setLongTimeout(
-      () => {
-        lane.timer = undefined;
-        lane.timerAt = Number.POSITIVE_INFINITY;
-        lane.look = true;
-        this.#pump(lane);
-      },
-      Math.max(0, at - Date.now()),
-    );
   }
 
   /**
@@ -757,10 +708,10 @@ export class SqliteQueue implements DeliveryQueue {
         this.#lastPrune = now;
         this.#sql!.prune.run(now - this.#retentionMs);
       }
-      for (const { webhook } of this.#sql!.webhooks.all() as { webhook: string }[]) this.#lane(webhook);
-      for (const lane of this.#lanes.values()) {
+      for (const { webhook } of this.#sql!.webhooks.all() as { webhook: string }[]) this.#lanes.lane(webhook);
+      for (const lane of this.#lanes.lanes.values()) {
         lane.look = true;
-        this.#pump(lane);
+        this.#lanes.pump(lane);
       }
       this.#checkIdle();
       this.#lastReported = undefined;
@@ -774,16 +725,10 @@ export class SqliteQueue implements DeliveryQueue {
     if (this.#idleWaiters.length === 0) this.#poller.unref();
   }
 
-  #inFlight(): number {
-    let n = 0;
-    for (const lane of this.#lanes.values()) n += lane.inFlight;
-    return n;
-  }
-
   /** Whether nothing is pending here or in the file; throws a `WebhookError` if it cannot read. */
   #isIdle(): boolean {
     if (this.#closed) return true;
-    if (this.#inserts.length > 0 || this.#outcomes.length > 0 || this.#inFlight() > 0) return false;
+    if (this.#inserts.length > 0 || this.#outcomes.length > 0 || this.#lanes.inFlight() > 0) return false;
     if (!this.#db) return true;
     return this.#read(() => this.#sql!.anyJob.get()) === undefined;
   }
@@ -814,9 +759,9 @@ export class SqliteQueue implements DeliveryQueue {
   #createDeadLetterStore(): DeadLetterStore {
     const requeued = (webhooks: Iterable<string>) => {
       for (const webhook of webhooks) {
-        const lane = this.#lane(webhook);
+        const lane = this.#lanes.lane(webhook);
         lane.look = true;
-        this.#pump(lane);
+        this.#lanes.pump(lane);
       }
     };
     // Every call reads or writes the file: failures become WebhookErrors naming it.
