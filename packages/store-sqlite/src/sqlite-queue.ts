@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  type DeadLetter,
   type DeadLetterStore,
   type DeliveryJob,
   type DeliveryQueue,
-  type EmpathyEvent,
   isWebhookError,
   type JobError,
   type JobHandler,
@@ -14,71 +12,16 @@ import {
   type Lane as LaneState,
   type LongTimeout,
   newLane,
-  serializeEvent,
   setLongTimeout,
-  type TraceCarrier,
   WebhookConfigError,
   WebhookError,
 } from '@empathy/webhooks-core';
 import Database from 'better-sqlite3';
+import { createDeadLetterStore } from './dead-letters.js';
+import { integerOption, type SqliteQueueOptions } from './options.js';
+import { type DeliveryRecord, type InsertRow, type JobRow, toInsertRows, toJob } from './rows.js';
 import { migrate } from './schema.js';
-
-/** Options for {@link SqliteQueue}. */
-export interface SqliteQueueOptions {
-  /**
-   * The database file, created if missing (its directory must exist). Every process that shares
-   * the file shares its jobs. `':memory:'` works for tests but survives nothing.
-   * @example './data/webhooks.db'
-   */
-  path: string;
-  /**
-   * How long a job leased by a process stays reserved for it. A live process renews its leases
-   * every `leaseMs / 3`; when a process dies, its jobs go back to the queue after this long, or
-   * at once when the dead process was on this machine.
-   * @default 30000
-   */
-  leaseMs?: number | undefined;
-  /** How often to look for jobs from other processes and expired leases, in ms. @default 1000 */
-  pollMs?: number | undefined;
-  /**
-   * How long to keep a record (ids, attempts, status: no payload) of each delivered job, in ms;
-   * 0 keeps none. Older records are pruned every minute. See {@link SqliteQueue.delivered}.
-   * @default 3600000 (one hour)
-   */
-  deliveredRetentionMs?: number | undefined;
-  /**
-   * SQLite's `synchronous` setting. `'normal'`: a resolved `enqueue` survives a crash of the
-   * process (WAL, no fsync per commit). `'full'`: it also survives power loss, at an fsync per
-   * commit.
-   * @default 'normal'
-   */
-  synchronous?: 'normal' | 'full' | undefined;
-  /** How long `close()` waits for pending deliveries by default, in ms. @default 10000 */
-  drainMs?: number | undefined;
-  /** The most jobs a lane leases from the file at once. @default 64 */
-  batchSize?: number | undefined;
-  /**
-   * Told about failures no call can report: the file failing while this process polls it or
-   * leases jobs in the background (a corrupt page, a full disk). The error is a `WebhookError`
-   * naming the file; each distinct failure is reported once until the file answers again.
-   * @default a one-line warning on stderr
-   */
-  onError?: ((error: Error) => void) | undefined;
-}
-
-/** One delivered job, as kept for `deliveredRetentionMs`. */
-export interface DeliveryRecord {
-  /** The job id: `<event_id>:<webhook>`. */
-  id: string;
-  webhook: string;
-  eventId: string;
-  /** Attempts made, the successful one included. */
-  attempts: number;
-  /** HTTP status of the successful attempt, when the plugin reported one. */
-  status?: number | undefined;
-  /** Epoch ms. */
-  deliveredAt: number;
-}
+import { prepare, type Statements } from './statements.js';
 
 /** A job this process holds a lease on. */
 interface Held {
@@ -107,47 +50,9 @@ interface PendingInsert {
   reject: (error: Error) => void;
 }
 
-/** One job's values for the `insert` statement. */
-type InsertRow = [
-  id: string,
-  webhook: string,
-  eventId: string,
-  event: string,
-  attempt: number,
-  availableAt: number,
-  enqueuedAt: number,
-  lastError: string | null,
-  traceparent: string | null,
-  tracestate: string | null,
-];
-
 interface IdleWaiter {
   resolve: () => void;
   reject: (error: Error) => void;
-}
-
-interface JobRow {
-  seq: number;
-  id: string;
-  webhook: string;
-  event: string;
-  attempt: number;
-  available_at: number;
-  enqueued_at: number;
-  last_error: string | null;
-  traceparent: string | null;
-  tracestate: string | null;
-}
-
-interface DeadRow {
-  id: string;
-  webhook: string;
-  event: string;
-  attempts: number;
-  error: string;
-  failed_at: number;
-  traceparent: string | null;
-  tracestate: string | null;
 }
 
 const PRUNE_EVERY_MS = 60_000;
@@ -189,7 +94,7 @@ export class SqliteQueue implements DeliveryQueue {
   /** Jobs this process holds a lease on (ready, running or awaiting their commit), by seq. */
   readonly #leased = new Set<number>();
   #db: Database.Database | undefined;
-  #sql: ReturnType<typeof prepare> | undefined;
+  #sql: Statements | undefined;
   #inserts: PendingInsert[] = [];
   #outcomes: Outcome[] = [];
   #flushScheduled = false;
@@ -227,7 +132,19 @@ export class SqliteQueue implements DeliveryQueue {
       throw new WebhookConfigError(`SqliteQueue: option 'onError' must be a function (error) => void`);
     }
     this.#onError = options.onError ?? ((error) => console.warn(`[empathy-webhooks] ${error.message}`));
-    this.deadLetters = this.#createDeadLetterStore();
+    this.deadLetters = createDeadLetterStore({
+      read: (read) => this.#read(read),
+      write: (write) => this.#write(write),
+      statements: () => this.#statements(),
+      transaction: (run) => this.#db!.transaction(run)(),
+      requeued: (webhooks) => {
+        for (const webhook of webhooks) {
+          const lane = this.#lanes.lane(webhook);
+          lane.look = true;
+          this.#lanes.pump(lane);
+        }
+      },
+    });
     this.#lanes = new LaneScheduler<Lane, Held>(
       {
         take: (lane, now) => this.#take(lane, now),
@@ -449,7 +366,7 @@ export class SqliteQueue implements DeliveryQueue {
     }
   }
 
-  #statements(): ReturnType<typeof prepare> {
+  #statements(): Statements {
     // The file is closed for good: a replay or read now would reach a closed connection.
     if (this.#closed) throw closedError();
     this.#open();
@@ -753,188 +670,6 @@ export class SqliteQueue implements DeliveryQueue {
       else waiter.resolve();
     }
   }
-
-  // ─── dead letters ────────────────────────────────────────────────────────────────────────────
-
-  #createDeadLetterStore(): DeadLetterStore {
-    const requeued = (webhooks: Iterable<string>) => {
-      for (const webhook of webhooks) {
-        const lane = this.#lanes.lane(webhook);
-        lane.look = true;
-        this.#lanes.pump(lane);
-      }
-    };
-    // Every call reads or writes the file: failures become WebhookErrors naming it.
-    return {
-      list: async (filter = {}) => {
-        const rows = this.#read(() =>
-          this.#statements().deadList.all({
-            webhook: filter.webhook ?? null,
-            limit: filter.limit ?? -1,
-          }),
-        ) as DeadRow[];
-        return rows.map(toDeadLetter);
-      },
-      get: async (id) => {
-        const row = this.#read(() => this.#statements().deadGet.get(id)) as DeadRow | undefined;
-        return row ? toDeadLetter(row) : undefined;
-      },
-      replay: async (id) => {
-        const webhook = this.#write(() => {
-          const sql = this.#statements();
-          const now = Date.now();
-          return this.#db!.transaction(() => {
-            const row = sql.deadGet.get(id) as DeadRow | undefined;
-            if (!row) return undefined;
-            sql.requeueOne.run(now, now, id);
-            sql.deadDelete.run(id);
-            return row.webhook;
-          })();
-        });
-        if (webhook === undefined) return false;
-        requeued([webhook]);
-        return true;
-      },
-      replayAll: async (filter = {}) => {
-        const { count, webhooks } = this.#write(() => {
-          const sql = this.#statements();
-          const now = Date.now();
-          const webhook = { webhook: filter.webhook ?? null };
-          return this.#db!.transaction(() => {
-            const names = (sql.deadWebhooks.all(webhook) as { webhook: string }[]).map((r) => r.webhook);
-            sql.requeueAll.run({ ...webhook, now });
-            return { count: sql.deadClear.run(webhook).changes, webhooks: names };
-          })();
-        });
-        requeued(webhooks);
-        return count;
-      },
-      countByWebhook: async () => {
-        const rows = this.#read(() => this.#statements().deadCounts.all()) as {
-          webhook: string;
-          n: number;
-        }[];
-        return Object.fromEntries(rows.map((r) => [r.webhook, r.n]));
-      },
-      delete: async (id) => this.#write(() => this.#statements().deadDelete.run(id).changes > 0),
-      clear: async (filter = {}) =>
-        this.#write(() => this.#statements().deadClear.run({ webhook: filter.webhook ?? null }).changes),
-    };
-  }
-}
-
-function prepare(db: Database.Database) {
-  return {
-    insert: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, last_error,
-                         traceparent, tracestate)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    lease: db.prepare(
-      `UPDATE jobs SET lease_owner = ?, lease_until = ?
-       WHERE seq IN (SELECT seq FROM jobs WHERE webhook = ? AND available_at <= ? AND lease_until <= ?
-                     ORDER BY available_at, seq LIMIT ?)
-       RETURNING seq, id, webhook, event, attempt, available_at, enqueued_at, last_error, traceparent, tracestate`,
-    ),
-    nextDue: db.prepare(
-      `SELECT available_at AS at FROM jobs WHERE webhook = ? AND lease_until <= ? ORDER BY available_at LIMIT 1`,
-    ),
-    renew: db.prepare(`UPDATE jobs SET lease_until = ? WHERE seq = ? AND lease_owner = ?`),
-    release: db.prepare(
-      `UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE seq = ? AND lease_owner = ?`,
-    ),
-    leaseOwners: db.prepare(`SELECT DISTINCT lease_owner FROM jobs WHERE lease_until > ?`),
-    freeOwner: db.prepare(`UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?`),
-    retry: db.prepare(
-      `UPDATE jobs SET attempt = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = 0
-       WHERE seq = ?`,
-    ),
-    remove: db.prepare(`DELETE FROM jobs WHERE seq = ?`),
-    bury: db.prepare(
-      `INSERT OR REPLACE INTO dead_letters (id, webhook, event, attempts, error, failed_at, traceparent, tracestate)
-       SELECT id, webhook, event, ?, ?, ?, traceparent, tracestate FROM jobs WHERE seq = ?`,
-    ),
-    logDelivery: db.prepare(
-      `INSERT INTO deliveries (id, webhook, event_id, attempts, status, delivered_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    prune: db.prepare(`DELETE FROM deliveries WHERE delivered_at < ?`),
-    delivered: db.prepare(
-      `SELECT id, webhook, event_id, attempts, status, delivered_at FROM deliveries
-       WHERE (@webhook IS NULL OR webhook = @webhook) AND (@eventId IS NULL OR event_id = @eventId)
-       ORDER BY seq DESC LIMIT @limit`,
-    ),
-    // Distinct webhooks through the index, one seek per webhook (a loose index scan).
-    webhooks: db.prepare(
-      `WITH RECURSIVE w(webhook) AS (
-         SELECT min(webhook) FROM jobs
-         UNION ALL SELECT (SELECT min(webhook) FROM jobs WHERE webhook > w.webhook) FROM w WHERE w.webhook IS NOT NULL
-       ) SELECT webhook FROM w WHERE webhook IS NOT NULL`,
-    ),
-    anyJob: db.prepare(`SELECT 1 FROM jobs LIMIT 1`),
-    countAll: db.prepare(`SELECT count(*) AS n FROM jobs`),
-    countLane: db.prepare(`SELECT count(*) AS n FROM jobs WHERE webhook = ?`),
-    countByLane: db.prepare(`SELECT webhook, count(*) AS n FROM jobs GROUP BY webhook`),
-    deadList: db.prepare(
-      `SELECT id, webhook, event, attempts, error, failed_at, traceparent, tracestate FROM dead_letters
-       WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq LIMIT @limit`,
-    ),
-    deadGet: db.prepare(
-      `SELECT id, webhook, event, attempts, error, failed_at, traceparent, tracestate FROM dead_letters
-       WHERE id = ?`,
-    ),
-    deadCounts: db.prepare(`SELECT webhook, count(*) AS n FROM dead_letters GROUP BY webhook`),
-    deadWebhooks: db.prepare(
-      `SELECT DISTINCT webhook FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`,
-    ),
-    requeueOne: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, traceparent, tracestate)
-       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, ?, ?, traceparent, tracestate
-       FROM dead_letters WHERE id = ?`,
-    ),
-    requeueAll: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, traceparent, tracestate)
-       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, @now, @now, traceparent, tracestate
-       FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq`,
-    ),
-    deadDelete: db.prepare(`DELETE FROM dead_letters WHERE id = ?`),
-    deadClear: db.prepare(`DELETE FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`),
-  };
-}
-
-function toJob(row: JobRow): DeliveryJob {
-  const job: DeliveryJob = {
-    id: row.id,
-    webhook: row.webhook,
-    event: JSON.parse(row.event) as EmpathyEvent,
-    attempt: row.attempt,
-    availableAt: row.available_at,
-    enqueuedAt: row.enqueued_at,
-  };
-  if (row.last_error !== null) job.lastError = JSON.parse(row.last_error) as JobError;
-  const trace = toTrace(row);
-  if (trace) job.trace = trace;
-  return job;
-}
-
-function toTrace(row: { traceparent: string | null; tracestate: string | null }): TraceCarrier | undefined {
-  if (row.traceparent === null) return undefined;
-  return row.tracestate === null
-    ? { traceparent: row.traceparent }
-    : { traceparent: row.traceparent, tracestate: row.tracestate };
-}
-
-function toDeadLetter(row: DeadRow): DeadLetter {
-  const letter: DeadLetter = {
-    id: row.id,
-    webhook: row.webhook,
-    event: JSON.parse(row.event) as EmpathyEvent,
-    attempts: row.attempts,
-    error: JSON.parse(row.error) as JobError,
-    failedAt: row.failed_at,
-  };
-  const trace = toTrace(row);
-  if (trace) letter.trace = trace;
-  return letter;
 }
 
 /** Waits for `promise`, at most `ms` (any length: `close({ drainMs: Infinity })` waits for good). */
@@ -946,40 +681,6 @@ async function until(promise: Promise<void>, ms: number): Promise<void> {
 
 function closedError(): WebhookError {
   return new WebhookError('SqliteQueue is closed: close() was called, so it accepts no new jobs');
-}
-
-/** The insert values of each job, events serialised once each; throws before anything is written. */
-function toInsertRows(jobs: DeliveryJob[]): InsertRow[] {
-  const json = new Map<EmpathyEvent, string>();
-  return jobs.map((job) => {
-    let event = json.get(job.event);
-    if (event === undefined) {
-      event = serializeEvent(job.event);
-      json.set(job.event, event);
-    }
-    return [
-      job.id,
-      job.webhook,
-      job.event.event_id,
-      event,
-      job.attempt,
-      job.availableAt,
-      job.enqueuedAt,
-      job.lastError === undefined ? null : JSON.stringify(job.lastError),
-      job.trace?.traceparent ?? null,
-      job.trace?.tracestate ?? null,
-    ];
-  });
-}
-
-function integerOption(value: number | undefined, option: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new WebhookConfigError(
-      `SqliteQueue: option '${option}' must be an integer >= ${min} (got ${JSON.stringify(value)})`,
-    );
-  }
-  return value;
 }
 
 /** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
