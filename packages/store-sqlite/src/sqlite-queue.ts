@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import {
   type DeadLetterStore,
   type DeliveryJob,
@@ -18,8 +16,9 @@ import {
 } from '@empathy/webhooks-core';
 import Database from 'better-sqlite3';
 import { createDeadLetterStore } from './dead-letters.js';
+import { Leases, reclaimFromDeadProcesses } from './leases.js';
 import { integerOption, type SqliteQueueOptions } from './options.js';
-import { type DeliveryRecord, type InsertRow, type JobRow, toInsertRows, toJob } from './rows.js';
+import { type DeliveryRecord, type InsertRow, toInsertRows, toJob } from './rows.js';
 import { migrate } from './schema.js';
 import { prepare, type Statements } from './statements.js';
 
@@ -78,7 +77,7 @@ export class SqliteQueue implements DeliveryQueue {
   readonly path: string;
   /** Dead letters, kept in the file. */
   readonly deadLetters: DeadLetterStore;
-  readonly #leaseMs: number;
+  readonly #leases: Leases;
   readonly #pollMs: number;
   readonly #retentionMs: number;
   readonly #synchronous: 'normal' | 'full';
@@ -87,12 +86,8 @@ export class SqliteQueue implements DeliveryQueue {
   readonly #onError: (error: Error) => void;
   /** The message of the background failure reported last, until the file answers again. */
   #lastReported: string | undefined;
-  /** Identifies this process's leases: `<host>:<pid>:<nonce>`. */
-  readonly #owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** The lanes; a slot (`inFlight`) is freed once its outcome is committed. */
   readonly #lanes: LaneScheduler<Lane, Held>;
-  /** Jobs this process holds a lease on (ready, running or awaiting their commit), by seq. */
-  readonly #leased = new Set<number>();
   #db: Database.Database | undefined;
   #sql: Statements | undefined;
   #inserts: PendingInsert[] = [];
@@ -116,7 +111,7 @@ export class SqliteQueue implements DeliveryQueue {
       throw new WebhookConfigError(`SqliteQueue: option 'path' must be a non-empty string (a file path)`);
     }
     this.path = options.path;
-    this.#leaseMs = integerOption(options.leaseMs, 'leaseMs', 30_000, 100);
+    this.#leases = new Leases(integerOption(options.leaseMs, 'leaseMs', 30_000, 100));
     this.#pollMs = integerOption(options.pollMs, 'pollMs', 1000, 10);
     this.#retentionMs = integerOption(options.deliveredRetentionMs, 'deliveredRetentionMs', 3_600_000, 0);
     this.#drainMs = integerOption(options.drainMs, 'drainMs', 10_000, 0);
@@ -241,7 +236,7 @@ export class SqliteQueue implements DeliveryQueue {
       this.#flush();
       const error = new WebhookError('SqliteQueue: could not commit before closing');
       for (const insert of this.#inserts) insert.reject(error);
-      this.#releaseLeases();
+      this.#leases.release(this.#db!, this.#sql!);
       this.#db.close();
     }
     this.#closed = true;
@@ -315,7 +310,7 @@ export class SqliteQueue implements DeliveryQueue {
       this.#db = db;
       this.#sql = prepare(db);
       // Reads the jobs table: a file whose pages are damaged fails here, not in a later call.
-      this.#reclaimFromDeadProcesses();
+      reclaimFromDeadProcesses(this.#sql!);
     } catch (error) {
       this.#db = undefined;
       this.#sql = undefined;
@@ -371,17 +366,6 @@ export class SqliteQueue implements DeliveryQueue {
     if (this.#closed) throw closedError();
     this.#open();
     return this.#sql!;
-  }
-
-  /** Frees the leases of processes on this machine that no longer run. */
-  #reclaimFromDeadProcesses(): void {
-    const sql = this.#sql!;
-    const host = hostname();
-    const owners = sql.leaseOwners.all(Date.now()) as { lease_owner: string }[];
-    for (const { lease_owner: owner } of owners) {
-      const [ownerHost, pid] = owner.split(':');
-      if (ownerHost === host && pid !== undefined && !isAlive(Number(pid))) sql.freeOwner.run(owner);
-    }
   }
 
   /** One transaction for every enqueue and outcome collected since the last flush. */
@@ -457,7 +441,7 @@ export class SqliteQueue implements DeliveryQueue {
     // deliveries per lane can have happened without being recorded.
     for (const o of outcomes) {
       o.lane.inFlight--;
-      this.#leased.delete(o.held.seq);
+      this.#leases.held.delete(o.held.seq);
       if (o.kind === 'retry') this.#lanes.wakeAt(o.lane, o.at);
       touched.add(o.lane);
     }
@@ -485,22 +469,13 @@ export class SqliteQueue implements DeliveryQueue {
 
   #lease(lane: Lane, now: number): boolean {
     const sql = this.#sql!;
-    const rows = sql.lease.all(
-      this.#owner,
-      now + this.#leaseMs,
-      lane.name,
-      now,
-      now,
-      this.#batchSize,
-    ) as JobRow[];
+    const rows = this.#leases.take(sql, lane.name, now, this.#batchSize);
     if (rows.length < this.#batchSize) {
       lane.look = false;
       const next = sql.nextDue.get(lane.name, now) as { at: number } | undefined;
       if (next !== undefined) this.#lanes.wakeAt(lane, next.at);
     }
     if (rows.length === 0) return false;
-    // RETURNING does not keep the subquery's order.
-    rows.sort((a, b) => a.available_at - b.available_at || a.seq - b.seq);
     const ready: Held[] = [];
     for (const row of rows) {
       let job: DeliveryJob;
@@ -517,36 +492,12 @@ export class SqliteQueue implements DeliveryQueue {
         );
         continue;
       }
-      this.#leased.add(row.seq);
+      this.#leases.held.add(row.seq);
       ready.push({ seq: row.seq, job });
     }
     lane.ready = ready;
     lane.head = 0;
     return ready.length > 0;
-  }
-
-  /** Renews this process's leases so that nobody takes over jobs it still runs. */
-  #renewLeases(now: number): void {
-    if (this.#leased.size === 0) return;
-    const sql = this.#sql!;
-    const until = now + this.#leaseMs;
-    this.#db!.transaction(() => {
-      for (const seq of this.#leased) sql.renew.run(until, seq, this.#owner);
-    })();
-  }
-
-  /** Hands the jobs this process still holds (not started, or cut off by close()) back to the queue. */
-  #releaseLeases(): void {
-    if (this.#leased.size === 0) return;
-    const sql = this.#sql!;
-    try {
-      this.#db!.transaction(() => {
-        for (const seq of this.#leased) sql.release.run(seq, this.#owner);
-      })();
-      this.#leased.clear();
-    } catch {
-      // The leases then expire after leaseMs.
-    }
   }
 
   // ─── lanes ───────────────────────────────────────────────────────────────────────────────────
@@ -616,10 +567,10 @@ export class SqliteQueue implements DeliveryQueue {
     if (this.#stopping || !this.#db) return;
     const now = Date.now();
     try {
-      if (now - this.#lastRenew >= this.#leaseMs / 3) {
+      if (now - this.#lastRenew >= this.#leases.ms / 3) {
         this.#lastRenew = now;
-        this.#renewLeases(now);
-        this.#reclaimFromDeadProcesses();
+        this.#leases.renew(this.#db!, this.#sql!, now);
+        reclaimFromDeadProcesses(this.#sql!);
       }
       if (this.#retentionMs > 0 && now - this.#lastPrune >= PRUNE_EVERY_MS) {
         this.#lastPrune = now;
@@ -636,7 +587,7 @@ export class SqliteQueue implements DeliveryQueue {
       // A busy or failing file: say so once, and try again on the next poll.
       this.#report(this.#fileError('reading', error));
     }
-    this.#poller = setLongTimeout(() => this.#poll(), Math.min(this.#pollMs, this.#leaseMs / 3));
+    this.#poller = setLongTimeout(() => this.#poll(), Math.min(this.#pollMs, this.#leases.ms / 3));
     // Polling alone does not keep the process alive (lane timers and in-flight work do), unless
     // idle() waits: then the jobs may be another process's, and only polling sees them finish.
     if (this.#idleWaiters.length === 0) this.#poller.unref();
@@ -681,15 +632,4 @@ async function until(promise: Promise<void>, ms: number): Promise<void> {
 
 function closedError(): WebhookError {
   return new WebhookError('SqliteQueue is closed: close() was called, so it accepts no new jobs');
-}
-
-/** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
