@@ -9,9 +9,9 @@ export interface Lane {
   inFlight: number;
   /** The lane sends nothing before this epoch ms (rate limit, open circuit: a `defer` outcome). */
   pausedUntil: number;
-  /** @internal The lane's wake-up timer. */
+  /** The lane's wake-up timer (the scheduler sets it). */
   timer: LongTimeout | undefined;
-  /** @internal When `timer` fires. */
+  /** When `timer` fires (the scheduler sets it). */
   timerAt: number;
 }
 
