@@ -30,6 +30,7 @@ const pagerduty = new PagerDutyWebhook({
   events: ['alert'],
   filter: (event) => event.severity === 'high',
   baseUrl: fake.url,
+  allowPrivateNetwork: true, // the fake is on 127.0.0.1
 });
 
 // Send all events to Datadog for logging
@@ -37,6 +38,7 @@ const datadog = new DatadogWebhook({
   apiKey: 'dd-api-key-example', // process.env.DATADOG_API_KEY
   events: ['*'], // All events
   site: fake.url,
+  allowPrivateNetwork: true, // the fake is on 127.0.0.1
 });
 
 // Healthcare-specific alerts to compliance team

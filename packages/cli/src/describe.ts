@@ -57,11 +57,18 @@ export function integrationOf(webhook: WebhookPlugin): string {
 }
 
 /**
- * The origin of the webhook's target. Only a public `origin` string is read, and it is reduced to
- * an origin again (an integration that put a whole URL there must not leak its path).
+ * Where the webhook sends, safe to print: the plugin kit's public `target` (an origin, or a vendor
+ * API's name such as `Slack chat.postMessage`), else a public `origin`. A URL is reduced to its
+ * origin again (an integration that put a whole URL there must not leak its path).
  */
 export function originOf(webhook: WebhookPlugin): string {
-  const origin = (webhook as { origin?: unknown }).origin;
+  const target = (webhook as { target?: unknown }).target;
+  const origin =
+    typeof target === 'string' && target !== '' ? target : (webhook as { origin?: unknown }).origin;
+  if (typeof origin === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(origin)) {
+    // A name, not a URL: shown as the kit promises it is, on one line and short.
+    return origin.replace(/\s+/g, ' ').slice(0, 80) || '-';
+  }
   if (typeof origin !== 'string' || origin === '') return '-';
   const safe = safeOrigin(origin);
   if (safe !== 'null') return safe === '<invalid url>' ? '-' : safe;

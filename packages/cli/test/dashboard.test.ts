@@ -76,7 +76,11 @@ describe('serveDashboard(empathy) in a real browser', () => {
           events: ['alert'],
           allowPrivateNetwork: true,
         }),
-        new SlackWebhook({ webhookUrl: slack.webhookUrl, events: ['alert', 'security_vulnerability'] }),
+        new SlackWebhook({
+          webhookUrl: slack.webhookUrl,
+          events: ['alert', 'security_vulnerability'],
+          allowPrivateNetwork: true,
+        }),
       ],
     });
     await empathy.emit('alert', SAMPLE_DATA.alert, { severity: 'high' });

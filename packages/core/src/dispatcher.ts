@@ -391,7 +391,12 @@ export class Dispatcher implements JobHandler {
         name: 'WebhookConfigError',
         message: `[${job.webhook}] no webhook with this name is registered in this process`,
       };
-      this.#record(job, 'dead', job.attempt, undefined, undefined, error.message);
+      this.monitor.record({
+        ...this.#about(job, job.attempt),
+        kind: 'dead',
+        durationMs: undefined,
+        error: error.message,
+      });
       const telemetry = this.#telemetry;
       if (telemetry?.onRejected)
         this.#guard(job.event.event_id, job.webhook, () => telemetry.onRejected!(job, error));
@@ -481,7 +486,12 @@ export class Dispatcher implements JobHandler {
         this.#active.delete(ctx);
         entry.breaker?.record(true, Date.now());
         const durationMs = performance.now() - started;
-        this.#record(job, 'delivered', attempt, durationMs, receipt?.status);
+        this.monitor.record({
+          ...this.#about(job, attempt),
+          kind: 'delivered',
+          durationMs,
+          status: receipt?.status,
+        });
         if (scope)
           this.#endAttempt(job, scope, { outcome: 'delivered', durationMs, status: receipt?.status });
         resolve({ kind: 'delivered', receipt: receipt ?? {} });
@@ -508,7 +518,14 @@ export class Dispatcher implements JobHandler {
     const jobError = toJobError(error);
     if (delay !== undefined) {
       const at = now + delay;
-      this.#record(job, 'retry', attempt, durationMs, error.status, error.message, at);
+      this.monitor.record({
+        ...this.#about(job, attempt),
+        kind: 'retry',
+        durationMs,
+        status: error.status,
+        error: error.message,
+        nextAttemptAt: at,
+      });
       if (scope) {
         const result: AttemptResult = { outcome: 'retry', durationMs, status: error.status, error: jobError };
         result.nextAttemptAt = at;
@@ -516,7 +533,13 @@ export class Dispatcher implements JobHandler {
       }
       return { kind: 'retry', at, error: jobError };
     }
-    this.#record(job, 'dead', attempt, durationMs, error.status, error.message);
+    this.monitor.record({
+      ...this.#about(job, attempt),
+      kind: 'dead',
+      durationMs,
+      status: error.status,
+      error: error.message,
+    });
     if (scope)
       this.#endAttempt(job, scope, { outcome: 'dead', durationMs, status: error.status, error: jobError });
     return this.#notifyFailure(entry.plugin, job.event, error).then(() => ({
@@ -576,26 +599,9 @@ export class Dispatcher implements JobHandler {
     return { pending, deadLetters };
   }
 
-  #record(
-    job: DeliveryJob,
-    kind: 'delivered' | 'retry' | 'dead',
-    attempt: number,
-    durationMs: number | undefined,
-    status?: number,
-    error?: string,
-    nextAttemptAt?: number,
-  ): void {
-    this.monitor.record({
-      kind,
-      webhook: job.webhook,
-      eventId: job.event.event_id,
-      eventType: job.event.event_type,
-      attempt,
-      durationMs,
-      status,
-      error,
-      nextAttemptAt,
-    });
+  /** Which delivery an outcome is about: the part every {@link DeliveryOutcome} shares. */
+  #about(job: DeliveryJob, attempt: number) {
+    return { webhook: job.webhook, eventId: job.event.event_id, eventType: job.event.event_type, attempt };
   }
 
   /** Resolves when every queued delivery has ended (delivered or dead-lettered). */

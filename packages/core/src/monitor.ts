@@ -34,25 +34,67 @@ export interface WebhookStats {
   lastErrorAt?: string | undefined;
 }
 
-/** One thing that happened to a delivery: the monitor's event stream. */
-export interface DeliveryOutcome {
-  kind: 'delivered' | 'retry' | 'deferred' | 'dead';
+/**
+ * What every {@link DeliveryOutcome} says: which delivery, which attempt. Fields that only some
+ * kinds carry are declared `?: undefined` on the others, so code that reads them on any outcome
+ * still compiles, and `switch (outcome.kind)` narrows to the kind's own.
+ */
+interface OutcomeBase {
   webhook: string;
   eventId: string;
   eventType: string;
   /** The attempt this outcome concerns (1-based); for `deferred`, the attempt that is waiting. */
   attempt: number;
-  /** Attempt duration in ms (not for `deferred`). */
-  durationMs?: number | undefined;
-  /** HTTP status, when known. */
-  status?: number | undefined;
-  /** Redacted error message (retry, dead). */
-  error?: string | undefined;
-  /** For `retry` and `deferred`: when the next try happens (epoch ms). */
-  nextAttemptAt?: number | undefined;
-  /** For `deferred`: why. */
-  reason?: 'rate_limit' | 'circuit_open' | undefined;
 }
+
+/**
+ * One thing that happened to a delivery: the monitor's event stream. A discriminated union on
+ * `kind`: each kind carries exactly the fields that mean something for it.
+ */
+export type DeliveryOutcome =
+  /** The vendor accepted it. */
+  | (OutcomeBase & {
+      kind: 'delivered';
+      /** Attempt duration in ms. */
+      durationMs: number | undefined;
+      /** HTTP status, when known. */
+      status?: number | undefined;
+      error?: undefined;
+      nextAttemptAt?: undefined;
+      reason?: undefined;
+    })
+  /** An attempt failed and another is scheduled. */
+  | (OutcomeBase & {
+      kind: 'retry';
+      durationMs: number | undefined;
+      status?: number | undefined;
+      /** Redacted error message. */
+      error: string;
+      /** When the next attempt happens (epoch ms). */
+      nextAttemptAt: number;
+      reason?: undefined;
+    })
+  /** Not attempted now (rate limit, open circuit): no attempt spent. */
+  | (OutcomeBase & {
+      kind: 'deferred';
+      /** When the next try happens (epoch ms). */
+      nextAttemptAt: number;
+      reason: 'rate_limit' | 'circuit_open';
+      durationMs?: undefined;
+      status?: undefined;
+      error?: undefined;
+    })
+  /** Failed for good: in the dead letters. */
+  | (OutcomeBase & {
+      kind: 'dead';
+      /** Attempt duration in ms; `undefined` when no attempt ran (e.g. a webhook removed). */
+      durationMs: number | undefined;
+      status?: number | undefined;
+      /** Redacted error message. */
+      error: string;
+      nextAttemptAt?: undefined;
+      reason?: undefined;
+    });
 
 /** A listener on the monitor's event stream. */
 export type DeliveryListener = (outcome: DeliveryOutcome) => void;
@@ -189,7 +231,7 @@ export class WebhookMonitor {
         f.failedCount++;
         if (f.pendingCount > 0) f.pendingCount--;
       }
-      if (outcome.error !== undefined) {
+      if (outcome.kind !== 'delivered') {
         f.lastError = outcome.error;
         f.lastErrorAt = Date.now();
       }

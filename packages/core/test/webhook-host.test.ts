@@ -83,7 +83,7 @@ describe('WebhookHost: jobs a webhook queues for itself', () => {
 
     dispatcher.register(pager);
     await dispatcher.close();
-    expect(await pager.clear().catch((e: Error) => e.message)).toMatch(/dispatcher is closed/);
+    expect(await pager.clear().catch((e: Error) => e.message)).toMatch(/not registered|closed/);
     expect(pager.sent).toHaveLength(0);
   });
 

@@ -291,12 +291,14 @@ export class DatadogWebhook extends WebhookBase<DatadogEvent> {
    * (on close it is delivered within the drain time, or kept by a durable queue); what cannot be
    * queued is reported through `onFailure`.
    */
-  attach(host: WebhookHost): () => Promise<void> {
+  override attach(host: WebhookHost): () => Promise<void> {
+    const release = super.attach(host);
     this.#hosts.push(host);
     return async () => {
       try {
         if (this.#hosts[0] === host) await this.#batcher.drain();
       } finally {
+        release();
         this.#hosts.splice(this.#hosts.indexOf(host), 1);
         if (this.#hosts.length === 0) this.#batcher.stop();
       }
