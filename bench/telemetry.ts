@@ -10,13 +10,9 @@
  * a row comparing this build's "off" with that build: what the seam costs when nothing uses it.
  */
 import { EmpathyOS } from '@empathy/os';
-import {
-  createEvent,
-  type DeliveryJob,
-  type DeliveryTelemetry,
-  type WebhookPlugin,
-} from '@empathy/webhooks-core';
+import { createEvent, type DeliveryTelemetry, type WebhookPlugin } from '@empathy/webhooks-core';
 import { SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
+import type { DeliveryJob } from '@empathy/webhooks-core/queue';
 import { CustomWebhook } from '@empathy/webhooks-http';
 import { openTelemetry } from '@empathy/webhooks-otel';
 import { context } from '@opentelemetry/api';

@@ -5,6 +5,7 @@ export default defineConfig(
   packageConfig({
     index: 'src/index.ts',
     'kit/index': 'src/kit/index.ts',
+    'queue/index': 'src/queue/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/fakes': 'src/testing/fakes.ts',
   }),

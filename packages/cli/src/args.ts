@@ -1,4 +1,4 @@
-import { redact } from '@empathy/webhooks-core';
+import { redact } from '@empathy/webhooks-core/kit';
 
 /** A bad command line: printed as one line, exit code 2. */
 export class UsageError extends Error {

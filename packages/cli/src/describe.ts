@@ -1,11 +1,5 @@
-import {
-  normalizeRateLimit,
-  normalizeRetryPolicy,
-  type RateLimit,
-  type RetryPolicy,
-  safeOrigin,
-  type WebhookPlugin,
-} from '@empathy/webhooks-core';
+import { type RateLimit, type RetryPolicy, safeOrigin, type WebhookPlugin } from '@empathy/webhooks-core';
+import { normalizeRateLimit, normalizeRetryPolicy } from '@empathy/webhooks-core/queue';
 
 /**
  * What the CLI and the dashboard show about a webhook. Built only from public, secret-free fields:

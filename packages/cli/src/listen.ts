@@ -6,9 +6,8 @@ import {
   isWebhookConfigError,
   isWebhookPayloadError,
   isWebhookSignatureError,
-  summarizeEvent,
-  truncateText,
 } from '@empathy/webhooks-core';
+import { summarizeEvent, truncateText } from '@empathy/webhooks-core/kit';
 import { createReceiver, type Receiver, readNodeBody } from '@empathy/webhooks-receiver';
 import { HELP_FLAG, integerFlag, secretFlag, UsageError, withUsage } from './args.js';
 import { LISTEN_HELP } from './help.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { redact } from '@empathy/webhooks-core';
+import { redact } from '@empathy/webhooks-core/kit';
 import { secretsIn, UsageError } from './args.js';
 import { check } from './check.js';
 import { ConfigError, missingEnv } from './config.js';

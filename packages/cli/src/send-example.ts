@@ -6,9 +6,9 @@ import {
   type EmpathyEvent,
   type EventType,
   type WebhookPlugin,
-  wants,
 } from '@empathy/webhooks-core';
 import { SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
+import { wants } from '@empathy/webhooks-core/kit';
 import { HELP_FLAG, UsageError, withUsage } from './args.js';
 import { loadConfig } from './config.js';
 import { describeWebhook } from './describe.js';

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
-  assertEventType,
   createEvent,
   type DeliveryOutcome,
   Dispatcher,
@@ -14,6 +13,7 @@ import {
   safeOrigin,
 } from '@empathy/webhooks-core';
 import { SAMPLE_DATA, sampleEvent } from '@empathy/webhooks-core/fakes';
+import { assertEventType } from '@empathy/webhooks-core/kit';
 import { CustomWebhook } from '@empathy/webhooks-http';
 import { HELP_FLAG, integerFlag, numberFlag, secretFlag, UsageError, withUsage } from './args.js';
 import { TRIGGER_HELP } from './help.js';

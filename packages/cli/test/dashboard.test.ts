@@ -10,7 +10,7 @@ import { CustomWebhook } from '@empathy/webhooks-http';
 import { SlackWebhook } from '@empathy/webhooks-slack';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SlackFake, startSlackFake } from '../../slack/test/slack-fake.js';
+import { type SlackFake, startSlackFake } from '../../slack/test/fake-slack.js';
 import { type DashboardServer, serveDashboard, TOKEN_HEADER } from '../src/dashboard/index.js';
 import { launchChromium } from './browser.js';
 

@@ -1,9 +1,11 @@
+import { lookup } from 'node:dns/promises';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyStandardWebhook, verifyWebhookSignature } from '@empathy/webhooks-core';
 import { createFakeServer, type FakeServer } from '@empathy/webhooks-core/fakes';
+import { privateAddressReason } from '@empathy/webhooks-core/kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { captureIO } from './helpers.js';
@@ -130,15 +132,31 @@ describe('trigger', () => {
 
   it('refuses a host name that resolves to loopback at connection time, with the hint', async () => {
     server = await createFakeServer();
-    const cap = captureIO();
+    // This machine's own name resolves to a loopback address (`localhost` is refused by name
+    // before any lookup, as the next case shows).
+    const host = hostname();
     expect(
-      await runCli(['trigger', `http://localhost:${server.port}`, '--retry-delay', '0.05'], cap.io),
-    ).toBe(1);
+      privateAddressReason((await lookup(host)).address),
+      `${host} resolves to a private address`,
+    ).toBeDefined();
+    const cap = captureIO();
+    expect(await runCli(['trigger', `http://${host}:${server.port}`, '--retry-delay', '0.05'], cap.io)).toBe(
+      1,
+    );
     expect(server.requests).toHaveLength(0);
     expect(cap.stdout()).toMatch(
-      /dead\s+prediction.*refused to connect to localhost \((127\.0\.0\.1|::1)\): loopback address/,
+      /dead\s+prediction.*refused to connect to \S+ \(\S+\): (loopback|private) address/,
     );
     expect(cap.stderr()).toMatch(/hint: pass --allow-private-network/);
+  });
+
+  it('refuses localhost by name, before connecting, with the hint', async () => {
+    server = await createFakeServer();
+    const cap = captureIO();
+    expect(await runCli(['trigger', `http://localhost:${server.port}`], cap.io)).not.toBe(0);
+    expect(server.requests).toHaveLength(0);
+    expect(`${cap.stdout()}${cap.stderr()}`).toMatch(/loopback address/);
+    expect(cap.stderr()).toMatch(/allow-private-network/);
   });
 
   it('sends --data or --data-file, extra headers, --count events with their own ids', async () => {

@@ -1,4 +1,10 @@
-export { DEFAULT_CONCURRENCY, Dispatcher, type DispatcherOptions } from './dispatcher.js';
+/**
+ * `@empathy/webhooks-core`: what users of the library need: events, the dispatcher and the
+ * in-memory queue, the monitor, errors, signing and verification, the plugin and queue contracts
+ * as types. Integration authors build on `@empathy/webhooks-core/kit`, queue authors on
+ * `@empathy/webhooks-core/queue`; test suites use `@empathy/webhooks-core/testing`.
+ */
+export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 export {
   isWebhookConfigError,
   isWebhookDeliveryError,
@@ -6,9 +12,7 @@ export {
   isWebhookPayloadError,
   isWebhookSignatureError,
   isWebhookTimeoutError,
-  redact,
   safeOrigin,
-  toDeliveryError,
   WebhookConfigError,
   WebhookDeliveryError,
   type WebhookDeliveryErrorOptions,
@@ -18,7 +22,6 @@ export {
   WebhookTimeoutError,
 } from './errors.js';
 export {
-  assertEventType,
   type BuiltInEventType,
   CLASSIFICATIONS,
   type Classification,
@@ -42,63 +45,32 @@ export {
   SEVERITIES,
   type Severity,
 } from './events.js';
-export { conditionFingerprint, conditionIdentity } from './fingerprint.js';
 export {
   type DeliveryListener,
   type DeliveryOutcome,
   WebhookMonitor,
   type WebhookStats,
 } from './monitor.js';
-export {
-  type CommonWebhookOptions,
-  type DeliveryContext,
-  type DeliveryReceipt,
-  type ParsedCommonOptions,
-  parseCommonOptions,
-  parseEndpointOption,
-  type WebhookHost,
-  type WebhookPlugin,
-  wants,
+export type {
+  CommonWebhookOptions,
+  DeliveryContext,
+  DeliveryReceipt,
+  WebhookPlugin,
 } from './plugin.js';
-export {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  type CircuitState,
-  DEFAULT_CIRCUIT_BREAKER,
+export type {
+  CircuitBreakerOptions,
+  CircuitState,
 } from './policies/circuit-breaker.js';
+export type { RateLimit } from './policies/rate-limit.js';
 export {
-  createRateLimiter,
-  EXACT_SLIDING_WINDOW_LIMIT,
-  normalizeRateLimit,
-  type RateLimit,
-  type RateLimiter,
-  type RateLimiterFactory,
-  type ResolvedRateLimit,
-} from './policies/rate-limit.js';
-export {
-  backoffMs,
-  DEFAULT_RETRY_POLICY,
-  isRetryable,
-  isRetryableStatus,
   MAX_WAIT_SECONDS,
-  nextRetryDelayMs,
-  normalizeRetryPolicy,
-  parseRetryAfter,
-  RETRYABLE_STATUSES,
-  type ResolvedRetryPolicy,
   type RetryPolicy,
 } from './policies/retry.js';
-export { type Lane, LaneScheduler, type LaneSource, newLane } from './queue/lanes.js';
-export { createDeadLetterStore, MemoryQueue, type MemoryQueueOptions } from './queue/memory.js';
-export { serializeEvent } from './queue/serialize.js';
+export { MemoryQueue, type MemoryQueueOptions } from './queue/memory.js';
 export type {
   DeadLetter,
   DeadLetterStore,
-  DeliveryJob,
   DeliveryQueue,
-  JobError,
-  JobHandler,
-  JobOutcome,
 } from './queue/types.js';
 export {
   type Body as RawBody,
@@ -112,17 +84,6 @@ export {
   verifyStandardWebhook,
   verifyWebhookSignature,
 } from './signing.js';
-export {
-  clean as cleanText,
-  type EventSummary,
-  type Fact as SummaryFact,
-  type Link as SummaryLink,
-  SEVERITY_LABELS,
-  type Section as SummarySection,
-  safeLink,
-  summarize as summarizeEvent,
-  truncate as truncateText,
-} from './summary.js';
 export type {
   AttemptResult,
   AttemptScope,
@@ -133,4 +94,3 @@ export type {
   QueueObserver,
   TraceCarrier,
 } from './telemetry.js';
-export { type LongTimeout, MAX_TIMER_DELAY_MS, setLongTimeout } from './timers.js';

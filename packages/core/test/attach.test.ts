@@ -5,9 +5,9 @@ import {
   Dispatcher,
   type EmpathyEvent,
   isWebhookConfigError,
-  type WebhookHost,
   type WebhookPlugin,
 } from '../src/index.js';
+import type { WebhookHost } from '../src/kit/index.js';
 import { type Step, scripted } from './helpers.js';
 
 let dispatcher: Dispatcher | undefined;

@@ -10,10 +10,10 @@ import {
   isWebhookError,
   isWebhookTimeoutError,
   MemoryQueue,
-  serializeEvent,
   WebhookConfigError,
   type WebhookPlugin,
 } from '../src/index.js';
+import { serializeEvent } from '../src/queue/index.js';
 import { sampleEvent } from '../src/testing/samples.js';
 import { scripted } from './helpers.js';
 

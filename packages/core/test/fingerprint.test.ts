@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conditionFingerprint, createEvent } from '../src/index.js';
+import { createEvent } from '../src/index.js';
+import { conditionFingerprint } from '../src/kit/index.js';
 
 const perf = (value: number, endpoint = '/api/users') =>
   createEvent(

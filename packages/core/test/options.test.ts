@@ -1,11 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  parseCommonOptions,
-  parseEndpointOption,
-  WebhookConfigError,
-  WebhookDeliveryError,
-} from '../src/index.js';
+import { WebhookConfigError, WebhookDeliveryError } from '../src/index.js';
+import { parseCommonOptions, parseEndpointOption } from '../src/kit/index.js';
 
 describe('parseEndpointOption', () => {
   const where = { option: 'webhookUrl', webhook: 'chat', what: 'the channel webhook URL' };

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_WAIT_SECONDS, WebhookConfigError, WebhookDeliveryError } from '../src/index.js';
+import { isRetryable, parseCommonOptions, parseRetryAfter } from '../src/kit/index.js';
 import {
   CircuitBreaker,
   createRateLimiter,
   EXACT_SLIDING_WINDOW_LIMIT,
-  isRetryable,
   MAX_TIMER_DELAY_MS,
-  MAX_WAIT_SECONDS,
   nextRetryDelayMs,
   normalizeRateLimit,
   normalizeRetryPolicy,
-  parseCommonOptions,
-  parseRetryAfter,
-  WebhookConfigError,
-  WebhookDeliveryError,
-} from '../src/index.js';
+} from '../src/queue/index.js';
 
 const err = (status?: number, retryAfterMs?: number, retryable?: boolean) =>
   new WebhookDeliveryError('x', { status, retryAfterMs, retryable });

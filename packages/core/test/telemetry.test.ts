@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type AttemptResult,
   type DeliveryContext,
-  type DeliveryJob,
   type DeliveryTelemetry,
   Dispatcher,
   type DispatcherOptions,
@@ -12,6 +11,7 @@ import {
   WebhookDeliveryError,
   type WebhookPlugin,
 } from '../src/index.js';
+import type { DeliveryJob } from '../src/queue/index.js';
 import { sampleEvent } from '../src/testing/samples.js';
 
 const TRACE: TraceCarrier = {

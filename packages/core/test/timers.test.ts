@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createEvent,
-  type DeliveryJob,
   Dispatcher,
-  MAX_TIMER_DELAY_MS,
   MemoryQueue,
-  setLongTimeout,
   WebhookDeliveryError,
   type WebhookPlugin,
 } from '../src/index.js';
+import { type DeliveryJob, MAX_TIMER_DELAY_MS, setLongTimeout } from '../src/queue/index.js';
 
 /** Node's warnings while a test runs: an overflowing setTimeout emits a TimeoutOverflowWarning. */
 let warnings: string[] = [];

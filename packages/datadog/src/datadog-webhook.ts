@@ -7,7 +7,6 @@ import {
   isWebhookDeliveryError,
   WebhookConfigError,
   type WebhookDeliveryError,
-  type WebhookHost,
 } from '@empathy/webhooks-core';
 import {
   type ErrorScope,
@@ -15,6 +14,7 @@ import {
   parseEndpointOption,
   permanentError,
   WebhookBase,
+  type WebhookHost,
   type WebhookOptions,
 } from '@empathy/webhooks-core/kit';
 import { datadogAnswerError } from './errors.js';

@@ -1,5 +1,5 @@
-import { parseRetryAfter, type WebhookDeliveryError } from '@empathy/webhooks-core';
-import { type ErrorScope, httpError } from '@empathy/webhooks-core/kit';
+import type { WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, httpError, parseRetryAfter } from '@empathy/webhooks-core/kit';
 
 /** An answer Datadog gave, as the transport recorded it (the SDK's own errors keep no headers). */
 export interface DatadogResponse {

@@ -10,10 +10,11 @@ import {
   parseEndpointOption,
   permanentError,
   readBodyJson,
+  userAgent,
   WebhookBase,
   type WebhookOptions,
 } from '@empathy/webhooks-core/kit';
-import ky, { type KyInstance } from 'ky';
+import pkg from '../package.json' with { type: 'json' };
 import { discordError } from './errors.js';
 import { type DiscordMessage, fitDiscordMessage, formatDiscordMessage } from './format.js';
 
@@ -108,11 +109,11 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
   readonly #username: string | undefined;
   readonly #avatarUrl: string | undefined;
   readonly #content: DiscordWebhookOptions['content'];
-  #client: KyInstance | undefined;
 
   constructor(options: DiscordWebhookOptions) {
     super(options, {
       name: 'discord',
+      userAgent: userAgent(pkg),
       events: DEFAULT_DISCORD_EVENTS,
       concurrency: 1,
       rateLimit: DEFAULT_DISCORD_RATE_LIMIT,
@@ -193,26 +194,13 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
     _event: EmpathyEvent,
     ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
-    const response = await this.#http().post(this.#endpoint, { json: message, signal: ctx.signal });
+    const response = await this.postJson(this.#endpoint, message, ctx);
     if (!response.ok) throw await discordError(this.errors, response);
     // With `wait=true` Discord answers 200 with the created message: read only its id.
     const created = (await readBodyJson(response, MAX_SUCCESS_BODY)) as { id?: unknown } | undefined;
     const receipt: DeliveryReceipt = { status: response.status };
     if (typeof created?.id === 'string') receipt.id = created.id;
     return receipt;
-  }
-
-  #http(): KyInstance {
-    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
-    // retry policy and the attempt's signal are the only ones.
-    this.#client ??= ky.create({
-      fetch: this.http.fetch,
-      retry: 0,
-      timeout: false,
-      throwHttpErrors: false,
-      headers: { 'user-agent': '@empathy/webhooks-discord' },
-    });
-    return this.#client;
   }
 }
 

@@ -1,6 +1,6 @@
 import { describeWebhookContract } from '@empathy/webhooks-core/testing';
 import { classifySmtpReply, type EmailPayload, EmailWebhook } from '../src/index.js';
-import { startSmtpPeer } from './smtp-peer.js';
+import { startSmtpPeer } from './fake-smtp.js';
 
 const USER = 'empathy-bot';
 // Nothing in it may appear in ordinary text: the suite checks every 6-character piece.

@@ -10,7 +10,7 @@ import {
 import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmailWebhook, type EmailWebhookOptions } from '../src/index.js';
-import { type SmtpPeer, startSmtpPeer, TEST_TLS } from './smtp-peer.js';
+import { type SmtpPeer, startSmtpPeer, TEST_TLS } from './fake-smtp.js';
 
 const PASSWORD = 'hunter2-but-longer-9d1e';
 const FAST = {

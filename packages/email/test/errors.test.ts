@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
-import { isRetryable, normalizeRetryPolicy, WebhookDeliveryError } from '@empathy/webhooks-core';
-import { Redactor } from '@empathy/webhooks-core/kit';
+import { WebhookDeliveryError } from '@empathy/webhooks-core';
+import { isRetryable, Redactor } from '@empathy/webhooks-core/kit';
+import { normalizeRetryPolicy } from '@empathy/webhooks-core/queue';
 import { describe, expect, it } from 'vitest';
 import { toEmailError } from '../src/errors.js';
 import { classifySmtpReply } from '../src/index.js';

@@ -1,5 +1,5 @@
-import { isWebhookDeliveryError, parseRetryAfter, type WebhookDeliveryError } from '@empathy/webhooks-core';
-import { type ErrorScope, httpError, readBodyText } from '@empathy/webhooks-core/kit';
+import { isWebhookDeliveryError, type WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, httpError, parseRetryAfter, readBodyText } from '@empathy/webhooks-core/kit';
 
 /** A GitHub rate limit recognised in an error answer, and how long to wait. */
 export interface GitHubRateLimit {

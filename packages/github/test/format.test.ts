@@ -1,4 +1,5 @@
-import { EVENT_TYPES, summarizeEvent } from '@empathy/webhooks-core';
+import { EVENT_TYPES } from '@empathy/webhooks-core';
+import { summarizeEvent } from '@empathy/webhooks-core/kit';
 import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -54,7 +55,7 @@ function projection(body: string) {
 describe('review comment (code_review_complete)', () => {
   it("matches the seed's comment", async () => {
     const body = formatReviewComment(sampleEvent('code_review_complete'), MARKER);
-    await expect(body).toMatchFileSnapshot('./golden/comment.code_review_complete.md');
+    await expect(body).toMatchFileSnapshot('./__golden__/comment.code_review_complete.md');
     // The seed's lines, verbatim.
     for (const line of [
       // The shared reading's title, after the seed's emoji.
@@ -100,7 +101,7 @@ describe('review comment (code_review_complete)', () => {
     expect(body).toMatch(/…and \d+ more \(cut to fit GitHub's comment size limit\)/);
     expect(body.endsWith('Confidence: 92%')).toBe(true);
     await expect(JSON.stringify(projection(body), null, 2)).toMatchFileSnapshot(
-      './golden/comment.hostile.json',
+      './__golden__/comment.hostile.json',
     );
   });
 
@@ -132,8 +133,8 @@ describe('issue (bug_detected, security_vulnerability)', () => {
       const fingerprint = findingFingerprint(event, REPOSITORY);
       const issue = formatIssue(event, { fingerprint, labels: LABELS });
       const { body, ...fields } = issue;
-      await expect(JSON.stringify(fields, null, 2)).toMatchFileSnapshot(`./golden/issue.${type}.json`);
-      await expect(body).toMatchFileSnapshot(`./golden/issue.${type}.md`);
+      await expect(JSON.stringify(fields, null, 2)).toMatchFileSnapshot(`./__golden__/issue.${type}.json`);
+      await expect(body).toMatchFileSnapshot(`./__golden__/issue.${type}.md`);
       expect(issue.body.startsWith(fingerprintMarker(fingerprint))).toBe(true);
       expectSafeMarkdown(issue.body);
     });
@@ -160,7 +161,7 @@ describe('issue (bug_detected, security_vulnerability)', () => {
     expectSafeMarkdown(issue.body);
     await expect(
       JSON.stringify({ title: issue.title, labels: issue.labels, body: projection(issue.body) }, null, 2),
-    ).toMatchFileSnapshot('./golden/issue.hostile.json');
+    ).toMatchFileSnapshot('./__golden__/issue.hostile.json');
   });
 
   it('puts the fix in a fence longer than any backticks inside it', () => {
@@ -196,7 +197,9 @@ describe('repository_dispatch payload', () => {
   for (const type of EVENT_TYPES) {
     it(`formats ${type}`, async () => {
       const payload = formatDispatch(sampleEvent(type), `empathy.${type}`);
-      await expect(JSON.stringify(payload, null, 2)).toMatchFileSnapshot(`./golden/dispatch.${type}.json`);
+      await expect(JSON.stringify(payload, null, 2)).toMatchFileSnapshot(
+        `./__golden__/dispatch.${type}.json`,
+      );
       expect(Object.keys(payload.client_payload).length).toBeLessThanOrEqual(CLIENT_PAYLOAD_MAX_KEYS);
       // Nothing is lost from an ordinary event.
       expect(payload.client_payload.data).toEqual(sampleEvent(type).data);
@@ -223,7 +226,7 @@ describe('repository_dispatch payload', () => {
         null,
         2,
       ),
-    ).toMatchFileSnapshot('./golden/dispatch.hostile.json');
+    ).toMatchFileSnapshot('./__golden__/dispatch.hostile.json');
   });
 
   it("says what happened in one line: the shared reading's title", () => {
@@ -260,7 +263,7 @@ describe('workflow_dispatch inputs', () => {
         formatWorkflowInputs(sampleEvent(type)),
       ]),
     );
-    await expect(JSON.stringify(inputs, null, 2)).toMatchFileSnapshot('./golden/workflow-inputs.json');
+    await expect(JSON.stringify(inputs, null, 2)).toMatchFileSnapshot('./__golden__/workflow-inputs.json');
     for (const value of Object.values(inputs)) {
       expect(Object.keys(value)).toEqual(['event_type', 'event_id', 'severity', 'summary', 'payload']);
       expect(JSON.parse(value.payload).event_id).toBe(value.event_id);

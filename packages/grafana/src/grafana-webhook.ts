@@ -10,10 +10,11 @@ import {
   networkError,
   parseEndpointOption,
   readBodyJson,
+  userAgent,
   WebhookBase,
   type WebhookOptions,
 } from '@empathy/webhooks-core/kit';
-import ky, { type KyInstance } from 'ky';
+import pkg from '../package.json' with { type: 'json' };
 import { type GrafanaApi, grafanaError } from './errors.js';
 import {
   type AnnotationOptions,
@@ -120,11 +121,10 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
   readonly #annotations: Annotations | undefined;
   readonly #loki: Loki | undefined;
   readonly #annotated = new Map<string, number | undefined>();
-  #client: KyInstance | undefined;
   #batcher: LokiBatcher | undefined;
 
   constructor(options: GrafanaWebhookOptions) {
-    super(options, { name: 'grafana', events: ['*'], concurrency: 16 });
+    super(options, { name: 'grafana', events: ['*'], concurrency: 16, userAgent: userAgent(pkg) });
     const fail: (message: string) => never = (message) => {
       throw new WebhookConfigError(message, { webhook: this.name });
     };
@@ -268,29 +268,12 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
     const scope: ErrorScope = { ...this.errors, target: api };
     let response: Response;
     try {
-      response = await this.#http().post(url, {
-        body,
-        headers: { ...headers, 'content-type': 'application/json' },
-        signal,
-      });
+      response = await this.postJson(url, body, { signal }, headers);
     } catch (error) {
       throw networkError(scope, error);
     }
     if (!response.ok) throw await grafanaError(scope, response);
     return response;
-  }
-
-  #http(): KyInstance {
-    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
-    // retry policy and the attempt's signal are the only ones.
-    this.#client ??= ky.create({
-      fetch: this.http.fetch,
-      retry: 0,
-      timeout: false,
-      throwHttpErrors: false,
-      headers: { 'user-agent': '@empathy/webhooks-grafana' },
-    });
-    return this.#client;
   }
 
   #remember(eventId: string, annotationId: number | undefined): void {

@@ -1,5 +1,5 @@
-import { isWebhookDeliveryError, parseRetryAfter, type WebhookDeliveryError } from '@empathy/webhooks-core';
-import { type ErrorScope, httpError, networkError } from '@empathy/webhooks-core/kit';
+import { isWebhookDeliveryError, type WebhookDeliveryError } from '@empathy/webhooks-core';
+import { type ErrorScope, httpError, networkError, parseRetryAfter } from '@empathy/webhooks-core/kit';
 
 /** Jira's error body: `{ errorMessages: [...], errors: { field: message } }`. */
 interface JiraErrorBody {

@@ -2,15 +2,14 @@ import {
   type AttemptResult,
   type AttemptScope,
   type Deferral,
-  type DeliveryJob,
   type DeliveryTelemetry,
   type EmitScope,
   type EmpathyEvent,
-  type JobError,
   type QueueObserver,
   type TraceCarrier,
   WebhookConfigError,
 } from '@empathy/webhooks-core';
+import type { DeliveryJob, JobError } from '@empathy/webhooks-core/queue';
 import {
   type Attributes,
   type BatchObservableResult,

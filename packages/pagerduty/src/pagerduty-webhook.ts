@@ -11,10 +11,11 @@ import {
   parseEndpointOption,
   permanentError,
   readBodyJson,
+  userAgent,
   WebhookBase,
   type WebhookOptions,
 } from '@empathy/webhooks-core/kit';
-import ky, { type KyInstance } from 'ky';
+import pkg from '../package.json' with { type: 'json' };
 import { type EventsApiResponse, eventsApiError } from './errors.js';
 import {
   ACTION_METADATA,
@@ -114,11 +115,11 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
   readonly #routingKey: string;
   readonly #endpoint: URL;
   readonly #format: FormatOptions;
-  #client: KyInstance | undefined;
 
   constructor(options: PagerDutyWebhookOptions) {
     super(options, {
       name: 'pagerduty',
+      userAgent: userAgent(pkg),
       events: ['alert'],
       concurrency: 1,
       rateLimit: PAGERDUTY_RATE_LIMIT,
@@ -254,27 +255,10 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
     _event: EmpathyEvent,
     ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
-    const response = await this.#http().post(this.#endpoint, {
-      body: JSON.stringify({ routing_key: this.#routingKey, ...body }),
-      headers: { 'content-type': 'application/json' },
-      signal: ctx.signal,
-    });
+    const response = await this.postJson(this.#endpoint, { routing_key: this.#routingKey, ...body }, ctx);
     if (!response.ok) throw await eventsApiError(this.errors, response);
     const answer = (await readBodyJson(response, MAX_ANSWER)) as EventsApiResponse | undefined;
     const id = typeof answer?.dedup_key === 'string' ? answer.dedup_key : body.dedup_key;
     return { status: response.status, id, detail: { action: body.event_action } };
-  }
-
-  #http(): KyInstance {
-    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
-    // retry policy and the attempt's signal are the only ones.
-    this.#client ??= ky.create({
-      fetch: this.http.fetch,
-      retry: 0,
-      timeout: false,
-      throwHttpErrors: false,
-      headers: { 'user-agent': '@empathy/webhooks-pagerduty' },
-    });
-    return this.#client;
   }
 }

@@ -9,7 +9,7 @@ import {
   type PagerDutyEventBody,
   SEVERITY_MAP,
 } from '../src/index.js';
-import { eventsApi, ROUTING_KEY } from './fake-events-api.js';
+import { eventsApi, ROUTING_KEY } from './fake-pagerduty.js';
 
 /** Every string and key in a value (JSON.stringify would hide control characters behind escapes). */
 const strings = (value: unknown): string[] =>

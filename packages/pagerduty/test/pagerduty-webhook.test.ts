@@ -16,7 +16,7 @@ import {
 } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type PagerDutyEventBody, PagerDutyWebhook, type PagerDutyWebhookOptions } from '../src/index.js';
-import { eventsApi, eventsApiFailures, ROUTING_KEY } from './fake-events-api.js';
+import { eventsApi, eventsApiFailures, ROUTING_KEY } from './fake-pagerduty.js';
 
 describeWebhookContract('pagerduty', async () => {
   const server = await createFakeServer(eventsApi);

@@ -1,8 +1,13 @@
 import {
   type DeadLetter,
-  type DeliveryJob,
   type DeliveryQueue,
   type EmpathyEvent,
+  type TraceCarrier,
+  WebhookConfigError,
+  WebhookError,
+} from '@empathy/webhooks-core';
+import {
+  type DeliveryJob,
   type JobError,
   type JobHandler,
   type JobOutcome,
@@ -10,10 +15,7 @@ import {
   type RateLimiterFactory,
   serializeEvent,
   setLongTimeout,
-  type TraceCarrier,
-  WebhookConfigError,
-  WebhookError,
-} from '@empathy/webhooks-core';
+} from '@empathy/webhooks-core/queue';
 import {
   type ConnectionOptions,
   DelayedError,

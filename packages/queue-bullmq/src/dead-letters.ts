@@ -1,4 +1,5 @@
-import type { DeadLetter, DeadLetterStore, DeliveryJob } from '@empathy/webhooks-core';
+import type { DeadLetter, DeadLetterStore } from '@empathy/webhooks-core';
+import type { DeliveryJob } from '@empathy/webhooks-core/queue';
 import { deadLetterKeys } from './keys.js';
 
 type DeadScript =

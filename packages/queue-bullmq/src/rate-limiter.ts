@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RateLimiter, RateLimiterFactory, ResolvedRateLimit } from '@empathy/webhooks-core';
+import type { RateLimiter, RateLimiterFactory, ResolvedRateLimit } from '@empathy/webhooks-core/queue';
 import { rateLimitKey } from './keys.js';
 
 /** Runs one of the queue's Lua scripts: keys first, then arguments. */

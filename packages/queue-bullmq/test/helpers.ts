@@ -3,11 +3,10 @@ import {
   type CommonWebhookOptions,
   type DeliveryContext,
   type EmpathyEvent,
-  parseCommonOptions,
-  parseRetryAfter,
   WebhookDeliveryError,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import { parseCommonOptions, parseRetryAfter } from '@empathy/webhooks-core/kit';
 import { type ConnectionOptions, RedisConnection } from 'bullmq';
 
 /** The Redis every test uses: REDIS_URL, else the one running on these machines. */

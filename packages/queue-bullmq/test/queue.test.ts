@@ -1,10 +1,5 @@
-import {
-  Dispatcher,
-  isWebhookConfigError,
-  isWebhookError,
-  type RateLimiterFactory,
-  type WebhookPlugin,
-} from '@empathy/webhooks-core';
+import { Dispatcher, isWebhookConfigError, isWebhookError, type WebhookPlugin } from '@empathy/webhooks-core';
+import type { RateLimiterFactory } from '@empathy/webhooks-core/queue';
 import { createFakeServer, type FakeServer, sampleEvent } from '@empathy/webhooks-core/testing';
 import { Queue, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

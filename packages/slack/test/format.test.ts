@@ -9,7 +9,7 @@ import {
   type SlackMessage,
   truncateMrkdwn,
 } from '../src/index.js';
-import { validateMessage } from './slack-fake.js';
+import { validateMessage } from './fake-slack.js';
 
 // Every character class core's text policy strips, written out here so the test checks the policy.
 const UNSAFE =

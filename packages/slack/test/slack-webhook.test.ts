@@ -12,7 +12,7 @@ import {
 import { describeWebhookContract, fakeServerHarness, sampleEvent } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatMessage, type SlackPayload, SlackWebhook, type SlackWebhookOptions } from '../src/index.js';
-import { type SlackFake, startSlackFake, TOKEN, WEBHOOK_PATH, WEBHOOK_SECRET } from './slack-fake.js';
+import { type SlackFake, startSlackFake, TOKEN, WEBHOOK_PATH, WEBHOOK_SECRET } from './fake-slack.js';
 
 const FAST: RetryPolicy = { maxRetries: 2, initialDelaySeconds: 0.05, backoffMultiplier: 1, jitter: false };
 

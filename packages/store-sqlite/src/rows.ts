@@ -1,11 +1,5 @@
-import {
-  type DeadLetter,
-  type DeliveryJob,
-  type EmpathyEvent,
-  type JobError,
-  serializeEvent,
-  type TraceCarrier,
-} from '@empathy/webhooks-core';
+import type { DeadLetter, EmpathyEvent, TraceCarrier } from '@empathy/webhooks-core';
+import { type DeliveryJob, type JobError, serializeEvent } from '@empathy/webhooks-core/queue';
 
 /** One delivered job, as kept for `deliveredRetentionMs`. */
 export interface DeliveryRecord {

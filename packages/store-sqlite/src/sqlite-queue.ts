@@ -1,8 +1,12 @@
 import {
   type DeadLetterStore,
-  type DeliveryJob,
   type DeliveryQueue,
   isWebhookError,
+  WebhookConfigError,
+  WebhookError,
+} from '@empathy/webhooks-core';
+import {
+  type DeliveryJob,
   type JobError,
   type JobHandler,
   type JobOutcome,
@@ -11,9 +15,7 @@ import {
   type LongTimeout,
   newLane,
   setLongTimeout,
-  WebhookConfigError,
-  WebhookError,
-} from '@empathy/webhooks-core';
+} from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
 import { createDeadLetterStore } from './dead-letters.js';
 import { Leases, reclaimFromDeadProcesses } from './leases.js';

@@ -3,13 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   createEvent,
-  type DeliveryJob,
   Dispatcher,
   type EmpathyEvent,
   isWebhookConfigError,
   isWebhookError,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import type { DeliveryJob } from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SqliteQueue } from '../src/index.js';

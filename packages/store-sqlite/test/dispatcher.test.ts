@@ -4,10 +4,10 @@ import {
   Dispatcher,
   type EmpathyEvent,
   MemoryQueue,
-  parseRetryAfter,
   WebhookDeliveryError,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
+import { parseRetryAfter } from '@empathy/webhooks-core/kit';
 import { createFakeServer, type FakeServer } from '@empathy/webhooks-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteQueue } from '../src/index.js';

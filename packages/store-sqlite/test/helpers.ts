@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEvent, type DeliveryJob, type JobHandler, type JobOutcome } from '@empathy/webhooks-core';
+import { createEvent } from '@empathy/webhooks-core';
+import type { DeliveryJob, JobHandler, JobOutcome } from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { isWebhookConfigError, type JobOutcome } from '@empathy/webhooks-core';
+import { isWebhookConfigError } from '@empathy/webhooks-core';
+import type { JobOutcome } from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteQueue } from '../src/index.js';

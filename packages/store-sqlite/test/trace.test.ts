@@ -1,4 +1,5 @@
-import type { DeliveryJob, JobOutcome, TraceCarrier } from '@empathy/webhooks-core';
+import type { TraceCarrier } from '@empathy/webhooks-core';
+import type { DeliveryJob, JobOutcome } from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteQueue } from '../src/index.js';

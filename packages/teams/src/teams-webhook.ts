@@ -6,8 +6,8 @@ import {
   type RateLimit,
   WebhookConfigError,
 } from '@empathy/webhooks-core';
-import { parseEndpointOption, WebhookBase, type WebhookOptions } from '@empathy/webhooks-core/kit';
-import ky, { type KyInstance } from 'ky';
+import { parseEndpointOption, userAgent, WebhookBase, type WebhookOptions } from '@empathy/webhooks-core/kit';
+import pkg from '../package.json' with { type: 'json' };
 import { workflowsError } from './errors.js';
 import { fitTeamsMessage, formatTeamsMessage, type TeamsMessage } from './format.js';
 
@@ -66,11 +66,11 @@ export class TeamsWebhook extends WebhookBase<TeamsMessage> {
   readonly target: string;
   // Private fields: `util.inspect(webhook)` (an onFailure logging its first argument) shows none of them.
   readonly #url: URL;
-  #client: KyInstance | undefined;
 
   constructor(options: TeamsWebhookOptions) {
     super(options, {
       name: 'teams',
+      userAgent: userAgent(pkg),
       events: DEFAULT_TEAMS_EVENTS,
       rateLimit: DEFAULT_TEAMS_RATE_LIMIT,
     });
@@ -108,7 +108,7 @@ export class TeamsWebhook extends WebhookBase<TeamsMessage> {
     _event: EmpathyEvent,
     ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
-    const response = await this.#http().post(this.#url, { json: message, signal: ctx.signal });
+    const response = await this.postJson(this.#url, message, ctx);
     if (!response.ok) throw await workflowsError(this.errors, response);
     // Nothing in the body is needed: drop it rather than read whatever an endpoint sends.
     await response.body?.cancel();
@@ -116,18 +116,5 @@ export class TeamsWebhook extends WebhookBase<TeamsMessage> {
     const runId = response.headers.get('x-ms-workflow-run-id');
     if (runId && /^[\w-]{1,100}$/.test(runId)) receipt.id = runId;
     return receipt;
-  }
-
-  #http(): KyInstance {
-    // The kit's guarded transport does the I/O; ky's own retries and timeout are off, so core's
-    // retry policy and the attempt's signal are the only ones.
-    this.#client ??= ky.create({
-      fetch: this.http.fetch,
-      retry: 0,
-      timeout: false,
-      throwHttpErrors: false,
-      headers: { 'user-agent': '@empathy/webhooks-teams' },
-    });
-    return this.#client;
   }
 }

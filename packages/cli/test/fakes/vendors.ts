@@ -5,14 +5,14 @@
  */
 import { createFakeServer, type FakeServer } from '@empathy/webhooks-core/fakes';
 import { API_KEY, APP_KEY, datadogApi } from '../../../datadog/test/fake-datadog.js';
-import { discordApi, webhookUrl as discordUrl } from '../../../discord/src/fake-discord-api.js';
-import { type SmtpPeer, startSmtpPeer } from '../../../email/test/smtp-peer.js';
+import { discordApi, webhookUrl as discordUrl } from '../../../discord/test/fake-discord.js';
+import { type SmtpPeer, startSmtpPeer } from '../../../email/test/fake-smtp.js';
 import { FakeGitHub } from '../../../github/test/fake-github.js';
 import { createGrafanaFake, GRAFANA_TOKEN } from '../../../grafana/test/fake-grafana.js';
 import { createFakeJira, type FakeJira } from '../../../jira/test/fake-jira.js';
-import { eventsApi, ROUTING_KEY } from '../../../pagerduty/test/fake-events-api.js';
-import { type SlackFake, startSlackFake } from '../../../slack/test/slack-fake.js';
-import { teamsApi, webhookUrl as teamsUrl } from '../../../teams/src/fake-teams-api.js';
+import { eventsApi, ROUTING_KEY } from '../../../pagerduty/test/fake-pagerduty.js';
+import { type SlackFake, startSlackFake } from '../../../slack/test/fake-slack.js';
+import { teamsApi, webhookUrl as teamsUrl } from '../../../teams/test/fake-teams.js';
 
 export const JIRA_EMAIL = 'bot@example.com';
 export const JIRA_API_TOKEN = 'ATATT3xFfGF0-cli-api-token-9876543210';

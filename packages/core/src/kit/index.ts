@@ -6,19 +6,23 @@
  * library need none of it: they import the main entry.
  */
 
+export { redact, toDeliveryError } from '../errors.js';
+export { assertEventType } from '../events.js';
 export { conditionFingerprint, conditionIdentity } from '../fingerprint.js';
-// The plugin-author side of the main entry, so an integration imports from one place.
+// The plugin-author side of the contract (the types are in the main entry too, for users).
 export {
   type CommonWebhookOptions,
   type DeliveryContext,
   type DeliveryReceipt,
+  type ParsedCommonOptions,
   parseCommonOptions,
   parseEndpointOption,
   privateHostReason,
   type WebhookHost,
   type WebhookPlugin,
+  wants,
 } from '../plugin.js';
-export { isRetryableStatus, parseRetryAfter, RETRYABLE_STATUSES } from '../policies/retry.js';
+export { isRetryable, isRetryableStatus, parseRetryAfter, RETRYABLE_STATUSES } from '../policies/retry.js';
 export {
   type EventSummary,
   type Fact as SummaryFact,

@@ -47,6 +47,8 @@ export interface WebhookDefaults {
   rateLimit?: RateLimit | undefined;
   /** Options of the lazily created {@link HttpTransport} (its `allowPrivateNetwork` is the user's). */
   transport?: Omit<HttpTransportOptions, 'allowPrivateNetwork'> | undefined;
+  /** The `user-agent` of {@link WebhookBase.postJson}, e.g. `userAgent(pkg)`. @default '@empathy/webhooks' */
+  userAgent?: string | undefined;
 }
 
 /**
@@ -93,6 +95,7 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
   protected readonly redactor: Redactor = new Redactor();
   readonly #format: FormatHook<TPayload> | undefined;
   readonly #transportOptions: WebhookDefaults['transport'];
+  readonly #userAgent: string;
   #transport: HttpTransport | undefined;
   /** The hosts this webhook is registered in, the latest last. */
   readonly #hosts: WebhookHost[] = [];
@@ -118,6 +121,7 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
     }
     this.#format = options.format;
     this.#transportOptions = defaults.transport;
+    this.#userAgent = defaults.userAgent ?? '@empathy/webhooks';
   }
 
   /**
@@ -207,6 +211,25 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
       allowPrivateNetwork: this.allowPrivateNetwork,
     });
     return this.#transport;
+  }
+
+  /**
+   * One JSON POST through {@link http}, aborted by the attempt's signal: what most vendor APIs
+   * take. `body` is JSON-encoded unless it is a string already (encoded by the caller). The
+   * answer's body is the caller's to read (bounded: `readBodyJson`) or cancel.
+   */
+  protected postJson(
+    url: URL | string,
+    body: unknown,
+    ctx: Pick<DeliveryContext, 'signal'>,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<Response> {
+    return this.http.fetch(url, {
+      method: 'POST',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      signal: ctx.signal,
+      headers: { 'content-type': 'application/json', 'user-agent': this.#userAgent, ...headers },
+    });
   }
 
   /** What the error builders need: this webhook's name, target and secrets. */

@@ -9,10 +9,10 @@ import {
 } from '@empathy/webhooks-core';
 import { createFakeServer, type FakeServer, hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SIG, teamsApi, WORKFLOW_ID, webhookUrl } from './fake-teams-api.js';
-import type { TeamsMessage } from './format.js';
-import { TeamsWebhook, type TeamsWebhookOptions } from './teams-webhook.js';
-import { parseCard } from './validate-card.js';
+import type { TeamsMessage } from '../src/format.js';
+import { TeamsWebhook, type TeamsWebhookOptions } from '../src/teams-webhook.js';
+import { parseCard } from '../src/validate-card.js';
+import { SIG, teamsApi, WORKFLOW_ID, webhookUrl } from './fake-teams.js';
 
 const ctx = (): DeliveryContext => ({
   signal: new AbortController().signal,

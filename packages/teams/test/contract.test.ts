@@ -1,7 +1,7 @@
 import { createFakeServer, describeWebhookContract, fakeServerHarness } from '@empathy/webhooks-core/testing';
-import { SIG, teamsApi, teamsFailures, webhookUrl } from './fake-teams-api.js';
-import type { TeamsMessage } from './format.js';
-import { TeamsWebhook } from './teams-webhook.js';
+import type { TeamsMessage } from '../src/format.js';
+import { TeamsWebhook } from '../src/teams-webhook.js';
+import { SIG, teamsApi, teamsFailures, webhookUrl } from './fake-teams.js';
 
 describeWebhookContract('teams', async () => {
   const server = await createFakeServer(teamsApi);

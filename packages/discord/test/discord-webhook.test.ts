@@ -9,8 +9,8 @@ import {
 } from '@empathy/webhooks-core';
 import { createFakeServer, type FakeServer, hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiscordWebhook, type DiscordWebhookOptions } from './discord-webhook.js';
-import { discordApi, TOKEN, WEBHOOK_ID, webhookUrl } from './fake-discord-api.js';
+import { DiscordWebhook, type DiscordWebhookOptions } from '../src/discord-webhook.js';
+import { discordApi, TOKEN, WEBHOOK_ID, webhookUrl } from './fake-discord.js';
 
 const ctx = (): DeliveryContext => ({
   signal: new AbortController().signal,

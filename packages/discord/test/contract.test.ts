@@ -1,7 +1,7 @@
 import { createFakeServer, describeWebhookContract, fakeServerHarness } from '@empathy/webhooks-core/testing';
-import { DiscordWebhook } from './discord-webhook.js';
-import { discordApi, discordFailures, TOKEN, webhookUrl } from './fake-discord-api.js';
-import type { DiscordMessage } from './format.js';
+import { DiscordWebhook } from '../src/discord-webhook.js';
+import type { DiscordMessage } from '../src/format.js';
+import { discordApi, discordFailures, TOKEN, webhookUrl } from './fake-discord.js';
 
 describeWebhookContract('discord', async () => {
   const server = await createFakeServer(discordApi);

@@ -1,7 +1,6 @@
 import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
 import { HOSTILE_TEXT, hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
-import { validateMessage } from './fake-discord-api.js';
 import {
   DISCORD_LIMITS,
   type DiscordMessage,
@@ -10,7 +9,8 @@ import {
   formatDiscordMessage,
   RESOLVED_COLOR,
   SEVERITY_COLORS,
-} from './format.js';
+} from '../src/format.js';
+import { validateMessage } from './fake-discord.js';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 

@@ -9,8 +9,8 @@ import {
   formatTeamsMessage,
   MAX_MESSAGE_BYTES,
   type TeamsMessage,
-} from './format.js';
-import { parseCard } from './validate-card.js';
+} from '../src/format.js';
+import { parseCard } from '../src/validate-card.js';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 const cardOf = (message: TeamsMessage) => message.attachments[0].content;

@@ -1,8 +1,7 @@
 import { createEvent, type EmpathyEvent, EVENT_TYPES } from '@empathy/webhooks-core';
 import { hostileEvent, SAMPLE_DATA, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
-import { adfErrors } from '../test/adf.js';
-import { type AdfNode, escapeWiki } from './document.js';
+import { type AdfNode, escapeWiki } from '../src/document.js';
 import {
   DEFAULT_PRIORITY_MAP,
   duplicateSearchJql,
@@ -12,7 +11,8 @@ import {
   type IssueFormatOptions,
   SUMMARY_MAX_LENGTH,
   TEXT_FIELD_MAX_LENGTH,
-} from './format.js';
+} from '../src/format.js';
+import { adfErrors } from '../test/adf.js';
 
 const CLOUD: IssueFormatOptions = {
   project: 'EMP',
