@@ -94,7 +94,8 @@ export class Dispatcher implements JobHandler {
   readonly #entries = new Map<string, Entry>();
   readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #onError: NonNullable<DispatcherOptions['onError']>;
-  readonly #memory: MemoryQueue | undefined;
+  /** The queue stores synchronously (see {@link DeliveryQueue.enqueueSync}). */
+  readonly #sync: boolean;
   /**
    * Attempts in flight, each with the function that abandons it, so that close() can cancel the
    * ones its deadline leaves behind.
@@ -108,7 +109,7 @@ export class Dispatcher implements JobHandler {
 
   constructor(options: DispatcherOptions = {}) {
     this.queue = options.queue ?? new MemoryQueue();
-    this.#memory = this.queue instanceof MemoryQueue ? this.queue : undefined;
+    this.#sync = typeof this.queue.enqueueSync === 'function';
     this.monitor = options.monitor ?? new WebhookMonitor();
     this.#rateLimiterFactory =
       options.rateLimiterFactory ??
@@ -253,9 +254,15 @@ export class Dispatcher implements JobHandler {
   }
 
   #enqueue(jobs: DeliveryJob[]): Promise<number> {
-    // The in-memory queue takes jobs synchronously: no extra promise hop on the hot path.
-    if (this.#memory) {
-      this.#memory.enqueueNow(jobs);
+    // A queue that stores synchronously (the in-memory one) saves a promise hop on the hot path.
+    if (this.#sync) {
+      try {
+        this.queue.enqueueSync!(jobs);
+      } catch (error) {
+        // Thrown as the queue threw it (callers see a closed in-memory queue at once).
+        for (const job of jobs) this.monitor.recordQueued(job.webhook, -1);
+        throw error;
+      }
       return Promise.resolve(jobs.length);
     }
     return this.queue.enqueue(jobs).then(
@@ -364,6 +371,11 @@ export class Dispatcher implements JobHandler {
       eventId,
       during: 'telemetry',
     });
+  }
+
+  /** {@link JobHandler}: the names of the registered webhooks, in registration order. */
+  webhookNames(): string[] {
+    return [...this.#entries.keys()];
   }
 
   /** {@link JobHandler}: the most jobs of `webhook` in flight at once. */

@@ -559,6 +559,47 @@ describe('timeouts are WebhookTimeoutError', () => {
   });
 });
 
+describe('the queue seam', () => {
+  /** A queue that stores synchronously and is not MemoryQueue: the dispatcher must still use its fast path. */
+  class SyncQueue extends MemoryQueue {
+    sync = 0;
+    async_ = 0;
+    failNext = false;
+    override async enqueue(jobs: Parameters<MemoryQueue['enqueue']>[0]): Promise<void> {
+      this.async_++;
+      return super.enqueue(jobs);
+    }
+    override enqueueSync(jobs: Parameters<MemoryQueue['enqueueSync']>[0]): void {
+      this.sync++;
+      if (this.failNext) throw new WebhookConfigError('store refused');
+      super.enqueueSync(jobs);
+    }
+  }
+
+  it("uses any queue's enqueueSync; when it throws, so does dispatch, and the jobs are not counted", async () => {
+    const queue = new SyncQueue();
+    const w = scripted('w');
+    dispatcher = new Dispatcher({ webhooks: [w.plugin], queue });
+    await expect(dispatcher.dispatch(alert())).resolves.toBe(1);
+    await dispatcher.flush();
+    expect([queue.sync, queue.async_]).toEqual([1, 0]);
+    expect(w.attempts).toHaveLength(1);
+    queue.failNext = true;
+    expect(() => dispatcher!.dispatch(alert())).toThrow('store refused');
+    expect(dispatcher.monitor.getWebhookStats('w').pendingCount).toBe(0);
+  });
+
+  it('tells the queue which webhooks it has, as they come and go', () => {
+    const a = scripted('a');
+    const b = scripted('b');
+    const d = start(a.plugin);
+    const remove = d.register(b.plugin);
+    expect(d.webhookNames()).toEqual(['a', 'b']);
+    remove();
+    expect(d.webhookNames()).toEqual(['a']);
+  });
+});
+
 describe('typed errors', () => {
   it('a closed MemoryQueue refuses new jobs with a WebhookError that says so', async () => {
     const queue = new MemoryQueue();
@@ -579,7 +620,7 @@ describe('typed errors', () => {
     expect((rejected as Error).message).toBe(
       'MemoryQueue is closed: close() was called, so it accepts no new jobs',
     );
-    expect(() => queue.enqueueNow([job])).toThrow(/MemoryQueue is closed/);
+    expect(() => queue.enqueueSync([job])).toThrow(/MemoryQueue is closed/);
   });
 
   it('serializeEvent names the event and the reason when its data cannot be JSON', () => {

@@ -85,6 +85,7 @@ describe('the in-memory queue with far-off jobs', () => {
     let handled = 0;
     let asked = 0;
     queue.consume({
+      webhookNames: () => ['w'],
       concurrency: () => {
         asked++;
         return 1;

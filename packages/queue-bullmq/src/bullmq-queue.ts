@@ -258,7 +258,7 @@ export class BullMQQueue implements DeliveryQueue {
     consumed.add(this);
     this.#handler = handler;
     if (!this.consuming) return;
-    for (const name of registeredWebhooks(handler) ?? []) {
+    for (const name of handler.webhookNames()) {
       this.#track(this.#lane(name).then((lane) => this.#startWorker(lane)));
     }
   }
@@ -346,6 +346,14 @@ export class BullMQQueue implements DeliveryQueue {
     // Workers fetch no job once closing; then the attempts still running hand their jobs back,
     // or the workers' close would wait for every one to end (a hung delivery holds it for the
     // whole attempt timeout).
+    // A worker closed while its blocking connection is still starting gets disconnected, and the
+    // handshake commands BullMQ sent without awaiting them reject unhandled ("Connection is
+    // closed."). Let a handshake finish first, for a bounded time (Redis may be unreachable); a
+    // job leased meanwhile is handed back (#process sees the queue closed).
+    await settledWithin(
+      lanes.map((lane) => lane.worker?.waitUntilReady()),
+      HANDSHAKE_MS,
+    );
     const workersClosed = Promise.allSettled(lanes.map((lane) => lane.worker?.close()));
     for (const handBack of this.#running) handBack();
     this.#running.clear();
@@ -421,7 +429,7 @@ export class BullMQQueue implements DeliveryQueue {
   #startWorker(lane: Lane): void {
     const handler = this.#handler;
     if (lane.worker || !handler || !this.consuming || this.#closed) return;
-    if (!(registeredWebhooks(handler)?.includes(lane.webhook) ?? true)) return;
+    if (!handler.webhookNames().includes(lane.webhook)) return;
     const concurrency = workerRoles.get(this)?.concurrency ?? handler.concurrency(lane.webhook);
     const worker = new Worker<JobData, void, string>(
       lane.queue.name,
@@ -536,10 +544,17 @@ export class BullMQQueue implements DeliveryQueue {
   }
 }
 
-/** The webhooks a handler delivers, when it says (core's Dispatcher does); `undefined` for "all". */
-function registeredWebhooks(handler: JobHandler): string[] | undefined {
-  const webhooks = (handler as { webhooks?: unknown }).webhooks;
-  return Array.isArray(webhooks) ? webhooks.map((w: { name: string }) => w.name) : undefined;
+/** How long close() lets a starting worker finish its Redis handshake, in ms. */
+const HANDSHAKE_MS = 2000;
+
+/** Waits for `promises` to settle, or `ms`, whichever is first. */
+async function settledWithin(promises: (Promise<unknown> | undefined)[], ms: number): Promise<void> {
+  let timer: LongTimeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise<void>((r) => (timer = setLongTimeout(r, ms))),
+  ]);
+  timer?.clear();
 }
 
 function deliveryJobId(webhook: string, event: EmpathyEvent): string {

@@ -1,2 +1,4 @@
+export type { SqliteQueueOptions } from './options.js';
+export type { DeliveryRecord } from './rows.js';
 export { SCHEMA_VERSION } from './schema.js';
-export { type DeliveryRecord, SqliteQueue, type SqliteQueueOptions } from './sqlite-queue.js';
+export { SqliteQueue } from './sqlite-queue.js';

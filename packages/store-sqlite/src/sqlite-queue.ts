@@ -1,12 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import {
-  type DeadLetter,
   type DeadLetterStore,
   type DeliveryQueue,
-  type EmpathyEvent,
   isWebhookError,
-  type TraceCarrier,
   WebhookConfigError,
   WebhookError,
 } from '@empathy/webhooks-core';
@@ -15,69 +10,19 @@ import {
   type JobError,
   type JobHandler,
   type JobOutcome,
+  LaneScheduler,
+  type Lane as LaneState,
   type LongTimeout,
-  serializeEvent,
+  newLane,
   setLongTimeout,
 } from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
+import { createDeadLetterStore } from './dead-letters.js';
+import { Leases, reclaimFromDeadProcesses } from './leases.js';
+import { integerOption, type SqliteQueueOptions } from './options.js';
+import { type DeliveryRecord, type InsertRow, toInsertRows, toJob } from './rows.js';
 import { migrate } from './schema.js';
-
-/** Options for {@link SqliteQueue}. */
-export interface SqliteQueueOptions {
-  /**
-   * The database file, created if missing (its directory must exist). Every process that shares
-   * the file shares its jobs. `':memory:'` works for tests but survives nothing.
-   * @example './data/webhooks.db'
-   */
-  path: string;
-  /**
-   * How long a job leased by a process stays reserved for it. A live process renews its leases
-   * every `leaseMs / 3`; when a process dies, its jobs go back to the queue after this long, or
-   * at once when the dead process was on this machine.
-   * @default 30000
-   */
-  leaseMs?: number | undefined;
-  /** How often to look for jobs from other processes and expired leases, in ms. @default 1000 */
-  pollMs?: number | undefined;
-  /**
-   * How long to keep a record (ids, attempts, status: no payload) of each delivered job, in ms;
-   * 0 keeps none. Older records are pruned every minute. See {@link SqliteQueue.delivered}.
-   * @default 3600000 (one hour)
-   */
-  deliveredRetentionMs?: number | undefined;
-  /**
-   * SQLite's `synchronous` setting. `'normal'`: a resolved `enqueue` survives a crash of the
-   * process (WAL, no fsync per commit). `'full'`: it also survives power loss, at an fsync per
-   * commit.
-   * @default 'normal'
-   */
-  synchronous?: 'normal' | 'full' | undefined;
-  /** How long `close()` waits for pending deliveries by default, in ms. @default 10000 */
-  drainMs?: number | undefined;
-  /** The most jobs a lane leases from the file at once. @default 64 */
-  batchSize?: number | undefined;
-  /**
-   * Told about failures no call can report: the file failing while this process polls it or
-   * leases jobs in the background (a corrupt page, a full disk). The error is a `WebhookError`
-   * naming the file; each distinct failure is reported once until the file answers again.
-   * @default a one-line warning on stderr
-   */
-  onError?: ((error: Error) => void) | undefined;
-}
-
-/** One delivered job, as kept for `deliveredRetentionMs`. */
-export interface DeliveryRecord {
-  /** The job id: `<event_id>:<webhook>`. */
-  id: string;
-  webhook: string;
-  eventId: string;
-  /** Attempts made, the successful one included. */
-  attempts: number;
-  /** HTTP status of the successful attempt, when the plugin reported one. */
-  status?: number | undefined;
-  /** Epoch ms. */
-  deliveredAt: number;
-}
+import { prepare, type Statements } from './statements.js';
 
 /** A job this process holds a lease on. */
 interface Held {
@@ -85,19 +30,12 @@ interface Held {
   job: DeliveryJob;
 }
 
-interface Lane {
-  name: string;
+interface Lane extends LaneState {
   /** Leased jobs not started yet, oldest first; `head` is the next one. */
   ready: (Held | undefined)[];
   head: number;
-  /** Running jobs plus finished ones whose outcome is not committed yet. */
-  inFlight: number;
-  /** The lane sends nothing before this (rate limit, open circuit). */
-  pausedUntil: number;
   /** The file may hold jobs of this lane that are due and free: look before idling. */
   look: boolean;
-  timer: LongTimeout | undefined;
-  timerAt: number;
 }
 
 type Outcome =
@@ -113,47 +51,9 @@ interface PendingInsert {
   reject: (error: Error) => void;
 }
 
-/** One job's values for the `insert` statement. */
-type InsertRow = [
-  id: string,
-  webhook: string,
-  eventId: string,
-  event: string,
-  attempt: number,
-  availableAt: number,
-  enqueuedAt: number,
-  lastError: string | null,
-  traceparent: string | null,
-  tracestate: string | null,
-];
-
 interface IdleWaiter {
   resolve: () => void;
   reject: (error: Error) => void;
-}
-
-interface JobRow {
-  seq: number;
-  id: string;
-  webhook: string;
-  event: string;
-  attempt: number;
-  available_at: number;
-  enqueued_at: number;
-  last_error: string | null;
-  traceparent: string | null;
-  tracestate: string | null;
-}
-
-interface DeadRow {
-  id: string;
-  webhook: string;
-  event: string;
-  attempts: number;
-  error: string;
-  failed_at: number;
-  traceparent: string | null;
-  tracestate: string | null;
 }
 
 const PRUNE_EVERY_MS = 60_000;
@@ -179,7 +79,7 @@ export class SqliteQueue implements DeliveryQueue {
   readonly path: string;
   /** Dead letters, kept in the file. */
   readonly deadLetters: DeadLetterStore;
-  readonly #leaseMs: number;
+  readonly #leases: Leases;
   readonly #pollMs: number;
   readonly #retentionMs: number;
   readonly #synchronous: 'normal' | 'full';
@@ -188,14 +88,10 @@ export class SqliteQueue implements DeliveryQueue {
   readonly #onError: (error: Error) => void;
   /** The message of the background failure reported last, until the file answers again. */
   #lastReported: string | undefined;
-  /** Identifies this process's leases: `<host>:<pid>:<nonce>`. */
-  readonly #owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly #lanes = new Map<string, Lane>();
-  /** Jobs this process holds a lease on (ready, running or awaiting their commit), by seq. */
-  readonly #leased = new Set<number>();
+  /** The lanes; a slot (`inFlight`) is freed once its outcome is committed. */
+  readonly #lanes: LaneScheduler<Lane, Held>;
   #db: Database.Database | undefined;
-  #sql: ReturnType<typeof prepare> | undefined;
-  #handler: JobHandler | undefined;
+  #sql: Statements | undefined;
   #inserts: PendingInsert[] = [];
   #outcomes: Outcome[] = [];
   #flushScheduled = false;
@@ -217,7 +113,7 @@ export class SqliteQueue implements DeliveryQueue {
       throw new WebhookConfigError(`SqliteQueue: option 'path' must be a non-empty string (a file path)`);
     }
     this.path = options.path;
-    this.#leaseMs = integerOption(options.leaseMs, 'leaseMs', 30_000, 100);
+    this.#leases = new Leases(integerOption(options.leaseMs, 'leaseMs', 30_000, 100));
     this.#pollMs = integerOption(options.pollMs, 'pollMs', 1000, 10);
     this.#retentionMs = integerOption(options.deliveredRetentionMs, 'deliveredRetentionMs', 3_600_000, 0);
     this.#drainMs = integerOption(options.drainMs, 'drainMs', 10_000, 0);
@@ -233,7 +129,30 @@ export class SqliteQueue implements DeliveryQueue {
       throw new WebhookConfigError(`SqliteQueue: option 'onError' must be a function (error) => void`);
     }
     this.#onError = options.onError ?? ((error) => console.warn(`[empathy-webhooks] ${error.message}`));
-    this.deadLetters = this.#createDeadLetterStore();
+    this.deadLetters = createDeadLetterStore({
+      read: (read) => this.#read(read),
+      write: (write) => this.#write(write),
+      statements: () => this.#statements(),
+      transaction: (run) => this.#db!.transaction(run)(),
+      requeued: (webhooks) => {
+        for (const webhook of webhooks) {
+          const lane = this.#lanes.lane(webhook);
+          lane.look = true;
+          this.#lanes.pump(lane);
+        }
+      },
+    });
+    this.#lanes = new LaneScheduler<Lane, Held>(
+      {
+        take: (lane, now) => this.#take(lane, now),
+        job: (held) => held.job,
+        settle: (lane, held, outcome) => this.#settle(lane, held, outcome),
+        woke: (lane) => {
+          lane.look = true;
+        },
+      },
+      (name) => ({ ...newLane(name), ready: [], head: 0, look: true }),
+    );
   }
 
   /**
@@ -260,13 +179,13 @@ export class SqliteQueue implements DeliveryQueue {
 
   /** Starts running jobs through `handler`: the ones in the file and every one enqueued later. */
   consume(handler: JobHandler): void {
-    if (this.#handler) {
+    if (this.#lanes.handler) {
       throw new WebhookConfigError(
         'SqliteQueue.consume() was already called: give each Dispatcher or EmpathyOS its own SqliteQueue',
       );
     }
     this.#open();
-    this.#handler = handler;
+    this.#lanes.start(handler);
     this.#startPolling();
   }
 
@@ -302,16 +221,16 @@ export class SqliteQueue implements DeliveryQueue {
     const drainMs = options.drainMs ?? this.#drainMs;
     const deadline = Date.now() + drainMs;
     // A file that cannot be read ends the drain at once: close() still releases and closes it.
-    if (this.#handler && drainMs > 0)
+    if (this.#lanes.handler && drainMs > 0)
       await until(
         this.idle().catch(() => {}),
         drainMs,
       );
     this.#stopping = true;
     this.#poller?.clear();
-    for (const lane of this.#lanes.values()) lane.timer?.clear();
+    this.#lanes.stop();
     const remaining = deadline - Date.now();
-    if (this.#inFlight() > 0 && remaining > 0) {
+    if (this.#lanes.inFlight() > 0 && remaining > 0) {
       await until(new Promise<void>((r) => (this.#settled = r)), remaining);
     }
     clearTimeout(this.#writeRetry);
@@ -319,7 +238,7 @@ export class SqliteQueue implements DeliveryQueue {
       this.#flush();
       const error = new WebhookError('SqliteQueue: could not commit before closing');
       for (const insert of this.#inserts) insert.reject(error);
-      this.#releaseLeases();
+      this.#leases.release(this.#db!, this.#sql!);
       this.#db.close();
     }
     this.#closed = true;
@@ -393,7 +312,7 @@ export class SqliteQueue implements DeliveryQueue {
       this.#db = db;
       this.#sql = prepare(db);
       // Reads the jobs table: a file whose pages are damaged fails here, not in a later call.
-      this.#reclaimFromDeadProcesses();
+      reclaimFromDeadProcesses(this.#sql!);
     } catch (error) {
       this.#db = undefined;
       this.#sql = undefined;
@@ -444,22 +363,11 @@ export class SqliteQueue implements DeliveryQueue {
     }
   }
 
-  #statements(): ReturnType<typeof prepare> {
+  #statements(): Statements {
     // The file is closed for good: a replay or read now would reach a closed connection.
     if (this.#closed) throw closedError();
     this.#open();
     return this.#sql!;
-  }
-
-  /** Frees the leases of processes on this machine that no longer run. */
-  #reclaimFromDeadProcesses(): void {
-    const sql = this.#sql!;
-    const host = hostname();
-    const owners = sql.leaseOwners.all(Date.now()) as { lease_owner: string }[];
-    for (const { lease_owner: owner } of owners) {
-      const [ownerHost, pid] = owner.split(':');
-      if (ownerHost === host && pid !== undefined && !isAlive(Number(pid))) sql.freeOwner.run(owner);
-    }
   }
 
   /** One transaction for every enqueue and outcome collected since the last flush. */
@@ -512,7 +420,7 @@ export class SqliteQueue implements DeliveryQueue {
         // Closing: give up on these outcomes. Their rows keep a lease that expires, and the jobs
         // run again (at least once).
         for (const o of outcomes) o.lane.inFlight--;
-        if (this.#settled && this.#inFlight() === 0) this.#settled();
+        if (this.#settled && this.#lanes.inFlight() === 0) this.#settled();
         return;
       }
       // Outcomes are kept (their slots stay taken) and written again shortly.
@@ -526,7 +434,7 @@ export class SqliteQueue implements DeliveryQueue {
     const touched = new Set<Lane>();
     for (const { jobs } of inserts) {
       for (const job of jobs) {
-        const lane = this.#lane(job.webhook);
+        const lane = this.#lanes.lane(job.webhook);
         lane.look = true;
         touched.add(lane);
       }
@@ -535,15 +443,15 @@ export class SqliteQueue implements DeliveryQueue {
     // deliveries per lane can have happened without being recorded.
     for (const o of outcomes) {
       o.lane.inFlight--;
-      this.#leased.delete(o.held.seq);
-      if (o.kind === 'retry') this.#wakeAt(o.lane, o.at);
+      this.#leases.held.delete(o.held.seq);
+      if (o.kind === 'retry') this.#lanes.wakeAt(o.lane, o.at);
       touched.add(o.lane);
     }
     if (this.#stopping) {
-      if (this.#settled && this.#inFlight() === 0) this.#settled();
+      if (this.#settled && this.#lanes.inFlight() === 0) this.#settled();
       return;
     }
-    for (const lane of touched) this.#pump(lane);
+    for (const lane of touched) this.#lanes.pump(lane);
     this.#checkIdle();
   }
 
@@ -563,22 +471,13 @@ export class SqliteQueue implements DeliveryQueue {
 
   #lease(lane: Lane, now: number): boolean {
     const sql = this.#sql!;
-    const rows = sql.lease.all(
-      this.#owner,
-      now + this.#leaseMs,
-      lane.name,
-      now,
-      now,
-      this.#batchSize,
-    ) as JobRow[];
+    const rows = this.#leases.take(sql, lane.name, now, this.#batchSize);
     if (rows.length < this.#batchSize) {
       lane.look = false;
       const next = sql.nextDue.get(lane.name, now) as { at: number } | undefined;
-      if (next !== undefined) this.#wakeAt(lane, next.at);
+      if (next !== undefined) this.#lanes.wakeAt(lane, next.at);
     }
     if (rows.length === 0) return false;
-    // RETURNING does not keep the subquery's order.
-    rows.sort((a, b) => a.available_at - b.available_at || a.seq - b.seq);
     const ready: Held[] = [];
     for (const row of rows) {
       let job: DeliveryJob;
@@ -595,7 +494,7 @@ export class SqliteQueue implements DeliveryQueue {
         );
         continue;
       }
-      this.#leased.add(row.seq);
+      this.#leases.held.add(row.seq);
       ready.push({ seq: row.seq, job });
     }
     lane.ready = ready;
@@ -603,78 +502,14 @@ export class SqliteQueue implements DeliveryQueue {
     return ready.length > 0;
   }
 
-  /** Renews this process's leases so that nobody takes over jobs it still runs. */
-  #renewLeases(now: number): void {
-    if (this.#leased.size === 0) return;
-    const sql = this.#sql!;
-    const until = now + this.#leaseMs;
-    this.#db!.transaction(() => {
-      for (const seq of this.#leased) sql.renew.run(until, seq, this.#owner);
-    })();
-  }
-
-  /** Hands the jobs this process still holds (not started, or cut off by close()) back to the queue. */
-  #releaseLeases(): void {
-    if (this.#leased.size === 0) return;
-    const sql = this.#sql!;
-    try {
-      this.#db!.transaction(() => {
-        for (const seq of this.#leased) sql.release.run(seq, this.#owner);
-      })();
-      this.#leased.clear();
-    } catch {
-      // The leases then expire after leaseMs.
-    }
-  }
-
   // ─── lanes ───────────────────────────────────────────────────────────────────────────────────
 
-  #lane(webhook: string): Lane {
-    let lane = this.#lanes.get(webhook);
-    if (!lane) {
-      lane = {
-        name: webhook,
-        ready: [],
-        head: 0,
-        inFlight: 0,
-        pausedUntil: 0,
-        look: true,
-        timer: undefined,
-        timerAt: Number.POSITIVE_INFINITY,
-      };
-      this.#lanes.set(webhook, lane);
-    }
-    return lane;
-  }
-
-  #pump(lane: Lane): void {
-    const handler = this.#handler;
-    if (!handler || this.#stopping) return;
-    const now = Date.now();
-    if (lane.pausedUntil > now) {
-      this.#wakeAt(lane, lane.pausedUntil);
-      return;
-    }
-    const limit = handler.concurrency(lane.name);
-    while (lane.inFlight < limit) {
-      if (lane.head >= lane.ready.length && !this.#refill(lane, now)) break;
-      const held = lane.ready[lane.head]!;
-      lane.ready[lane.head++] = undefined;
-      lane.inFlight++;
-      this.#run(handler, lane, held);
-    }
-  }
-
-  #run(handler: JobHandler, lane: Lane, held: Held): void {
-    handler.handle(held.job).then(
-      (outcome) => this.#settle(lane, held, outcome),
-      (error: unknown) =>
-        this.#settle(lane, held, {
-          kind: 'dead',
-          error: { name: 'Error', message: `dispatcher failed: ${(error as Error)?.message ?? error}` },
-          attempts: held.job.attempt,
-        }),
-    );
+  /** The lane's next leased job, leasing a batch from the file when none is left. */
+  #take(lane: Lane, now: number): Held | undefined {
+    if (lane.head >= lane.ready.length && !this.#refill(lane, now)) return undefined;
+    const held = lane.ready[lane.head]!;
+    lane.ready[lane.head++] = undefined;
+    return held;
   }
 
   #settle(lane: Lane, held: Held, outcome: JobOutcome): void {
@@ -697,8 +532,8 @@ export class SqliteQueue implements DeliveryQueue {
         lane.pausedUntil = Math.max(lane.pausedUntil, outcome.at);
         this.#putBack(lane, held);
         if (this.#stopping) {
-          if (this.#settled && this.#inFlight() === 0) this.#settled();
-        } else this.#pump(lane);
+          if (this.#settled && this.#lanes.inFlight() === 0) this.#settled();
+        } else this.#lanes.pump(lane);
         return;
     }
     this.#scheduleFlush();
@@ -712,22 +547,6 @@ export class SqliteQueue implements DeliveryQueue {
     while (i < lane.ready.length && before(lane.ready[i]!, held)) i++;
     if (i === lane.head && lane.head > 0) lane.ready[--lane.head] = held;
     else lane.ready.splice(i, 0, held);
-  }
-
-  #wakeAt(lane: Lane, at: number): void {
-    if (this.#stopping || (lane.timer !== undefined && lane.timerAt <= at)) return;
-    lane.timer?.clear();
-    lane.timerAt = at;
-    // A retry or an open circuit may be due weeks from now: a plain setTimeout would fire at once.
-    lane.timer = setLongTimeout(
-      () => {
-        lane.timer = undefined;
-        lane.timerAt = Number.POSITIVE_INFINITY;
-        lane.look = true;
-        this.#pump(lane);
-      },
-      Math.max(0, at - Date.now()),
-    );
   }
 
   /**
@@ -750,19 +569,19 @@ export class SqliteQueue implements DeliveryQueue {
     if (this.#stopping || !this.#db) return;
     const now = Date.now();
     try {
-      if (now - this.#lastRenew >= this.#leaseMs / 3) {
+      if (now - this.#lastRenew >= this.#leases.ms / 3) {
         this.#lastRenew = now;
-        this.#renewLeases(now);
-        this.#reclaimFromDeadProcesses();
+        this.#leases.renew(this.#db!, this.#sql!, now);
+        reclaimFromDeadProcesses(this.#sql!);
       }
       if (this.#retentionMs > 0 && now - this.#lastPrune >= PRUNE_EVERY_MS) {
         this.#lastPrune = now;
         this.#sql!.prune.run(now - this.#retentionMs);
       }
-      for (const { webhook } of this.#sql!.webhooks.all() as { webhook: string }[]) this.#lane(webhook);
-      for (const lane of this.#lanes.values()) {
+      for (const { webhook } of this.#sql!.webhooks.all() as { webhook: string }[]) this.#lanes.lane(webhook);
+      for (const lane of this.#lanes.lanes.values()) {
         lane.look = true;
-        this.#pump(lane);
+        this.#lanes.pump(lane);
       }
       this.#checkIdle();
       this.#lastReported = undefined;
@@ -770,22 +589,16 @@ export class SqliteQueue implements DeliveryQueue {
       // A busy or failing file: say so once, and try again on the next poll.
       this.#report(this.#fileError('reading', error));
     }
-    this.#poller = setLongTimeout(() => this.#poll(), Math.min(this.#pollMs, this.#leaseMs / 3));
+    this.#poller = setLongTimeout(() => this.#poll(), Math.min(this.#pollMs, this.#leases.ms / 3));
     // Polling alone does not keep the process alive (lane timers and in-flight work do), unless
     // idle() waits: then the jobs may be another process's, and only polling sees them finish.
     if (this.#idleWaiters.length === 0) this.#poller.unref();
   }
 
-  #inFlight(): number {
-    let n = 0;
-    for (const lane of this.#lanes.values()) n += lane.inFlight;
-    return n;
-  }
-
   /** Whether nothing is pending here or in the file; throws a `WebhookError` if it cannot read. */
   #isIdle(): boolean {
     if (this.#closed) return true;
-    if (this.#inserts.length > 0 || this.#outcomes.length > 0 || this.#inFlight() > 0) return false;
+    if (this.#inserts.length > 0 || this.#outcomes.length > 0 || this.#lanes.inFlight() > 0) return false;
     if (!this.#db) return true;
     return this.#read(() => this.#sql!.anyJob.get()) === undefined;
   }
@@ -810,188 +623,6 @@ export class SqliteQueue implements DeliveryQueue {
       else waiter.resolve();
     }
   }
-
-  // ─── dead letters ────────────────────────────────────────────────────────────────────────────
-
-  #createDeadLetterStore(): DeadLetterStore {
-    const requeued = (webhooks: Iterable<string>) => {
-      for (const webhook of webhooks) {
-        const lane = this.#lane(webhook);
-        lane.look = true;
-        this.#pump(lane);
-      }
-    };
-    // Every call reads or writes the file: failures become WebhookErrors naming it.
-    return {
-      list: async (filter = {}) => {
-        const rows = this.#read(() =>
-          this.#statements().deadList.all({
-            webhook: filter.webhook ?? null,
-            limit: filter.limit ?? -1,
-          }),
-        ) as DeadRow[];
-        return rows.map(toDeadLetter);
-      },
-      get: async (id) => {
-        const row = this.#read(() => this.#statements().deadGet.get(id)) as DeadRow | undefined;
-        return row ? toDeadLetter(row) : undefined;
-      },
-      replay: async (id) => {
-        const webhook = this.#write(() => {
-          const sql = this.#statements();
-          const now = Date.now();
-          return this.#db!.transaction(() => {
-            const row = sql.deadGet.get(id) as DeadRow | undefined;
-            if (!row) return undefined;
-            sql.requeueOne.run(now, now, id);
-            sql.deadDelete.run(id);
-            return row.webhook;
-          })();
-        });
-        if (webhook === undefined) return false;
-        requeued([webhook]);
-        return true;
-      },
-      replayAll: async (filter = {}) => {
-        const { count, webhooks } = this.#write(() => {
-          const sql = this.#statements();
-          const now = Date.now();
-          const webhook = { webhook: filter.webhook ?? null };
-          return this.#db!.transaction(() => {
-            const names = (sql.deadWebhooks.all(webhook) as { webhook: string }[]).map((r) => r.webhook);
-            sql.requeueAll.run({ ...webhook, now });
-            return { count: sql.deadClear.run(webhook).changes, webhooks: names };
-          })();
-        });
-        requeued(webhooks);
-        return count;
-      },
-      countByWebhook: async () => {
-        const rows = this.#read(() => this.#statements().deadCounts.all()) as {
-          webhook: string;
-          n: number;
-        }[];
-        return Object.fromEntries(rows.map((r) => [r.webhook, r.n]));
-      },
-      delete: async (id) => this.#write(() => this.#statements().deadDelete.run(id).changes > 0),
-      clear: async (filter = {}) =>
-        this.#write(() => this.#statements().deadClear.run({ webhook: filter.webhook ?? null }).changes),
-    };
-  }
-}
-
-function prepare(db: Database.Database) {
-  return {
-    insert: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, last_error,
-                         traceparent, tracestate)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    lease: db.prepare(
-      `UPDATE jobs SET lease_owner = ?, lease_until = ?
-       WHERE seq IN (SELECT seq FROM jobs WHERE webhook = ? AND available_at <= ? AND lease_until <= ?
-                     ORDER BY available_at, seq LIMIT ?)
-       RETURNING seq, id, webhook, event, attempt, available_at, enqueued_at, last_error, traceparent, tracestate`,
-    ),
-    nextDue: db.prepare(
-      `SELECT available_at AS at FROM jobs WHERE webhook = ? AND lease_until <= ? ORDER BY available_at LIMIT 1`,
-    ),
-    renew: db.prepare(`UPDATE jobs SET lease_until = ? WHERE seq = ? AND lease_owner = ?`),
-    release: db.prepare(
-      `UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE seq = ? AND lease_owner = ?`,
-    ),
-    leaseOwners: db.prepare(`SELECT DISTINCT lease_owner FROM jobs WHERE lease_until > ?`),
-    freeOwner: db.prepare(`UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?`),
-    retry: db.prepare(
-      `UPDATE jobs SET attempt = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = 0
-       WHERE seq = ?`,
-    ),
-    remove: db.prepare(`DELETE FROM jobs WHERE seq = ?`),
-    bury: db.prepare(
-      `INSERT OR REPLACE INTO dead_letters (id, webhook, event, attempts, error, failed_at, traceparent, tracestate)
-       SELECT id, webhook, event, ?, ?, ?, traceparent, tracestate FROM jobs WHERE seq = ?`,
-    ),
-    logDelivery: db.prepare(
-      `INSERT INTO deliveries (id, webhook, event_id, attempts, status, delivered_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    prune: db.prepare(`DELETE FROM deliveries WHERE delivered_at < ?`),
-    delivered: db.prepare(
-      `SELECT id, webhook, event_id, attempts, status, delivered_at FROM deliveries
-       WHERE (@webhook IS NULL OR webhook = @webhook) AND (@eventId IS NULL OR event_id = @eventId)
-       ORDER BY seq DESC LIMIT @limit`,
-    ),
-    // Distinct webhooks through the index, one seek per webhook (a loose index scan).
-    webhooks: db.prepare(
-      `WITH RECURSIVE w(webhook) AS (
-         SELECT min(webhook) FROM jobs
-         UNION ALL SELECT (SELECT min(webhook) FROM jobs WHERE webhook > w.webhook) FROM w WHERE w.webhook IS NOT NULL
-       ) SELECT webhook FROM w WHERE webhook IS NOT NULL`,
-    ),
-    anyJob: db.prepare(`SELECT 1 FROM jobs LIMIT 1`),
-    countAll: db.prepare(`SELECT count(*) AS n FROM jobs`),
-    countLane: db.prepare(`SELECT count(*) AS n FROM jobs WHERE webhook = ?`),
-    countByLane: db.prepare(`SELECT webhook, count(*) AS n FROM jobs GROUP BY webhook`),
-    deadList: db.prepare(
-      `SELECT id, webhook, event, attempts, error, failed_at, traceparent, tracestate FROM dead_letters
-       WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq LIMIT @limit`,
-    ),
-    deadGet: db.prepare(
-      `SELECT id, webhook, event, attempts, error, failed_at, traceparent, tracestate FROM dead_letters
-       WHERE id = ?`,
-    ),
-    deadCounts: db.prepare(`SELECT webhook, count(*) AS n FROM dead_letters GROUP BY webhook`),
-    deadWebhooks: db.prepare(
-      `SELECT DISTINCT webhook FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`,
-    ),
-    requeueOne: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, traceparent, tracestate)
-       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, ?, ?, traceparent, tracestate
-       FROM dead_letters WHERE id = ?`,
-    ),
-    requeueAll: db.prepare(
-      `INSERT INTO jobs (id, webhook, event_id, event, attempt, available_at, enqueued_at, traceparent, tracestate)
-       SELECT id, webhook, json_extract(event, '$.event_id'), event, 0, @now, @now, traceparent, tracestate
-       FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq`,
-    ),
-    deadDelete: db.prepare(`DELETE FROM dead_letters WHERE id = ?`),
-    deadClear: db.prepare(`DELETE FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`),
-  };
-}
-
-function toJob(row: JobRow): DeliveryJob {
-  const job: DeliveryJob = {
-    id: row.id,
-    webhook: row.webhook,
-    event: JSON.parse(row.event) as EmpathyEvent,
-    attempt: row.attempt,
-    availableAt: row.available_at,
-    enqueuedAt: row.enqueued_at,
-  };
-  if (row.last_error !== null) job.lastError = JSON.parse(row.last_error) as JobError;
-  const trace = toTrace(row);
-  if (trace) job.trace = trace;
-  return job;
-}
-
-function toTrace(row: { traceparent: string | null; tracestate: string | null }): TraceCarrier | undefined {
-  if (row.traceparent === null) return undefined;
-  return row.tracestate === null
-    ? { traceparent: row.traceparent }
-    : { traceparent: row.traceparent, tracestate: row.tracestate };
-}
-
-function toDeadLetter(row: DeadRow): DeadLetter {
-  const letter: DeadLetter = {
-    id: row.id,
-    webhook: row.webhook,
-    event: JSON.parse(row.event) as EmpathyEvent,
-    attempts: row.attempts,
-    error: JSON.parse(row.error) as JobError,
-    failedAt: row.failed_at,
-  };
-  const trace = toTrace(row);
-  if (trace) letter.trace = trace;
-  return letter;
 }
 
 /** Waits for `promise`, at most `ms` (any length: `close({ drainMs: Infinity })` waits for good). */
@@ -1003,49 +634,4 @@ async function until(promise: Promise<void>, ms: number): Promise<void> {
 
 function closedError(): WebhookError {
   return new WebhookError('SqliteQueue is closed: close() was called, so it accepts no new jobs');
-}
-
-/** The insert values of each job, events serialised once each; throws before anything is written. */
-function toInsertRows(jobs: DeliveryJob[]): InsertRow[] {
-  const json = new Map<EmpathyEvent, string>();
-  return jobs.map((job) => {
-    let event = json.get(job.event);
-    if (event === undefined) {
-      event = serializeEvent(job.event);
-      json.set(job.event, event);
-    }
-    return [
-      job.id,
-      job.webhook,
-      job.event.event_id,
-      event,
-      job.attempt,
-      job.availableAt,
-      job.enqueuedAt,
-      job.lastError === undefined ? null : JSON.stringify(job.lastError),
-      job.trace?.traceparent ?? null,
-      job.trace?.tracestate ?? null,
-    ];
-  });
-}
-
-function integerOption(value: number | undefined, option: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new WebhookConfigError(
-      `SqliteQueue: option '${option}' must be an integer >= ${min} (got ${JSON.stringify(value)})`,
-    );
-  }
-  return value;
-}
-
-/** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

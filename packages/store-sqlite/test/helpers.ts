@@ -42,6 +42,8 @@ export function recordingHandler(
   const inFlight = new Map<string, number>();
   const maxInFlight = new Map<string, number>();
   const handler: JobHandler = {
+    // SqliteQueue runs every webhook in one process and never asks; these are the ones seen.
+    webhookNames: () => [...maxInFlight.keys()],
     concurrency: (webhook) => (typeof concurrency === 'number' ? concurrency : concurrency(webhook)),
     async handle(job) {
       handled.push({ id: job.id, webhook: job.webhook, attempt: job.attempt, at: Date.now() });

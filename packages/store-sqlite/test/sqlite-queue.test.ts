@@ -104,12 +104,6 @@ describe('SqliteQueue: storing', () => {
     const q = queue({ path: join(tempDb(), 'no', 'such', 'dir', 'q.db') });
     expect(() => q.consume(recordingHandler().handler)).toThrow(/SqliteQueue: cannot open option 'path'/);
   });
-
-  it('rejects enqueue after close', async () => {
-    const q = queue({ path: tempDb() });
-    await q.close();
-    await expect(q.enqueue([job('a', 1)])).rejects.toThrow(/closed/);
-  });
 });
 
 describe('SqliteQueue: running jobs', () => {

@@ -23,6 +23,7 @@ export {
   type ResolvedRetryPolicy,
 } from '../policies/retry.js';
 export { type LongTimeout, MAX_TIMER_DELAY_MS, setLongTimeout } from '../timers.js';
+export { type Lane, LaneScheduler, type LaneSource, newLane } from './lanes.js';
 export { createDeadLetterStore } from './memory.js';
 export { serializeEvent } from './serialize.js';
 export type {

@@ -1,6 +1,7 @@
 import { WebhookConfigError, WebhookError } from '../errors.js';
 import { type LongTimeout, setLongTimeout } from '../timers.js';
 import { MinHeap } from './heap.js';
+import { LaneScheduler, type Lane as LaneState, newLane } from './lanes.js';
 import type {
   DeadLetter,
   DeadLetterStore,
@@ -16,18 +17,12 @@ export interface MemoryQueueOptions {
   drainMs?: number | undefined;
 }
 
-interface Lane {
-  name: string;
+interface Lane extends LaneState {
   /** Jobs available now, in arrival order; `head` is the next one. */
   fifo: (DeliveryJob | undefined)[];
   head: number;
   /** Retries and deferred jobs, earliest `availableAt` first. */
   delayed: MinHeap<DeliveryJob>;
-  inFlight: number;
-  /** The lane sends nothing before this (rate limit, open circuit). */
-  pausedUntil: number;
-  timer: LongTimeout | undefined;
-  timerAt: number;
 }
 
 /**
@@ -37,10 +32,9 @@ interface Lane {
  */
 export class MemoryQueue implements DeliveryQueue {
   readonly deadLetters: DeadLetterStore;
-  readonly #lanes = new Map<string, Lane>();
+  readonly #lanes: LaneScheduler<Lane, DeliveryJob>;
   readonly #dead = new Map<string, DeadLetter>();
   readonly #drainMs: number;
-  #handler: JobHandler | undefined;
   #outstanding = 0;
   #idleWaiters: (() => void)[] = [];
   #stopped = false;
@@ -49,37 +43,50 @@ export class MemoryQueue implements DeliveryQueue {
   constructor(options: MemoryQueueOptions = {}) {
     this.#drainMs = options.drainMs ?? 10_000;
     this.deadLetters = createDeadLetterStore(this.#dead, (jobs) => this.enqueue(jobs));
+    this.#lanes = new LaneScheduler<Lane, DeliveryJob>(
+      {
+        take: (lane, now) => this.#take(lane, now),
+        job: (job) => job,
+        settle: (lane, job, outcome) => this.#settle(lane, job, outcome),
+      },
+      (name) => ({
+        ...newLane(name),
+        fifo: [],
+        head: 0,
+        delayed: new MinHeap((a, b) => a.availableAt < b.availableAt),
+      }),
+    );
   }
 
   /** Adds jobs to their webhooks' lanes; a job with a future `availableAt` waits until then. */
   async enqueue(jobs: DeliveryJob[]): Promise<void> {
-    this.enqueueNow(jobs);
+    this.enqueueSync(jobs);
   }
 
-  /** Synchronous enqueue: the in-memory fast path `emit()` uses. */
-  enqueueNow(jobs: DeliveryJob[]): void {
+  /** {@link DeliveryQueue.enqueueSync}: the same as {@link enqueue}, synchronously (throws when closed). */
+  enqueueSync(jobs: DeliveryJob[]): void {
     if (this.#stopped) {
       throw new WebhookError('MemoryQueue is closed: close() was called, so it accepts no new jobs');
     }
     const now = Date.now();
     for (const job of jobs) {
-      const lane = this.#lane(job.webhook);
+      const lane = this.#lanes.lane(job.webhook);
       this.#outstanding++;
       if (job.availableAt > now) lane.delayed.push(job);
       else lane.fifo.push(job);
-      this.#pump(lane);
+      this.#lanes.pump(lane);
     }
   }
 
   /** Starts handing jobs to `handler`, up to its `concurrency(webhook)` per lane. Once only. */
   consume(handler: JobHandler): void {
-    if (this.#handler) {
+    if (this.#lanes.handler) {
       throw new WebhookConfigError(
         'MemoryQueue.consume() was already called: give each Dispatcher or EmpathyOS its own queue',
       );
     }
-    this.#handler = handler;
-    for (const lane of this.#lanes.values()) this.#pump(lane);
+    this.#lanes.start(handler);
+    this.#lanes.pumpAll();
   }
 
   /** Resolves when no job is queued, waiting or in flight. */
@@ -96,12 +103,12 @@ export class MemoryQueue implements DeliveryQueue {
     if (this.#stopped) return;
     const drainMs = options.drainMs ?? this.#drainMs;
     const deadline = Date.now() + drainMs;
-    if (this.#handler && this.#outstanding > 0 && drainMs > 0) await this.#until(this.idle(), drainMs);
+    if (this.#lanes.handler && this.#outstanding > 0 && drainMs > 0) await this.#until(this.idle(), drainMs);
     this.#stopped = true;
-    for (const lane of this.#lanes.values()) lane.timer?.clear();
+    this.#lanes.stop();
     // Attempts already in flight may finish until the deadline; nothing new is leased.
     const remaining = deadline - Date.now();
-    if (this.#inFlight() > 0 && remaining > 0) {
+    if (this.#lanes.inFlight() > 0 && remaining > 0) {
       await this.#until(new Promise<void>((r) => (this.#settled = r)), remaining);
     }
   }
@@ -115,7 +122,7 @@ export class MemoryQueue implements DeliveryQueue {
   /** Jobs queued, waiting (retry, rate limit) or in flight, for one webhook or all. */
   async pending(webhook?: string): Promise<number> {
     let n = 0;
-    for (const [name, lane] of this.#lanes) {
+    for (const [name, lane] of this.#lanes.lanes) {
       if (webhook !== undefined && name !== webhook) continue;
       n += lane.fifo.length - lane.head + lane.delayed.size + lane.inFlight;
     }
@@ -125,76 +132,28 @@ export class MemoryQueue implements DeliveryQueue {
   /** Jobs queued, waiting or in flight per webhook, for every webhook that has any. */
   async pendingByWebhook(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const [name, lane] of this.#lanes) {
+    for (const [name, lane] of this.#lanes.lanes) {
       const n = lane.fifo.length - lane.head + lane.delayed.size + lane.inFlight;
       if (n > 0) out[name] = n;
     }
     return out;
   }
 
-  #inFlight(): number {
-    let n = 0;
-    for (const lane of this.#lanes.values()) n += lane.inFlight;
-    return n;
-  }
-
-  #lane(webhook: string): Lane {
-    let lane = this.#lanes.get(webhook);
-    if (!lane) {
-      lane = {
-        name: webhook,
-        fifo: [],
-        head: 0,
-        delayed: new MinHeap((a, b) => a.availableAt < b.availableAt),
-        inFlight: 0,
-        pausedUntil: 0,
-        timer: undefined,
-        timerAt: Number.POSITIVE_INFINITY,
-      };
-      this.#lanes.set(webhook, lane);
-    }
-    return lane;
-  }
-
-  #pump(lane: Lane): void {
-    const handler = this.#handler;
-    if (!handler || this.#stopped) return;
-    const now = Date.now();
-    if (lane.pausedUntil > now) {
-      this.#wakeAt(lane, lane.pausedUntil);
-      return;
-    }
-    const limit = handler.concurrency(lane.name);
-    while (lane.inFlight < limit) {
-      let job: DeliveryJob | undefined;
-      const next = lane.delayed.peek();
-      // Due retries and deferred jobs are older than anything in the fifo: they go first.
-      if (next !== undefined && next.availableAt <= now) job = lane.delayed.pop();
-      else if (lane.head < lane.fifo.length) {
-        job = lane.fifo[lane.head];
-        lane.fifo[lane.head++] = undefined;
-        if (lane.head > 1024 && lane.head * 2 > lane.fifo.length) {
-          lane.fifo = lane.fifo.slice(lane.head);
-          lane.head = 0;
-        }
-      } else break;
-      lane.inFlight++;
-      this.#run(handler, lane, job!);
-    }
+  /** The lane's next due job: due retries and deferred jobs first (they are older), then the fifo. */
+  #take(lane: Lane, now: number): DeliveryJob | undefined {
     const next = lane.delayed.peek();
-    if (next !== undefined && next.availableAt > now) this.#wakeAt(lane, next.availableAt);
-  }
-
-  #run(handler: JobHandler, lane: Lane, job: DeliveryJob): void {
-    handler.handle(job).then(
-      (outcome) => this.#settle(lane, job, outcome),
-      (error: unknown) =>
-        this.#settle(lane, job, {
-          kind: 'dead',
-          error: { name: 'Error', message: `dispatcher failed: ${(error as Error)?.message ?? error}` },
-          attempts: job.attempt,
-        }),
-    );
+    if (next !== undefined && next.availableAt <= now) return lane.delayed.pop();
+    if (lane.head < lane.fifo.length) {
+      const job = lane.fifo[lane.head];
+      lane.fifo[lane.head++] = undefined;
+      if (lane.head > 1024 && lane.head * 2 > lane.fifo.length) {
+        lane.fifo = lane.fifo.slice(lane.head);
+        lane.head = 0;
+      }
+      return job;
+    }
+    if (next !== undefined) this.#lanes.wakeAt(lane, next.availableAt);
+    return undefined;
   }
 
   #settle(lane: Lane, job: DeliveryJob, outcome: JobOutcome): void {
@@ -228,30 +187,15 @@ export class MemoryQueue implements DeliveryQueue {
         break;
     }
     if (this.#stopped) {
-      if (this.#settled && this.#inFlight() === 0) this.#settled();
+      if (this.#settled && this.#lanes.inFlight() === 0) this.#settled();
       return;
     }
-    this.#pump(lane);
+    this.#lanes.pump(lane);
     if (this.#outstanding === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
-  }
-
-  #wakeAt(lane: Lane, at: number): void {
-    if (lane.timer !== undefined && lane.timerAt <= at) return;
-    lane.timer?.clear();
-    lane.timerAt = at;
-    // A retry or a circuit's cooldown may be weeks away: setTimeout alone would fire at once.
-    lane.timer = setLongTimeout(
-      () => {
-        lane.timer = undefined;
-        lane.timerAt = Number.POSITIVE_INFINITY;
-        this.#pump(lane);
-      },
-      Math.max(0, at - Date.now()),
-    );
   }
 }
 

@@ -46,12 +46,22 @@ export type JobOutcome =
   /** Permanent failure or retries exhausted: move to the dead letters. `attempts` made in all. */
   | { kind: 'dead'; error: JobError; attempts: number };
 
-/** Runs jobs for a queue: the dispatcher. */
+/**
+ * Runs jobs for a queue: the dispatcher. Everything a queue needs from it is here, so a queue
+ * never looks past this interface.
+ */
 export interface JobHandler {
   /** Handles one leased job. Never rejects. */
   handle(job: DeliveryJob): Promise<JobOutcome>;
   /** The most jobs of this webhook the queue may run at once. */
   concurrency(webhook: string): number;
+  /**
+   * The names of the webhooks this handler can deliver, now (webhooks may be added and removed
+   * while it runs, so ask again rather than keep the answer). A queue shared by several processes
+   * (e.g. `BullMQQueue`) starts workers for these only and leaves jobs of any other webhook for a
+   * process that has it; an in-process queue may ignore it.
+   */
+  webhookNames(): readonly string[];
 }
 
 /** A job that failed for good, kept for inspection and replay. */
@@ -95,6 +105,12 @@ export interface DeadLetterStore {
 export interface DeliveryQueue {
   /** Stores jobs; resolves once they are stored (durably, for durable queues). */
   enqueue(jobs: DeliveryJob[]): Promise<void>;
+  /**
+   * Optional fast path for a queue that stores jobs synchronously (e.g. in memory): when present
+   * the dispatcher calls it instead of {@link enqueue}, saving a promise per `emit()`. It must do
+   * exactly what `enqueue` does, and throw where `enqueue` would reject (e.g. when closed).
+   */
+  enqueueSync?(jobs: DeliveryJob[]): void;
   /** Starts running jobs through `handler`, one lane per webhook. Called once. */
   consume(handler: JobHandler): void;
   /** Resolves when nothing is pending or in flight (including retries waiting for their time). */

@@ -18,6 +18,7 @@ export {
   type FakeServerOptions,
   type RecordedRequest,
 } from './fake-server.js';
+export { describeQueueContract, type QueueContractHarness } from './queue-contract.js';
 export {
   HOSTILE_TEXT,
   hostileEvent,
