@@ -392,7 +392,10 @@ export class Dispatcher implements JobHandler {
         message: `[${job.webhook}] no webhook with this name is registered in this process`,
       };
       this.monitor.record({
-        ...this.#about(job, job.attempt),
+        webhook: job.webhook,
+        eventId: job.event.event_id,
+        eventType: job.event.event_type,
+        attempt: job.attempt,
         kind: 'dead',
         durationMs: undefined,
         error: error.message,
@@ -487,7 +490,10 @@ export class Dispatcher implements JobHandler {
         entry.breaker?.record(true, Date.now());
         const durationMs = performance.now() - started;
         this.monitor.record({
-          ...this.#about(job, attempt),
+          webhook: job.webhook,
+          eventId: job.event.event_id,
+          eventType: job.event.event_type,
+          attempt: attempt,
           kind: 'delivered',
           durationMs,
           status: receipt?.status,
@@ -519,7 +525,10 @@ export class Dispatcher implements JobHandler {
     if (delay !== undefined) {
       const at = now + delay;
       this.monitor.record({
-        ...this.#about(job, attempt),
+        webhook: job.webhook,
+        eventId: job.event.event_id,
+        eventType: job.event.event_type,
+        attempt: attempt,
         kind: 'retry',
         durationMs,
         status: error.status,
@@ -534,7 +543,10 @@ export class Dispatcher implements JobHandler {
       return { kind: 'retry', at, error: jobError };
     }
     this.monitor.record({
-      ...this.#about(job, attempt),
+      webhook: job.webhook,
+      eventId: job.event.event_id,
+      eventType: job.event.event_type,
+      attempt: attempt,
       kind: 'dead',
       durationMs,
       status: error.status,
@@ -597,11 +609,6 @@ export class Dispatcher implements JobHandler {
       for (const letter of await store.list())
         deadLetters[letter.webhook] = (deadLetters[letter.webhook] ?? 0) + 1;
     return { pending, deadLetters };
-  }
-
-  /** Which delivery an outcome is about: the part every {@link DeliveryOutcome} shares. */
-  #about(job: DeliveryJob, attempt: number) {
-    return { webhook: job.webhook, eventId: job.event.event_id, eventType: job.event.event_type, attempt };
   }
 
   /** Resolves when every queued delivery has ended (delivered or dead-lettered). */
