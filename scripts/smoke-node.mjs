@@ -253,7 +253,8 @@ async function cli(scratch, env, tarballs) {
 /**
  * The README's Quick start code block, made runnable against the fakes: the TypeScript
  * non-null assertions on `process.env` go, and the custom endpoint's URL becomes
- * OPS_WEBHOOK_URL with `allowPrivateNetwork: true`. Anything else in it must run as written.
+ * OPS_WEBHOOK_URL, and both it and the Slack webhook get `allowPrivateNetwork: true` (their fakes
+ * are on 127.0.0.1). Anything else in it must run as written.
  */
 function readmeQuickStart() {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -270,7 +271,18 @@ function readmeQuickStart() {
       `README Quick start has ${replaced} "url: 'https://…'," lines, expected 1: update smoke-node.mjs`,
     );
   }
-  return js;
+  // The Slack fake is on 127.0.0.1 too: the plugin kit refuses it without the opt-in.
+  let slack = 0;
+  const out = js.replace(/webhookUrl: process\.env\.SLACK_WEBHOOK_URL,/g, () => {
+    slack += 1;
+    return 'webhookUrl: process.env.SLACK_WEBHOOK_URL, allowPrivateNetwork: true,';
+  });
+  if (slack !== 1) {
+    throw new Error(
+      `README Quick start has ${slack} SlackWebhook webhookUrl lines, expected 1: update smoke-node.mjs`,
+    );
+  }
+  return out;
 }
 
 /** A loopback receiver for every fake: Slack's incoming webhook, the custom endpoint, the durable one. */
