@@ -57,6 +57,8 @@ const INSTALL = {
   '@empathy/webhooks-http': 'CustomWebhook',
   '@empathy/webhooks-slack': 'SlackWebhook',
   '@empathy/webhooks-store-sqlite': 'SqliteQueue',
+  // The CLI's `listen` is built on the receiver.
+  '@empathy/webhooks-receiver': 'createReceiver',
   '@empathy/webhooks-cli': 'runCli',
 };
 const STEP_TIMEOUT_MS = 120_000;
