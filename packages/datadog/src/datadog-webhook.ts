@@ -180,6 +180,7 @@ export class DatadogWebhook extends WebhookBase<DatadogEvent> {
     // Datadog accepts 250,000 events per minute per organisation (docs.datadoghq.com/api/latest/rate-limits/):
     // no client-side default; a 429 carries X-RateLimit-Reset, which core waits for.
     super(options, {
+      fit: fitDatadogEvent,
       name: 'datadog',
       events: ['*'],
       concurrency: 8,
@@ -224,11 +225,6 @@ export class DatadogWebhook extends WebhookBase<DatadogEvent> {
   /** The event as a Datadog event, from core's shared reading. */
   protected render(event: EmpathyEvent): DatadogEvent {
     return formatDatadogEvent(event, this.#format);
-  }
-
-  /** Datadog's limits (title, text, tags, aggregation key) applied to the event `format` returned. */
-  protected override fit(payload: DatadogEvent): DatadogEvent {
-    return fitDatadogEvent(payload);
   }
 
   /**

@@ -112,6 +112,7 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
 
   constructor(options: DiscordWebhookOptions) {
     super(options, {
+      fit: fitDiscordMessage,
       name: 'discord',
       userAgent: userAgent(pkg),
       events: DEFAULT_DISCORD_EVENTS,
@@ -181,11 +182,6 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
       username: this.#username,
       avatarUrl: this.#avatarUrl,
     });
-  }
-
-  /** Discord's limits, applied to a message the user's `format` returned. */
-  protected override fit(message: DiscordMessage): DiscordMessage {
-    return fitDiscordMessage(message);
   }
 
   /** One POST of `message`; the created message's id is the receipt's `id`. */

@@ -152,6 +152,7 @@ export class EmailWebhook extends WebhookBase<EmailPayload> {
 
   constructor(options: EmailWebhookOptions) {
     super(options, {
+      fit: fitEmail,
       name: 'email',
       events: DEFAULT_EMAIL_EVENTS,
       concurrency: 2,
@@ -181,11 +182,6 @@ export class EmailWebhook extends WebhookBase<EmailPayload> {
   /** The event as an email: subject, text and HTML parts. */
   protected render(event: EmpathyEvent): EmailPayload {
     return formatEmail(event, { subjectPrefix: this.#options.subjectPrefix });
-  }
-
-  /** Email's limits, applied to what the user's `format` returned. */
-  protected override fit(payload: EmailPayload): EmailPayload {
-    return fitEmail(payload);
   }
 
   /** One attempt: hands the message to the pool; `ctx.signal` closes the connection sending it. */

@@ -118,6 +118,7 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
 
   constructor(options: PagerDutyWebhookOptions) {
     super(options, {
+      fit: fitPagerDutyEvent,
       name: 'pagerduty',
       userAgent: userAgent(pkg),
       events: ['alert'],
@@ -242,11 +243,6 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
         'EFORMAT',
       );
     }
-  }
-
-  /** The Events API's rules, applied to what the user's `format` returned. */
-  protected override fit(body: PagerDutyEventBody): PagerDutyEventBody {
-    return fitPagerDutyEvent(body);
   }
 
   /** One POST to `/v2/enqueue`; the receipt's `id` is the `dedup_key` PagerDuty answers with. */

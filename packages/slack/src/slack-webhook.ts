@@ -189,6 +189,7 @@ export class SlackWebhook extends WebhookBase<SlackPayload> {
 
   constructor(options: SlackWebhookOptions) {
     super(options, {
+      fit: fitPayload,
       name: 'slack',
       events: DEFAULT_SLACK_EVENTS,
       concurrency: 1,
@@ -276,11 +277,6 @@ export class SlackWebhook extends WebhookBase<SlackPayload> {
       username: this.#username,
       iconEmoji: this.#iconEmoji,
     });
-  }
-
-  /** Slack's Block Kit limits, applied to what the user's `format` returned. */
-  protected override fit(payload: SlackPayload): SlackPayload {
-    return fitPayload(payload);
   }
 
   /** One attempt: one request, through the guarded transport, aborted with `ctx.signal`. */

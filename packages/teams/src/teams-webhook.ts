@@ -69,6 +69,7 @@ export class TeamsWebhook extends WebhookBase<TeamsMessage> {
 
   constructor(options: TeamsWebhookOptions) {
     super(options, {
+      fit: fitTeamsMessage,
       name: 'teams',
       userAgent: userAgent(pkg),
       events: DEFAULT_TEAMS_EVENTS,
@@ -95,11 +96,6 @@ export class TeamsWebhook extends WebhookBase<TeamsMessage> {
   /** The Adaptive Card message for `event`: what `format` receives as `defaults`. */
   protected render(event: EmpathyEvent): TeamsMessage {
     return formatTeamsMessage(event);
-  }
-
-  /** Teams' limits, applied to a message the user's `format` returned. */
-  protected override fit(message: TeamsMessage): TeamsMessage {
-    return fitTeamsMessage(message);
   }
 
   /** One POST of the card. Workflows answers 202 Accepted with an empty body and the run's id. */

@@ -36,7 +36,7 @@ export interface WebhookOptions<TPayload> extends CommonWebhookOptions {
 }
 
 /** The defaults an integration gives for the common options. */
-export interface WebhookDefaults {
+export interface WebhookDefaults<TPayload = unknown> {
   /** The name when the user gives none (`'slack'`). */
   name: string;
   /** The events when the user gives none. */
@@ -47,6 +47,11 @@ export interface WebhookDefaults {
   rateLimit?: RateLimit | undefined;
   /** Options of the lazily created {@link HttpTransport} (its `allowPrivateNetwork` is the user's). */
   transport?: Omit<HttpTransportOptions, 'allowPrivateNetwork'> | undefined;
+  /**
+   * The vendor's limits as a pure function, applied to whatever a user's `format` returns (see
+   * {@link WebhookBase.fit}); an integration whose limits need its own state overrides `fit`.
+   */
+  fit?: ((payload: TPayload) => TPayload) | undefined;
   /** The `user-agent` of {@link WebhookBase.postJson}, e.g. `userAgent(pkg)`. @default '@empathy/webhooks' */
   userAgent?: string | undefined;
 }
@@ -96,11 +101,12 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
   readonly #format: FormatHook<TPayload> | undefined;
   readonly #transportOptions: WebhookDefaults['transport'];
   readonly #userAgent: string;
+  readonly #fit: ((payload: TPayload) => TPayload) | undefined;
   #transport: HttpTransport | undefined;
   /** The hosts this webhook is registered in, the latest last. */
   readonly #hosts: WebhookHost[] = [];
 
-  constructor(options: WebhookOptions<TPayload>, defaults: WebhookDefaults) {
+  constructor(options: WebhookOptions<TPayload>, defaults: WebhookDefaults<TPayload>) {
     if (options === null || typeof options !== 'object') {
       throw new WebhookConfigError(`${defaults.name}: options must be an object`);
     }
@@ -122,6 +128,7 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
     this.#format = options.format;
     this.#transportOptions = defaults.transport;
     this.#userAgent = defaults.userAgent ?? '@empathy/webhooks';
+    this.#fit = defaults.fit;
   }
 
   /**
@@ -245,7 +252,7 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
    * blocks past a count). Throws when the payload cannot be sent at all. @default unchanged
    */
   protected fit(payload: TPayload): TPayload {
-    return payload;
+    return this.#fit ? this.#fit(payload) : payload;
   }
 
   /** One attempt to send `payload`; throws a delivery error built with `httpError` / `networkError`. */
