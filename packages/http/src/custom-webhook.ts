@@ -221,7 +221,16 @@ export class CustomWebhook extends WebhookBase<CustomWebhookBody> {
     if (trace) for (const name in trace) headers = headers.concat(name, trace[name]!);
     return send(
       this.#connection(),
-      { path: this.#path, method: this.method, headers, body: bytes },
+      {
+        path: this.#path,
+        method: this.method,
+        headers,
+        body: bytes,
+        // undici's own timers at the attempt's deadline (its 300 s defaults cost measurably more
+        // per request, see docs/benchmarks.md); the attempt's abort still cuts a trickling body.
+        headersTimeout: ctx.timeoutMs,
+        bodyTimeout: ctx.timeoutMs,
+      },
       ctx,
     ).then(
       (answer) => {
