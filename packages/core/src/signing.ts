@@ -38,6 +38,11 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
+/** A number option as given (`-1`, `NaN`); anything else by its kind: never `String()` of it. */
+function describeNumber(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describe(value);
+}
+
 const PREFIX = 'whsec_';
 /**
  * Standard base64, padded or not: the Python, Java, PHP and (from 4 characters) JS libraries
@@ -208,7 +213,7 @@ export class PayloadSigner {
     if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
       // Receivers read webhook-timestamp as digits; '-5' or '1.5' would fail every one of them.
       throw new WebhookConfigError(
-        `PayloadSigner.sign: the timestamp must be a non-negative integer of unix seconds (got ${String(timestampSeconds)})`,
+        `PayloadSigner.sign: the timestamp must be a non-negative integer of unix seconds (got ${describeNumber(timestampSeconds)})`,
       );
     }
     const bytes = toBuffer(body, 'PayloadSigner.sign');
@@ -293,7 +298,7 @@ export function verifyStandardWebhook<T = unknown>(
   const tolerance = options.toleranceSeconds ?? 300;
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
     throw new WebhookConfigError(
-      `verifyStandardWebhook: toleranceSeconds must be a finite number of seconds, 0 or more (got ${String(tolerance)})`,
+      `verifyStandardWebhook: toleranceSeconds must be a finite number of seconds, 0 or more (got ${describeNumber(tolerance)})`,
     );
   }
   const nowMs = options.now ?? Date.now();

@@ -8,6 +8,7 @@ import {
   signPayload,
   verifyStandardWebhook,
   verifyWebhookSignature,
+  WebhookConfigError,
 } from '../src/index.js';
 
 const body = JSON.stringify({ event_type: 'prediction', event_id: 'evt_abc123', data: { note: 'héllo ✓' } });
@@ -226,5 +227,22 @@ describe('keys that sign like the empty key', () => {
     expect(() => verifyWebhookSignature(text, empty, '\u0000')).toThrow(
       expect.objectContaining({ name: 'WebhookConfigError' }),
     );
+  });
+});
+
+describe('options that cannot be printed', () => {
+  // Found by the fuzzer: an object whose toString is not a function made the error message
+  // itself throw a raw TypeError ("Cannot convert object to primitive value").
+  const hostile = [{ toString: 0 }] as never;
+  it('a tolerance that is such an object is a WebhookConfigError, not a TypeError', () => {
+    expect(() =>
+      verifyStandardWebhook('{}', {}, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', {
+        toleranceSeconds: hostile,
+      }),
+    ).toThrow(WebhookConfigError);
+  });
+  it('a signing timestamp that is such an object is a WebhookConfigError, not a TypeError', () => {
+    const signer = new PayloadSigner('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    expect(() => signer.sign('{}', 'evt_1', hostile)).toThrow(WebhookConfigError);
   });
 });
