@@ -10,7 +10,7 @@ import { parseHeaders } from '../src/kit/headers.js';
 import { readBodyJson, readBodyText } from '../src/kit/read.js';
 import { Redactor } from '../src/kit/redact.js';
 import { BlockedAddressError } from '../src/kit/ssrf.js';
-import { cleanText, truncateText } from '../src/kit/text.js';
+import { cleanJson, cleanText, truncateText } from '../src/kit/text.js';
 import { HttpTransport, ResponseTooLargeError } from '../src/kit/transport.js';
 import { WebhookBase } from '../src/kit/webhook-base.js';
 import type { DeliveryContext, DeliveryReceipt } from '../src/plugin.js';
@@ -53,6 +53,13 @@ describe('text policy', () => {
       expect(UNSAFE_CHARACTERS.test(out)).toBe(false);
     }
     expect(cleanText('line\r\nnext\rlast\ttab 😀 é 中')).toBe('line\nnext\nlast\ttab 😀 é 中');
+  });
+
+  it('cleans JSON text by the same policy, and returns clean JSON as it is', () => {
+    const clean = JSON.stringify({ a: 'plain text', n: 1, nested: ['tab\tline\n'] });
+    expect(cleanJson(clean)).toBe(clean);
+    const dirty = JSON.stringify({ 'k\u202E': 'a\u0007b\bc\fd\u200Be\uD800f', list: [{ x: 'y\u0085' }] });
+    expect(JSON.parse(cleanJson(dirty))).toEqual({ k: 'abcdef', list: [{ x: 'y' }] });
   });
 
   it('truncates between code points, never inside a surrogate pair, with an ellipsis', () => {

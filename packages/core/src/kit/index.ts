@@ -48,7 +48,7 @@ export { parseHeaders } from './headers.js';
 export { ERROR_BODY_BYTES, readBodyJson, readBodyText } from './read.js';
 export { REDACTED, Redactor } from './redact.js';
 export { BlockedAddressError, guardedLookup, privateAddressReason } from './ssrf.js';
-export { boundedData, cleanText, type DataBounds, oneLine, truncateText } from './text.js';
+export { boundedData, cleanJson, cleanText, type DataBounds, oneLine, truncateText } from './text.js';
 export {
   DEFAULT_MAX_RESPONSE_BYTES,
   HttpTransport,

@@ -13,8 +13,17 @@
 // - Zero-width characters (U+200B–U+200D, U+2060, U+180E) and the BOM (U+FEFF): they hide inside
 //   words, so a name or a link can look like another.
 // - Lone surrogates: not text; vendors reject them or print replacement characters.
-const UNSAFE =
-  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// The characters JSON.stringify writes as they are (the rest of the set it escapes: C0 controls
+// and lone surrogates), so that JSON text can be checked with the same set (see cleanJson).
+const UNSAFE_RAW = '\\u007F-\\u009F\\u061C\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060\\u2066-\\u2069\\uFEFF';
+const UNSAFE = new RegExp(
+  `[\\u0000-\\u0008\\u000B-\\u001F${UNSAFE_RAW}]|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]`,
+  'g',
+);
+// In JSON text: the raw ones, or the escapes JSON.stringify writes for C0 controls (`\u0007`, and
+// `\b`, `\f`, `\r`; tab and newline are kept) and for lone surrogates. A literal backslash before
+// such letters matches too: that only costs a cleaning pass that changes nothing.
+const UNSAFE_IN_JSON = new RegExp(`[${UNSAFE_RAW}]|\\\\(?:[bfr]|u00(?:0[0-8bcef]|1[0-9a-f])|ud[89a-f])`, 'i');
 
 /**
  * Removes control, bidi, zero-width and BOM characters and lone surrogates, and turns CRLF and CR
@@ -57,6 +66,8 @@ export interface DataBounds {
   keys?: number | undefined;
   /** Levels of nesting kept; deeper values become `[nested too deep]`. @default 64 */
   depth?: number | undefined;
+  /** Characters kept of each object key. @default 100 */
+  key?: number | undefined;
 }
 
 /**
@@ -88,8 +99,20 @@ function bound(value: unknown, bounds: DataBounds, depth: number): unknown {
   const max = bounds.keys ?? entries.length;
   const out: Record<string, unknown> = {};
   for (const [key, item] of entries.slice(0, max)) {
-    out[cleanText(truncateText(key, 100))] = bound(item, bounds, depth + 1);
+    out[cleanText(truncateText(key, bounds.key ?? 100))] = bound(item, bounds, depth + 1);
   }
   if (entries.length > max) out['…'] = `${entries.length - max} more fields`;
   return out;
+}
+
+/**
+ * JSON text with the text policy applied to every string and key in it, nothing cut. Costs one
+ * scan when the text holds nothing to clean (it is then returned as is, byte for byte): for
+ * payloads sent as the JSON they are, such as `CustomWebhook`'s body.
+ */
+export function cleanJson(json: string): string {
+  if (!UNSAFE_IN_JSON.test(json)) return json;
+  return JSON.stringify(
+    boundedData(JSON.parse(json), { depth: Number.POSITIVE_INFINITY, key: Number.POSITIVE_INFINITY }),
+  );
 }
