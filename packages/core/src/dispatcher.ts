@@ -6,6 +6,21 @@ import {
   WebhookTimeoutError,
 } from './errors.js';
 import { type EmpathyEvent, unknownEventType } from './events.js';
+import {
+  admitEvent,
+  afterDeadNotification,
+  afterNotification,
+  cleanIncidentRef,
+  DEFAULT_INCIDENT_TTL_SECONDS,
+  type EventIncident,
+  type IncidentContext,
+  type IncidentStore,
+  incidentOf,
+  MemoryIncidentStore,
+  normalizeGroup,
+  planNotification,
+  type ResolvedGroup,
+} from './incident.js';
 import { ON_ABORT } from './kit/abort.js';
 import { WebhookMonitor } from './monitor.js';
 import {
@@ -59,13 +74,23 @@ export interface DispatcherOptions {
    */
   onError?: (
     error: Error,
-    context: { webhook: string; eventId: string; during: 'filter' | 'onFailure' | 'detach' | 'telemetry' },
+    context: {
+      webhook: string;
+      eventId: string;
+      during: 'filter' | 'onFailure' | 'detach' | 'telemetry' | 'incident';
+    },
   ) => void;
   /**
    * Traces and metrics for every delivery, e.g. `openTelemetry()` from `@empathy/webhooks-otel`.
    * @default none: nothing is recorded beyond the monitor
    */
   telemetry?: DeliveryTelemetry | undefined;
+  /**
+   * Where incident state lives (each webhook's references to what it sent for an incident, and
+   * the counts of `group`), and how long it is kept after an incident's last event.
+   * @default the queue's `incidentStore` (SQLite, Redis), else in memory; 7 days
+   */
+  incidents?: { store?: IncidentStore | undefined; ttlSeconds?: number | undefined } | undefined;
 }
 
 interface Entry {
@@ -74,6 +99,8 @@ interface Entry {
   limiter: RateLimiter | undefined;
   breaker: CircuitBreaker | undefined;
   concurrency: number;
+  /** The plugin's `group` option, validated. */
+  group: ResolvedGroup | undefined;
   /** What the plugin's `attach` returned: queues what it still buffers. */
   detach: (() => void | Promise<void>) | undefined;
 }
@@ -102,6 +129,12 @@ export class Dispatcher implements JobHandler {
    */
   readonly #active = new Map<AttemptContext, () => void>();
   readonly #telemetry: DeliveryTelemetry | undefined;
+  readonly #incidents: IncidentStore;
+  readonly #incidentTtlMs: number;
+  /** Per (webhook, incident key): the tail of the notifications running in order, in this process. */
+  readonly #incidentLocks = new Map<string, Promise<void>>();
+  /** How many registered webhooks have a `group`: when none, emit() never asks the incident store. */
+  #grouped = 0;
   #unobserve: (() => void) | undefined;
   #closed = false;
   /** The queue is closed: not even a webhook's own jobs are taken. */
@@ -134,6 +167,13 @@ export class Dispatcher implements JobHandler {
           };
     this.deadLetters = this.#trackReplays(this.queue.deadLetters);
     this.#telemetry = options.telemetry;
+    const incidents = options.incidents ?? {};
+    const ttlSeconds = incidents.ttlSeconds ?? DEFAULT_INCIDENT_TTL_SECONDS;
+    if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+      throw new WebhookConfigError(`option 'incidents.ttlSeconds' must be a positive number of seconds`);
+    }
+    this.#incidentTtlMs = ttlSeconds * 1000;
+    this.#incidents = incidents.store ?? this.queue.incidentStore ?? new MemoryIncidentStore();
     for (const plugin of options.webhooks ?? []) this.register(plugin);
     const telemetry = this.#telemetry;
     if (telemetry?.observeQueue) {
@@ -186,9 +226,11 @@ export class Dispatcher implements JobHandler {
       breaker:
         plugin.circuitBreaker === false ? undefined : new CircuitBreaker(plugin.circuitBreaker ?? {}, name),
       concurrency: plugin.concurrency ?? DEFAULT_CONCURRENCY,
+      group: normalizeGroup(plugin.group, name),
       detach: undefined,
     };
     this.#entries.set(name, entry);
+    if (entry.group) this.#grouped++;
     this.monitor.track(name);
     if (typeof plugin.attach === 'function') {
       const host: WebhookHost = { enqueue: (event) => this.#enqueueFor(entry, event) };
@@ -198,6 +240,7 @@ export class Dispatcher implements JobHandler {
     return () => {
       if (this.#entries.get(name) !== entry) return;
       this.#entries.delete(name);
+      if (entry.group) this.#grouped--;
       // Removed: the webhook learns its host is gone (it can queue nothing more).
       void this.#detach(entry);
     };
@@ -230,12 +273,61 @@ export class Dispatcher implements JobHandler {
     if (this.#closed)
       return Promise.reject(new WebhookConfigError('the dispatcher is closed; no new events are accepted'));
     const targets = this.route(event);
-    if (this.#telemetry) return this.#dispatchTraced(event, targets, this.#telemetry);
-    if (targets.length === 0) return Promise.resolve(0);
-    return this.#enqueue(this.#jobs(event, targets));
+    const incident = this.#grouped > 0 && targets.length > 0 ? incidentOf(event) : undefined;
+    if (incident !== undefined) {
+      return this.#admit(event, targets, incident).then(({ queued, at }) => this.#store(event, queued, at));
+    }
+    return this.#store(event, targets, undefined);
   }
 
-  #jobs(event: EmpathyEvent, targets: WebhookPlugin[]): DeliveryJob[] {
+  #store(event: EmpathyEvent, targets: WebhookPlugin[], at: number[] | undefined): Promise<number> {
+    if (this.#telemetry) return this.#dispatchTraced(event, targets, at, this.#telemetry);
+    if (targets.length === 0) return Promise.resolve(0);
+    return this.#enqueue(this.#jobs(event, targets, at));
+  }
+
+  /**
+   * `group` at emit time: for each target with one, the incident store decides whether the event
+   * gets a notification of its own (queued at the end of the group's wait or interval) or is
+   * folded into one already queued. Targets without `group` are queued as they are.
+   */
+  async #admit(
+    event: EmpathyEvent,
+    targets: WebhookPlugin[],
+    incident: EventIncident,
+  ): Promise<{ queued: WebhookPlugin[]; at: number[] }> {
+    const queued: WebhookPlugin[] = [];
+    const at: number[] = [];
+    const now = Date.now();
+    for (const plugin of targets) {
+      const group = this.#entries.get(plugin.name)?.group;
+      if (group === undefined) {
+        queued.push(plugin);
+        at.push(now);
+        continue;
+      }
+      let queueAt: number | undefined;
+      await this.#incidents.update(
+        plugin.name,
+        incident.key,
+        (state) => {
+          const admitted = admitEvent(state, event, incident.resolved, group, now);
+          queueAt = admitted.queueAt;
+          return admitted.state;
+        },
+        this.#incidentTtlMs,
+      );
+      if (queueAt === undefined) {
+        this.monitor.recordFolded(plugin.name);
+        continue;
+      }
+      queued.push(plugin);
+      at.push(queueAt);
+    }
+    return { queued, at };
+  }
+
+  #jobs(event: EmpathyEvent, targets: WebhookPlugin[], at: number[] | undefined): DeliveryJob[] {
     const now = Date.now();
     const jobs: DeliveryJob[] = new Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
@@ -245,7 +337,7 @@ export class Dispatcher implements JobHandler {
         webhook,
         event,
         attempt: 0,
-        availableAt: now,
+        availableAt: at === undefined ? now : at[i]!,
         enqueuedAt: now,
       };
       this.monitor.recordQueued(webhook);
@@ -313,6 +405,7 @@ export class Dispatcher implements JobHandler {
   #dispatchTraced(
     event: EmpathyEvent,
     targets: WebhookPlugin[],
+    at: number[] | undefined,
     telemetry: DeliveryTelemetry,
   ): Promise<number> {
     let scope: EmitScope | undefined;
@@ -333,7 +426,7 @@ export class Dispatcher implements JobHandler {
       end();
       return Promise.resolve(0);
     }
-    const jobs = this.#jobs(event, targets);
+    const jobs = this.#jobs(event, targets, at);
     const trace = scope?.trace;
     if (trace) for (const job of jobs) job.trace = trace;
     let stored: Promise<number>;
@@ -405,18 +498,148 @@ export class Dispatcher implements JobHandler {
         this.#guard(job.event.event_id, job.webhook, () => telemetry.onRejected!(job, error));
       return Promise.resolve({ kind: 'dead', error, attempts: job.attempt });
     }
-    // Gates: an open circuit or a full rate window postpones the job without spending an attempt.
+    const incident = incidentOf(job.event);
+    if (incident !== undefined) return this.#handleIncident(job, entry, incident);
+    return this.#gated(job, entry, undefined);
+  }
+
+  /** Gates: an open circuit or a full rate window postpones the job without spending an attempt. */
+  #gated(job: DeliveryJob, entry: Entry, incident: IncidentContext | undefined): Promise<JobOutcome> {
     const now = Date.now();
     const breakerWait = entry.breaker ? entry.breaker.acquire(now) : 0;
     if (breakerWait > 0) return Promise.resolve(this.#defer(job, now + breakerWait, 'circuit_open'));
-    if (!entry.limiter) return this.#attempt(job, entry);
+    if (!entry.limiter) return this.#attempt(job, entry, incident);
     const wait = entry.limiter.acquire(now);
-    if (typeof wait === 'number') return Promise.resolve(this.#afterLimiter(job, entry, now, wait));
-    return wait.then((w) => this.#afterLimiter(job, entry, now, w));
+    if (typeof wait === 'number') return Promise.resolve(this.#afterLimiter(job, entry, now, wait, incident));
+    return wait.then((w) => this.#afterLimiter(job, entry, now, w, incident));
   }
 
-  #afterLimiter(job: DeliveryJob, entry: Entry, now: number, wait: number): Promise<JobOutcome> | JobOutcome {
-    if (wait <= 0) return this.#attempt(job, entry);
+  /**
+   * A job whose event belongs to an incident: one at a time per (webhook, incident) in this
+   * process, so a repeat finds the references its first notification stored. What to send is
+   * decided now, from the incident's state; what the vendor answered is stored after delivery.
+   */
+  async #handleIncident(job: DeliveryJob, entry: Entry, incident: EventIncident): Promise<JobOutcome> {
+    const release = await this.#lockIncident(`${job.webhook}\u0000${incident.key}`);
+    try {
+      const store = this.#incidents;
+      let plan: IncidentContext | undefined;
+      try {
+        plan = planNotification(
+          await store.get(job.webhook, incident.key),
+          incident,
+          entry.group,
+          Date.now(),
+        );
+      } catch (error) {
+        // The store is unreachable: this attempt fails like one whose endpoint is, and is retried.
+        const failure = new WebhookError(`the incident store failed: ${(error as Error)?.message ?? error}`, {
+          webhook: job.webhook,
+          cause: error,
+        });
+        return await this.#failed(job, entry, job.attempt + 1, 0, failure, undefined);
+      }
+      if (plan === undefined) {
+        // A grouped notification whose events a resolved notification already counted.
+        this.monitor.recordFolded(job.webhook);
+        this.monitor.recordQueued(job.webhook, -1);
+        return { kind: 'delivered', receipt: { detail: { folded: true } } };
+      }
+      const outcome = await this.#gated(job, entry, plan);
+      if (outcome.kind === 'delivered')
+        await this.#noteDelivered(job, entry, incident, plan, outcome.receipt);
+      else if (outcome.kind === 'dead' && entry.group) {
+        await this.#updateIncident(job, incident, (state) => afterDeadNotification(state) ?? state!);
+      }
+      return outcome;
+    } finally {
+      release();
+    }
+  }
+
+  /** Stores what the vendor answered for the incident and queues a follow-up for events folded meanwhile. */
+  async #noteDelivered(
+    job: DeliveryJob,
+    entry: Entry,
+    incident: EventIncident,
+    sent: IncidentContext,
+    receipt: DeliveryReceipt,
+  ): Promise<void> {
+    const ref = cleanIncidentRef(receipt.incidentRef);
+    let followUp: EmpathyEvent | undefined;
+    let followUpAt = 0;
+    const stored = await this.#updateIncident(job, incident, (state) => {
+      const next = afterNotification(state, sent, ref, entry.group, Date.now());
+      followUp = next.followUp;
+      followUpAt = next.followUpAt ?? 0;
+      return next.state;
+    });
+    if (!stored || followUp === undefined) return;
+    const webhook = job.webhook;
+    const next: DeliveryJob = {
+      id: `${followUp.event_id}:${webhook}`,
+      webhook,
+      event: followUp,
+      attempt: 0,
+      availableAt: followUpAt,
+      enqueuedAt: Date.now(),
+    };
+    if (job.trace) next.trace = job.trace;
+    this.monitor.recordQueued(webhook);
+    try {
+      await this.#enqueue([next]);
+    } catch (error) {
+      this.#incidentFailed(error, job);
+    }
+  }
+
+  /** An update of the incident store after an attempt; a failure is reported, not fatal. */
+  async #updateIncident(
+    job: DeliveryJob,
+    incident: EventIncident,
+    change: Parameters<IncidentStore['update']>[2],
+  ): Promise<boolean> {
+    try {
+      await this.#incidents.update(job.webhook, incident.key, change, this.#incidentTtlMs);
+      return true;
+    } catch (error) {
+      this.#incidentFailed(error, job);
+      return false;
+    }
+  }
+
+  #incidentFailed(error: unknown, job: DeliveryJob): void {
+    this.#onError(error instanceof Error ? error : new Error(String(error)), {
+      webhook: job.webhook,
+      eventId: job.event.event_id,
+      during: 'incident',
+    });
+  }
+
+  /** Waits for the notifications of this incident ahead in this process; returns the release. */
+  async #lockIncident(key: string): Promise<() => void> {
+    const ahead = this.#incidentLocks.get(key);
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = ahead ? ahead.then(() => mine) : mine;
+    this.#incidentLocks.set(key, tail);
+    if (ahead) await ahead;
+    return () => {
+      release();
+      if (this.#incidentLocks.get(key) === tail) this.#incidentLocks.delete(key);
+    };
+  }
+
+  #afterLimiter(
+    job: DeliveryJob,
+    entry: Entry,
+    now: number,
+    wait: number,
+    incident: IncidentContext | undefined,
+  ): Promise<JobOutcome> | JobOutcome {
+    if (wait <= 0) return this.#attempt(job, entry, incident);
     // The breaker let a half-open trial through that will not happen now: release it.
     if (entry.breaker?.state === 'half_open') entry.breaker.release();
     return this.#defer(job, now + wait, 'rate_limit');
@@ -444,10 +667,11 @@ export class Dispatcher implements JobHandler {
    * One attempt, bounded by the policy's timeout. One promise and one timer per attempt: this is
    * the hot path (see docs/benchmarks.md).
    */
-  #attempt(job: DeliveryJob, entry: Entry): Promise<JobOutcome> {
+  #attempt(job: DeliveryJob, entry: Entry, incident: IncidentContext | undefined): Promise<JobOutcome> {
     const attempt = job.attempt + 1;
     const timeoutMs = entry.policy.timeoutSeconds * 1000;
     const ctx = new AttemptContext(attempt, job.event.event_id, timeoutMs);
+    if (incident !== undefined) ctx.incident = incident;
     const telemetry = this.#telemetry;
     const scope = telemetry ? this.#startAttempt(telemetry, job, attempt, ctx) : undefined;
     const started = performance.now();
@@ -705,6 +929,7 @@ const TIMED_OUT = Object.freeze({ timedOut: true });
  */
 class AttemptContext implements DeliveryContext {
   traceHeaders: Readonly<Record<string, string>> | undefined = undefined;
+  incident: IncidentContext | undefined = undefined;
   #controller: AbortController | undefined;
   #timedOut = false;
   #listeners: ((reason: Error) => void)[] | undefined;

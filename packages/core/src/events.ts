@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WebhookConfigError } from './errors.js';
+import { incidentKeyProblem } from './incident.js';
 
 /** Severity of an event, used by filters and by integrations to pick colours and priorities. */
 export const SEVERITIES = ['info', 'low', 'medium', 'warning', 'high', 'critical'] as const;
@@ -21,9 +22,14 @@ export interface CommonEventData {
   /** Free-form context the agent attached (service, environment, …). */
   context?: Record<string, unknown> | undefined;
   /**
-   * Groups related events into one incident or thread (PagerDuty `dedup_key`, Slack threads).
-   * Without it, integrations use {@link conditionFingerprint}-style keys of their own.
+   * The incident this event belongs to (1-200 characters): events with one key are one
+   * condition, so a repeat updates the first notification and a resolved event clears it
+   * (see `incidentOf`). Without it, a condition event's key is its `conditionFingerprint`.
    */
+  incident_key?: string | undefined;
+  /** `true`: the condition this event reports has cleared (its incident is resolved). */
+  resolved?: boolean | undefined;
+  /** The older name of {@link incident_key}, still read when `incident_key` is absent. */
   dedup_key?: string | undefined;
   [key: string]: unknown;
 }
@@ -251,6 +257,8 @@ export function createEvent<T extends EventType>(
       })`,
     );
   }
+  const problem = incidentKeyProblem(data);
+  if (problem !== undefined) throw new WebhookConfigError(`[emit] the '${type}' event's ${problem}`);
   const metadata: EventMetadata =
     options.metadata === undefined
       ? { framework_version: options.frameworkVersion ?? DEFAULT_FRAMEWORK_VERSION }

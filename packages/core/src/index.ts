@@ -46,6 +46,16 @@ export {
   type Severity,
 } from './events.js';
 export {
+  type EventIncident,
+  type GroupOptions,
+  INCIDENT_EVENT_TYPES,
+  type IncidentContext,
+  type IncidentState,
+  type IncidentStore,
+  incidentOf,
+  MemoryIncidentStore,
+} from './incident.js';
+export {
   type DeliveryListener,
   type DeliveryOutcome,
   WebhookMonitor,

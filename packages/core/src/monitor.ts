@@ -22,6 +22,13 @@ export interface WebhookStats {
    * no delivery was attempted, and no dead letter exists.
    */
   filterErrorCount: number;
+  /**
+   * Events folded into another notification of the same incident by the webhook's `group` option:
+   * not delivered on their own, and counted in the notification that stands for them ("seen N
+   * times"). Also notifications that had nothing left to say when their time came, because a
+   * resolved notification had already covered their events.
+   */
+  foldedCount: number;
   /** successCount / (successCount + failedCount), 0..1; 0 until a delivery has finished. */
   successRate: number;
   /** Mean attempt duration, successful or not, in ms (0 before the first attempt). */
@@ -109,6 +116,7 @@ class Figures {
   pendingCount = 0;
   deferredCount = 0;
   filterErrorCount = 0;
+  foldedCount = 0;
   durationSum = 0;
   durations = new Float64Array(WINDOW);
   durationCount = 0;
@@ -144,6 +152,7 @@ class Figures {
       pendingCount: this.pendingCount,
       deferredCount: this.deferredCount,
       filterErrorCount: this.filterErrorCount,
+      foldedCount: this.foldedCount,
       successRate: finished === 0 ? 0 : this.successCount / finished,
       avgResponseTimeMs: this.durationCount === 0 ? 0 : round(this.durationSum / this.durationCount),
       p95ResponseTimeMs: round(p95),
@@ -209,6 +218,11 @@ export class WebhookMonitor {
   /** Records that `webhook`'s filter threw or returned a non-boolean, so it skipped an event. */
   recordFilterError(webhook: string): void {
     this.#get(webhook).filterErrorCount++;
+  }
+
+  /** Records that an event for `webhook` was folded into another notification (see `foldedCount`). */
+  recordFolded(webhook: string, count = 1): void {
+    this.#get(webhook).foldedCount += count;
   }
 
   /** Records an outcome and tells the listeners. Called by the dispatcher. */

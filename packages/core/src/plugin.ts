@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { WebhookConfigError } from './errors.js';
 import { type EmpathyEvent, type EventSelector, unknownEventType } from './events.js';
+import { type GroupOptions, type IncidentContext, normalizeGroup } from './incident.js';
 import { privateAddressReason } from './kit/ssrf.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './policies/circuit-breaker.js';
 import { normalizeRateLimit, type RateLimit } from './policies/rate-limit.js';
@@ -22,6 +23,12 @@ export interface DeliveryContext {
    * propagates to receivers; HTTP integrations add them to the request as they are.
    */
   readonly traceHeaders?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Set when the event belongs to an incident (see `incidentOf`): its status, how many times it
+   * fired, and the references this webhook returned for it earlier, so the integration can update
+   * what it sent (edit the message, reply in its thread, close the ticket) instead of posting anew.
+   */
+  readonly incident?: IncidentContext | undefined;
 }
 
 /** What a successful attempt reports. */
@@ -32,6 +39,13 @@ export interface DeliveryReceipt {
   id?: string | undefined;
   /** Extra, secret-free detail (e.g. `{ action: 'commented' }`). */
   detail?: Record<string, unknown> | undefined;
+  /**
+   * References to what this attempt created or updated for the event's incident (`{ ts, channel }`
+   * of a Slack message, a Discord message id, a Jira key), kept by core with the incident and
+   * handed back as `ctx.incident.ref` with its next event. Merged into what was kept; strings only,
+   * secret-free.
+   */
+  incidentRef?: Record<string, string> | undefined;
 }
 
 /**
@@ -52,6 +66,8 @@ export interface WebhookPlugin {
   readonly circuitBreaker?: CircuitBreakerOptions | false | undefined;
   /** The most deliveries in flight at once for this webhook. */
   readonly concurrency?: number | undefined;
+  /** Folds repeats of one incident into one notification (see {@link GroupOptions}). */
+  readonly group?: GroupOptions | undefined;
   /** Called once per event after the last attempt failed (the event is then in the dead letters). */
   readonly onFailure?:
     | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
@@ -98,6 +114,13 @@ export interface CommonWebhookOptions {
   circuitBreaker?: CircuitBreakerOptions | false | undefined;
   /** Most deliveries in flight at once. @default 4 (integrations may choose another) */
   concurrency?: number | undefined;
+  /**
+   * Noise control: repeats of one incident (same `incidentOf(event).key`) are folded into one
+   * notification that says how many it stands for; a resolved event is always sent.
+   * @example group: { waitSeconds: 30, intervalSeconds: 300 }
+   * @default none: every event is its own notification (repeats still update the first where the vendor can)
+   */
+  group?: GroupOptions | undefined;
   /** Called once per event after the last attempt failed. */
   onFailure?:
     | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
@@ -120,6 +143,7 @@ export interface ParsedCommonOptions {
   rateLimit: RateLimit | undefined;
   circuitBreaker: CircuitBreakerOptions | false | undefined;
   concurrency: number;
+  group: GroupOptions | undefined;
   onFailure:
     | ((webhook: WebhookPlugin, event: EmpathyEvent, error: Error) => void | Promise<void>)
     | undefined;
@@ -187,6 +211,7 @@ export function parseCommonOptions(
     throw new WebhookConfigError(`option 'allowPrivateNetwork' must be a boolean`, { webhook: name });
   }
   if (circuitBreaker) new CircuitBreaker(circuitBreaker, name);
+  normalizeGroup(options.group, name);
   return {
     name,
     events: [...events],
@@ -196,6 +221,7 @@ export function parseCommonOptions(
     rateLimit,
     circuitBreaker,
     concurrency,
+    group: options.group,
     onFailure: options.onFailure,
   };
 }

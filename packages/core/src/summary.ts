@@ -1,4 +1,5 @@
 import type { BuiltInEventType, EmpathyEvent, EventDataMap, Severity } from './events.js';
+import type { IncidentContext } from './incident.js';
 import { cleanText as clean, oneLine, truncateText as truncate } from './kit/text.js';
 
 export { clean, truncate };
@@ -23,8 +24,13 @@ export interface EventSummary {
   links: Link[];
   /** The event's severity, if it has one. */
   severity: Severity | undefined;
-  /** Whether the event clears an earlier one (an alert with `resolved: true`). */
+  /** Whether the event clears an earlier one (`data.resolved: true`, or a resolved incident). */
   resolved: boolean;
+  /**
+   * How many times the event's condition fired, when more than once (the incident's
+   * `occurrences`): renderers show it as "seen N times". Also in `facts`, as `Seen`.
+   */
+  occurrences: number | undefined;
   /** `Empathy Framework · <user> · level <n> · <classification> · <event id>` */
   footer: string;
 }
@@ -93,8 +99,8 @@ const READINGS: { [K in BuiltInEventType]: Reading<K> } = {
   },
   alert(event, r) {
     const d = event.data;
-    r.emoji = d.resolved === true ? '✅' : '🚨';
-    r.title = `${d.resolved === true ? 'Resolved: ' : ''}${str(d.title) ?? 'Alert'}`;
+    r.emoji = '🚨';
+    r.title = str(d.title) ?? 'Alert';
     r.text = str(d.message);
     r.fact('Source', d.source);
     r.entries(d.details);
@@ -228,8 +234,12 @@ function readCustom(event: EmpathyEvent, data: Data, r: Reader): void {
   }
 }
 
-/** Reads an event into an {@link EventSummary}. Pure; never throws on odd data. */
-export function summarize(event: EmpathyEvent): EventSummary {
+/**
+ * Reads an event into an {@link EventSummary}. Pure; never throws on odd data. With the attempt's
+ * `incident` (`ctx.incident`), a resolved condition's title starts with `Resolved: ` and a
+ * repeated one gets a `Seen` fact (`50 times since 2026-12-03 14:02 UTC`).
+ */
+export function summarize(event: EmpathyEvent, incident?: IncidentContext): EventSummary {
   const data = (event.data ?? {}) as Data;
   const facts: Fact[] = [];
   const sections: Section[] = [];
@@ -262,6 +272,11 @@ export function summarize(event: EmpathyEvent): EventSummary {
   if (reading) reading(event as EmpathyEvent<BuiltInEventType>, r);
   else readCustom(event, data, r);
 
+  const resolved = incident ? incident.status === 'resolved' : data.resolved === true;
+  const occurrences = incident !== undefined && incident.occurrences > 1 ? incident.occurrences : undefined;
+  if (occurrences !== undefined) {
+    facts.unshift({ name: 'Seen', value: `${occurrences} times since ${humanTime(incident!.firstSeenAt)}` });
+  }
   addEntries(facts, data.context);
   if (typeof data.url === 'string' && links.length === 0) pushLink(links, 'Open link', data.url);
 
@@ -276,17 +291,23 @@ export function summarize(event: EmpathyEvent): EventSummary {
     .join(' · ');
 
   return {
-    emoji: r.emoji,
-    title: oneLine(r.title),
+    emoji: resolved ? '✅' : r.emoji,
+    title: resolved ? `Resolved: ${oneLine(r.title)}` : oneLine(r.title),
     text: r.text,
     facts,
     sections,
     recommendation,
     links,
     severity: event.severity,
-    resolved: event.event_type === 'alert' && (event.data as EventDataMap['alert']).resolved === true,
+    resolved,
+    occurrences,
     footer,
   };
+}
+
+/** `2026-12-03T14:02:09.120Z` as `2026-12-03 14:02 UTC`. */
+function humanTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 /** A value as display text, or `undefined` when there is nothing to show. */

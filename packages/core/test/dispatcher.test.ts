@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createEvent,
+  type DeliveryContext,
   type DeliveryOutcome,
   Dispatcher,
   isWebhookConfigError,
@@ -326,9 +327,31 @@ describe('delivery', () => {
     };
     const w = scripted('w', Array(20).fill(step), { concurrency: 3 });
     const d = start(w.plugin);
-    for (let i = 0; i < 20; i++) await d.dispatch(alert());
+    // Twenty different conditions: one alert repeated would be one incident, delivered in order.
+    for (let i = 0; i < 20; i++) {
+      await d.dispatch(createEvent('alert', { message: `disk ${i} full` }, { userId: 'ops' }));
+    }
     await d.flush();
     expect(peak).toBe(3);
+  });
+
+  it('delivers the repeats of one incident one at a time, in order, whatever the concurrency', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const seen: number[] = [];
+    const step = async (ctx: DeliveryContext) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(ctx.incident!.occurrences);
+      inFlight--;
+    };
+    const w = scripted('w', Array(5).fill(step), { concurrency: 3 });
+    const d = start(w.plugin);
+    for (let i = 0; i < 5; i++) await d.dispatch(alert());
+    await d.flush();
+    expect(peak).toBe(1);
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
   });
 });
 

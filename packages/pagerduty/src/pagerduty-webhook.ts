@@ -66,8 +66,11 @@ export interface PagerDutyWebhookOptions extends WebhookOptions<PagerDutyEventBo
   source?: string | undefined;
   /** `payload.component`, e.g. `'auth-service'`. @default none */
   component?: string | undefined;
-  /** `payload.group`, e.g. `'prod-datapipe'`. @default none */
-  group?: string | undefined;
+  /**
+   * `payload.group`, e.g. `'prod-datapipe'` (PagerDuty's logical grouping of components). Named
+   * so because `group` is every webhook's noise control (`{ waitSeconds, … }`). @default none
+   */
+  componentGroup?: string | undefined;
   /**
    * Computes the `dedup_key` (at most 255 characters). Events with the same key update one
    * incident; a resolve with it closes that incident.
@@ -157,7 +160,7 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
     this.#endpoint = new URL('v2/enqueue', base.href.endsWith('/') ? base.href : `${base.href}/`);
     this.target = base.origin;
 
-    for (const option of ['source', 'component', 'group'] as const) {
+    for (const option of ['source', 'component', 'componentGroup'] as const) {
       const value = options[option];
       if (value !== undefined && (typeof value !== 'string' || value.trim() === '' || value.length > 255)) {
         fail(`option '${option}' must be a non-empty string of at most 255 characters`);
@@ -169,7 +172,7 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
     this.#format = {
       source: options.source,
       component: options.component,
-      group: options.group,
+      group: options.componentGroup,
       dedupKey: options.dedupKey,
     };
   }

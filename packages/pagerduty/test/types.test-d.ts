@@ -3,7 +3,13 @@ import { PagerDutyWebhook } from '../src/index.js';
 
 export function typeTests(routingKey: string): void {
   new PagerDutyWebhook({ routingKey, events: ['alert'], filter: (event) => event.severity === 'high' });
-  new PagerDutyWebhook({ routingKey, region: 'eu', source: 'api', component: 'auth', group: 'prod' });
+  new PagerDutyWebhook({
+    routingKey,
+    region: 'eu',
+    source: 'api',
+    component: 'auth',
+    componentGroup: 'prod',
+  });
   // @ts-expect-error routingKey is required
   new PagerDutyWebhook({ events: ['alert'] });
   // @ts-expect-error region is 'us' or 'eu'

@@ -9,6 +9,7 @@
 export { redact, toDeliveryError } from '../errors.js';
 export { assertEventType } from '../events.js';
 export { conditionFingerprint, conditionIdentity } from '../fingerprint.js';
+export { type IncidentContext, incidentOf } from '../incident.js';
 // The plugin-author side of the contract (the types are in the main entry too, for users).
 export {
   type CommonWebhookOptions,

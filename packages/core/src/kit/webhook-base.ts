@@ -1,5 +1,6 @@
 import { isWebhookDeliveryError, WebhookConfigError } from '../errors.js';
 import type { EmpathyEvent, EventSelector } from '../events.js';
+import type { GroupOptions, IncidentContext } from '../incident.js';
 import {
   type CommonWebhookOptions,
   type DeliveryContext,
@@ -91,6 +92,7 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
   readonly rateLimit: RateLimit | undefined;
   readonly circuitBreaker: CircuitBreakerOptions | false | undefined;
   readonly concurrency: number;
+  readonly group: GroupOptions | undefined;
   readonly onFailure: CommonWebhookOptions['onFailure'];
   /** Where deliveries go, safe to print: an origin or a vendor API's name. */
   abstract readonly target: string;
@@ -118,6 +120,7 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
     this.rateLimit = common.rateLimit;
     this.circuitBreaker = common.circuitBreaker;
     this.concurrency = common.concurrency;
+    this.group = common.group;
     this.onFailure = common.onFailure;
     this.allowPrivateNetwork = common.allowPrivateNetwork;
     if (options.format !== undefined && typeof options.format !== 'function') {
@@ -134,10 +137,11 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
   /**
    * What this webhook sends for `event`: the integration's rendering, the user's `format`, then
    * the vendor's limits. Throws a permanent {@link WebhookDeliveryError} (code `EFORMAT`) when
-   * `format` throws or returns nothing.
+   * `format` throws or returns nothing. `incident` is the attempt's `ctx.incident`: where the
+   * event's incident stands (fired N times, resolved), which the rendering shows.
    */
-  payload(event: EmpathyEvent): TPayload {
-    const defaults = this.render(event);
+  payload(event: EmpathyEvent, incident?: IncidentContext): TPayload {
+    const defaults = this.render(event, incident);
     const format = this.#format;
     if (format === undefined) return defaults;
     let custom: TPayload;
@@ -170,7 +174,7 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
 
   /** One attempt: {@link payload}, then {@link send}. Anything but a delivery error is a network error. */
   async deliver(event: EmpathyEvent, ctx: DeliveryContext): Promise<DeliveryReceipt> {
-    const payload = this.payload(event);
+    const payload = this.payload(event, ctx.incident);
     try {
       return await this.send(payload, event, ctx);
     } catch (error) {
@@ -244,8 +248,12 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
     return { webhook: this.name, target: this.target, redactor: this.redactor };
   }
 
-  /** The event as the vendor's payload: pure, within the vendor's limits. */
-  protected abstract render(event: EmpathyEvent): TPayload;
+  /**
+   * The event as the vendor's payload: pure, within the vendor's limits. `incident`, when the
+   * event belongs to one, says whether it is firing or resolved and how many times it fired
+   * (`summarizeEvent(event, incident)` reads it into the title and facts).
+   */
+  protected abstract render(event: EmpathyEvent, incident?: IncidentContext): TPayload;
 
   /**
    * Applies the vendor's limits to a payload the user's `format` returned (cut text, drop

@@ -6,6 +6,7 @@
  * authors use `@empathy/webhooks-core/kit`.
  */
 export { DEFAULT_CONCURRENCY } from '../dispatcher.js';
+export type { IncidentState, IncidentStore } from '../incident.js';
 export { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER } from '../policies/circuit-breaker.js';
 export {
   createRateLimiter,

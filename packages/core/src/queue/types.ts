@@ -1,4 +1,5 @@
 import type { EmpathyEvent } from '../events.js';
+import type { IncidentStore } from '../incident.js';
 import type { DeliveryReceipt } from '../plugin.js';
 import type { RateLimiterFactory } from '../policies/rate-limit.js';
 import type { TraceCarrier } from '../telemetry.js';
@@ -124,6 +125,12 @@ export interface DeliveryQueue {
    * dispatcher uses it instead of in-process limiters, so N workers together keep one limit.
    */
   readonly rateLimiterFactory?: RateLimiterFactory | undefined;
+  /**
+   * Where incident state lives when the host is given this queue: a durable queue keeps it
+   * beside its jobs (so a restart between "fired" and "resolved" still updates the original
+   * notification), a shared one where every worker sees it. @default in memory
+   */
+  readonly incidentStore?: IncidentStore | undefined;
   /** Jobs waiting (queued, deferred, or waiting for a retry) per webhook, if the queue can tell cheaply. */
   pending?(webhook?: string): Promise<number>;
   /** Jobs waiting per webhook, for every webhook that has any, in one look (telemetry gauges use it). */

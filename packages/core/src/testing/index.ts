@@ -18,6 +18,11 @@ export {
   type FakeServerOptions,
   type RecordedRequest,
 } from './fake-server.js';
+export {
+  type IncidentSequenceOptions,
+  type IncidentSequenceResult,
+  runIncidentSequence,
+} from './incident.js';
 export { describeQueueContract, type QueueContractHarness } from './queue-contract.js';
 export {
   HOSTILE_TEXT,
