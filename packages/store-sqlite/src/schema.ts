@@ -56,6 +56,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE dead_letters ADD COLUMN traceparent TEXT;
   ALTER TABLE dead_letters ADD COLUMN tracestate TEXT;
   `,
+  // 3: incident state per (webhook, incident key): the vendor's references to what was sent and
+  // the counts of \`group\`, so a restart between "fired" and "resolved" updates the original.
+  `
+  CREATE TABLE incidents (
+    webhook    TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    state      TEXT    NOT NULL,                 -- IncidentState, JSON
+    expires_at INTEGER NOT NULL,                 -- epoch ms
+    PRIMARY KEY (webhook, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX incidents_expiry ON incidents (expires_at);
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -1,6 +1,7 @@
 import {
   type DeadLetterStore,
   type DeliveryQueue,
+  type IncidentStore,
   isWebhookError,
   WebhookConfigError,
   WebhookError,
@@ -18,6 +19,7 @@ import {
 } from '@empathy/webhooks-core/queue';
 import Database from 'better-sqlite3';
 import { createDeadLetterStore } from './dead-letters.js';
+import { createIncidentStore } from './incidents.js';
 import { Leases, reclaimFromDeadProcesses } from './leases.js';
 import { integerOption, type SqliteQueueOptions } from './options.js';
 import { type DeliveryRecord, type InsertRow, toInsertRows, toJob } from './rows.js';
@@ -79,6 +81,11 @@ export class SqliteQueue implements DeliveryQueue {
   readonly path: string;
   /** Dead letters, kept in the file. */
   readonly deadLetters: DeadLetterStore;
+  /**
+   * Incident state (what each webhook sent for an incident, to update it later), kept in the
+   * file: a host opened on it after a restart updates the notifications the last one sent.
+   */
+  readonly incidentStore: IncidentStore;
   readonly #leases: Leases;
   readonly #pollMs: number;
   readonly #retentionMs: number;
@@ -141,6 +148,12 @@ export class SqliteQueue implements DeliveryQueue {
           this.#lanes.pump(lane);
         }
       },
+    });
+    this.incidentStore = createIncidentStore({
+      read: (read) => this.#read(read),
+      write: (write) => this.#write(write),
+      statements: () => this.#statements(),
+      immediate: (run) => this.#db!.transaction(run).immediate(),
     });
     this.#lanes = new LaneScheduler<Lane, Held>(
       {

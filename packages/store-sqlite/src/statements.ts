@@ -47,6 +47,9 @@ const SQL = {
      FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook) ORDER BY seq`,
   deadDelete: `DELETE FROM dead_letters WHERE id = ?`,
   deadClear: `DELETE FROM dead_letters WHERE (@webhook IS NULL OR webhook = @webhook)`,
+  incidentGet: `SELECT state FROM incidents WHERE webhook = ? AND key = ? AND expires_at > ?`,
+  incidentPut: `INSERT OR REPLACE INTO incidents (webhook, key, state, expires_at) VALUES (?, ?, ?, ?)`,
+  incidentPrune: `DELETE FROM incidents WHERE expires_at <= ?`,
 } as const;
 
 /** Every statement the queue runs, prepared once per open file. */
