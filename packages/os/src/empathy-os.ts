@@ -84,6 +84,12 @@ export interface EmpathyOSOptions {
    * @example new EmpathyOS({ userId: 'team', webhooks, telemetry: openTelemetry() })
    */
   telemetry?: DeliveryTelemetry | undefined;
+  /**
+   * Where incident state lives (what each webhook sent for an incident, so a repeat or a
+   * resolution updates it) and how long it is kept after the incident's last event.
+   * @default the queue's `incidentStore` (SqliteQueue: its file; BullMQQueue: Redis), else memory; 7 days
+   */
+  incidents?: DispatcherOptions['incidents'] | undefined;
 }
 
 /** Per-event options of {@link EmpathyOS.emit}. */
@@ -139,6 +145,7 @@ export class EmpathyOS {
       monitor: options.monitor ?? new WebhookMonitor(),
       onError: options.onError,
       telemetry: options.telemetry,
+      incidents: options.incidents,
     });
   }
 

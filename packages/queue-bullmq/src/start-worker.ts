@@ -36,6 +36,12 @@ export interface StartWorkerOptions {
    * @default none
    */
   telemetry?: DeliveryTelemetry | undefined;
+  /**
+   * Where incident state lives (what each webhook sent for an incident, so a repeat or a
+   * resolution updates it) and how long it is kept after the incident's last event.
+   * @default the queue's `incidentStore` (SqliteQueue: its file; BullMQQueue: Redis), else memory; 7 days
+   */
+  incidents?: DispatcherOptions['incidents'] | undefined;
 }
 
 /** A running worker: see {@link startWorker}. */
@@ -98,6 +104,7 @@ export function startWorker(options: StartWorkerOptions): DeliveryWorker {
     monitor: options.monitor ?? new WebhookMonitor(),
     onError: options.onError,
     telemetry: options.telemetry,
+    incidents: options.incidents,
   });
   return {
     dispatcher,
