@@ -43,6 +43,7 @@ import {
   normalizeRetryPolicy,
   type ResolvedRetryPolicy,
 } from './policies/retry.js';
+import { newJob } from './queue/job.js';
 import { MemoryQueue } from './queue/memory.js';
 import type {
   DeadLetterStore,
@@ -328,18 +329,10 @@ export class Dispatcher implements JobHandler {
   }
 
   #jobs(event: EmpathyEvent, targets: WebhookPlugin[], at: number[] | undefined): DeliveryJob[] {
-    const now = Date.now();
     const jobs: DeliveryJob[] = new Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
       const webhook = targets[i]!.name;
-      jobs[i] = {
-        id: `${event.event_id}:${webhook}`,
-        webhook,
-        event,
-        attempt: 0,
-        availableAt: at === undefined ? now : at[i]!,
-        enqueuedAt: now,
-      };
+      jobs[i] = newJob(event, webhook, at?.[i]);
       this.monitor.recordQueued(webhook);
     }
     return jobs;
@@ -376,17 +369,8 @@ export class Dispatcher implements JobHandler {
         }),
       );
     }
-    const now = Date.now();
     this.monitor.recordQueued(webhook);
-    const job: DeliveryJob = {
-      id: `${event.event_id}:${webhook}`,
-      webhook,
-      event,
-      attempt: 0,
-      availableAt: now,
-      enqueuedAt: now,
-    };
-    return this.#enqueue([job]).then(() => undefined);
+    return this.#enqueue([newJob(event, webhook)]).then(() => undefined);
   }
 
   /** Runs a plugin's detach once; a detach that throws is reported, not fatal. */
@@ -575,19 +559,9 @@ export class Dispatcher implements JobHandler {
       return next.state;
     });
     if (!stored || followUp === undefined) return;
-    const webhook = job.webhook;
-    const next: DeliveryJob = {
-      id: `${followUp.event_id}:${webhook}`,
-      webhook,
-      event: followUp,
-      attempt: 0,
-      availableAt: followUpAt,
-      enqueuedAt: Date.now(),
-    };
-    if (job.trace) next.trace = job.trace;
-    this.monitor.recordQueued(webhook);
+    this.monitor.recordQueued(job.webhook);
     try {
-      await this.#enqueue([next]);
+      await this.#enqueue([newJob(followUp, job.webhook, followUpAt, job.trace)]);
     } catch (error) {
       this.#incidentFailed(error, job);
     }
