@@ -14,6 +14,7 @@ import {
   DEFAULT_INCIDENT_TTL_SECONDS,
   type EventIncident,
   type IncidentContext,
+  type IncidentState,
   type IncidentStore,
   incidentOf,
   MemoryIncidentStore,
@@ -508,13 +509,10 @@ export class Dispatcher implements JobHandler {
     try {
       const store = this.#incidents;
       let plan: IncidentContext | undefined;
+      let state: IncidentState | undefined;
       try {
-        plan = planNotification(
-          await store.get(job.webhook, incident.key),
-          incident,
-          entry.group,
-          Date.now(),
-        );
+        state = await store.get(job.webhook, incident.key);
+        plan = planNotification(state, incident, entry.group, Date.now());
       } catch (error) {
         // The store is unreachable: this attempt fails like one whose endpoint is, and is retried.
         const failure = new WebhookError(`the incident store failed: ${(error as Error)?.message ?? error}`, {
@@ -529,7 +527,10 @@ export class Dispatcher implements JobHandler {
         this.monitor.recordQueued(job.webhook, -1);
         return { kind: 'delivered', receipt: { detail: { folded: true } } };
       }
-      const outcome = await this.#gated(job, entry, plan);
+      // A grouped notification shows the latest of the events it stands for (the condition as it
+      // is now), under that event's id.
+      const latest = plan.status === 'firing' ? state?.latest : undefined;
+      const outcome = await this.#gated(latest ? { ...job, event: latest } : job, entry, plan);
       if (outcome.kind === 'delivered')
         await this.#noteDelivered(job, entry, incident, plan, outcome.receipt);
       else if (outcome.kind === 'dead' && entry.group) {
