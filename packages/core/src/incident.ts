@@ -327,13 +327,15 @@ export function afterNotification(
 ): { state: IncidentState; followUpAt: number | undefined; followUp: EmpathyEvent | undefined } {
   const live = state !== undefined && !state.resolved ? state : undefined;
   const posted = sent.ref === undefined;
+  // The time the notification said the incident began: the next one must say the same.
+  const opened = Date.parse(sent.firstSeenAt);
   const mergedRef = posted ? (ref ? { ...ref } : undefined) : ref ? { ...sent.ref, ...ref } : { ...sent.ref };
   if (sent.status === 'resolved') {
     return {
       state: {
         count: state?.count ?? 0,
         notified: state?.count ?? 0,
-        openedAt: state?.openedAt ?? now,
+        openedAt: state?.openedAt ?? opened,
         notifiedAt: now,
         postedAt: posted ? now : state?.postedAt,
         resolved: true,
@@ -348,7 +350,7 @@ export function afterNotification(
   const next: IncidentState = {
     count,
     notified: group === undefined ? count : Math.max(live?.notified ?? 0, sent.occurrences),
-    openedAt: live?.openedAt ?? now,
+    openedAt: live?.openedAt ?? opened,
     notifiedAt: now,
     postedAt: posted ? now : live?.postedAt,
     resolved: false,

@@ -277,8 +277,9 @@ export function summarize(event: EmpathyEvent, incident?: IncidentContext): Even
   const occurrences = incident !== undefined && incident.occurrences > 1 ? incident.occurrences : undefined;
   if (occurrences !== undefined) {
     facts.unshift({ name: 'Seen', value: `${occurrences} times since ${humanTime(incident!.firstSeenAt)}` });
-  } else if (incident !== undefined && resolved) {
-    // A resolution names when its condition began, also when it fired once.
+  } else if (incident !== undefined && resolved && incident.occurrences > 0) {
+    // A resolution names when its condition began, also when it fired once (not when this
+    // webhook never saw it fire: its state expired, or the resolution came alone).
     facts.unshift({ name: 'First seen', value: humanTime(incident.firstSeenAt) });
   }
   addEntries(facts, data.context);

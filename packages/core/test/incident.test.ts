@@ -360,3 +360,22 @@ describe('the reading of an incident', () => {
     expect(s.facts.map((f) => f.name)).not.toContain('First seen');
   });
 });
+
+describe('first seen', () => {
+  it('is the same time on every notification of an incident, the first included', async () => {
+    const seen: string[] = [];
+    const plugin: WebhookPlugin = {
+      name: 'slow',
+      events: ['*'],
+      async deliver(_event, ctx) {
+        seen.push(ctx.incident!.firstSeenAt);
+        await new Promise((r) => setTimeout(r, 15));
+        return { status: 200 };
+      },
+    };
+    dispatcher = new Dispatcher({ webhooks: [plugin] });
+    for (let i = 0; i < 3; i++) await dispatcher.dispatch(disk());
+    await dispatcher.flush();
+    expect(new Set(seen).size).toBe(1);
+  });
+});

@@ -149,11 +149,6 @@ export function formatDiscordMessage(
  */
 export function formatDiscordEmbed(event: EmpathyEvent, incident?: IncidentContext): DiscordEmbed {
   const summary = summarize(event, incident);
-  if (incident?.status === 'resolved' && summary.occurrences === undefined && incident.occurrences > 0) {
-    // Core's `Seen` fact says "N times since <first seen>" only past one occurrence; a resolved
-    // embed always says when the condition began, since an edit replaces the first one's time.
-    summary.facts.unshift({ name: 'First seen', value: utcMinute(incident.firstSeenAt) });
-  }
   const severity = summary.severity ? `${SEVERITY_LABELS[summary.severity]} · ` : '';
   const author = truncate(`${severity}${clean(String(event.event_type))}`, DISCORD_LIMITS.author);
   const title = truncate(escapeMarkdown(`${summary.emoji} ${summary.title}`), DISCORD_LIMITS.title);
@@ -264,11 +259,6 @@ export function toMessageEdit(message: DiscordMessage): DiscordMessageEdit {
     embeds: message.embeds,
     allowed_mentions: message.allowed_mentions,
   };
-}
-
-/** `2026-12-03T14:02:09.120Z` as `2026-12-03 14:02 UTC`, the way core's `Seen` fact shows it. */
-function utcMinute(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 /**

@@ -112,11 +112,6 @@ export const DEFAULT_SUBJECT_PREFIX = '[Empathy]';
 export function formatEmail(event: EmpathyEvent, options: FormatEmailOptions = {}): EmailPayload {
   const { incident } = options;
   const s = summarizeEvent(event, incident);
-  if (incident?.status === 'resolved' && s.occurrences === undefined) {
-    // Core's `Seen` fact (2 or more) already says since when; otherwise say it here, so a
-    // resolved mail outside the thread (its first mail unknown) still dates the condition.
-    s.facts.unshift({ name: 'First seen', value: firstSeen(incident) });
-  }
   const prefix = oneLine(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
   const headline = truncateText(`${s.emoji} ${s.title}`, EMAIL_LIMITS.subject);
   let subject = prefix ? `${prefix} ${headline}` : headline;
@@ -361,16 +356,6 @@ function utcMinute(iso: string): string | undefined {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso)
     ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
     : undefined;
-}
-
-/**
- * When a resolved incident was first seen, as far as this webhook knows: with no firing event on
- * record (its state expired, or lived in the memory of a process that restarted), core's
- * `firstSeenAt` is only the resolution's own time, so the mail says it is not known.
- */
-function firstSeen(incident: IncidentContext): string {
-  if (incident.occurrences === 0) return 'not on record (no earlier mail of this condition is known)';
-  return utcMinute(incident.firstSeenAt) ?? clip(oneLine(incident.firstSeenAt), 40);
 }
 
 const atom = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 120);

@@ -107,7 +107,7 @@ export function formatAnnotation(
   options: AnnotationOptions = {},
   incident?: IncidentContext,
 ): GrafanaAnnotation {
-  return annotationOf(event, readEvent(event, incident), options, incident);
+  return annotationOf(event, summarizeEvent(event, incident), options, incident);
 }
 
 /**
@@ -120,24 +120,11 @@ export function formatGrafanaPayload(
   targets: { annotation?: AnnotationOptions | undefined; lokiLabels?: Record<string, string> | undefined },
   incident?: IncidentContext,
 ): GrafanaPayload {
-  const summary = readEvent(event, incident);
+  const summary = summarizeEvent(event, incident);
   const payload: GrafanaPayload = {};
   if (targets.annotation) payload.annotation = annotationOf(event, summary, targets.annotation, incident);
   if (targets.lokiLabels) payload.loki = lokiEntryOf(event, summary, targets.lokiLabels, incident);
   return payload;
-}
-
-/** Core's reading, with when a resolved condition was first seen where core's `Seen` fact does not say. */
-function readEvent(event: EmpathyEvent, incident: IncidentContext | undefined): EventSummary {
-  const summary = summarizeEvent(event, incident);
-  if (incident?.status === 'resolved' && summary.occurrences === undefined) {
-    summary.facts.unshift({
-      name: 'First seen',
-      // Nothing counted (the state expired or was lost): core's firstSeenAt is only "now".
-      value: incident.occurrences === 0 ? 'not on record' : utcMinute(incident.firstSeenAt),
-    });
-  }
-  return summary;
 }
 
 function annotationOf(
@@ -195,7 +182,7 @@ export function formatLokiEntry(
   staticLabels: Record<string, string> = {},
   incident?: IncidentContext,
 ): LokiEntry {
-  return lokiEntryOf(event, readEvent(event, incident), staticLabels, incident);
+  return lokiEntryOf(event, summarizeEvent(event, incident), staticLabels, incident);
 }
 
 function lokiEntryOf(
@@ -359,13 +346,6 @@ function annotationTags(event: EmpathyEvent, extra: readonly string[]): string[]
     if (out.length === MAX_TAGS) break;
   }
   return out;
-}
-
-/** `2026-12-03T14:02:09.120Z` as `2026-12-03 14:02 UTC` (what core's `Seen` fact shows). */
-function utcMinute(iso: string): string {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso)
-    ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
-    : truncate(oneLine(iso), 40);
 }
 
 function eventTimeMs(event: EmpathyEvent): number {

@@ -133,7 +133,7 @@ export function buildPayload(
  */
 export function formatMessage(event: EmpathyEvent, incident?: IncidentContext): SlackMessage {
   const summary = summarizeEvent(event, incident);
-  return event.event_type === 'prediction' ? prediction(event, summary) : reading(summary, incident);
+  return event.event_type === 'prediction' ? prediction(event, summary) : reading(summary);
 }
 
 // The seed's "Prediction Alert": header, one section, the "Detected by" context line.
@@ -159,11 +159,11 @@ function prediction(event: EmpathyEvent, s: EventSummary): SlackMessage {
 }
 
 // Every other event type: the reading, rendered in Block Kit.
-function reading(s: EventSummary, incident: IncidentContext | undefined): SlackMessage {
+function reading(s: EventSummary): SlackMessage {
   const blocks: SlackBlock[] = [header(`${s.emoji} ${s.title}`)];
   const text = s.text === undefined ? undefined : section(esc(s.text));
   if (text) blocks.push(text);
-  blocks.push(...factSections(incidentFacts(s, incident)));
+  blocks.push(...factSections(s.facts));
   for (const list of s.sections) {
     const items = list.items.map((item, i) => `${list.ordered ? `${i + 1}.` : '•'} ${esc(inline(item))}`);
     const heading = `*${esc(list.heading)}*\n`;
@@ -181,19 +181,6 @@ function reading(s: EventSummary, incident: IncidentContext | undefined): SlackM
   blocks.push(context(esc(oneLine(`${severity}${s.footer}`))));
   const seen = s.occurrences === undefined ? '' : ` (seen ${s.occurrences} times)`;
   return { text: fallback(`${s.emoji} ${s.title}${seen}`, s.text), blocks };
-}
-
-/**
- * The reading's facts, plus `First seen` on a resolved incident that fired once: the reading's
- * `Seen` fact ("N times since …") names the first-seen time only from the second occurrence on,
- * and a resolved message must name the notification it clears. Not when the webhook never saw
- * the condition fire (its state expired, or the resolution came alone): there is no time to name.
- */
-function incidentFacts(s: EventSummary, incident: IncidentContext | undefined): EventSummary['facts'] {
-  if (incident?.status !== 'resolved' || s.occurrences !== undefined || incident.occurrences < 1) {
-    return s.facts;
-  }
-  return [{ name: 'First seen', value: `${formatTime(incident.firstSeenAt)} UTC` }, ...s.facts];
 }
 
 // ---------------------------------------------------------------------------------------------

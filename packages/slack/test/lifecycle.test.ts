@@ -402,11 +402,11 @@ describe('group: a storm of one condition is one message', () => {
       expect.arrayContaining([
         [
           'bot_token',
-          '❌ Test failed: test_login_rejects_expired_token (seen 50 times): AssertionError: expected 401, got 200 (run 1)',
+          '❌ Test failed: test_login_rejects_expired_token (seen 50 times): AssertionError: expected 401, got 200 (run 50)',
         ],
         [
           'incoming_webhook',
-          '❌ Test failed: test_login_rejects_expired_token (seen 50 times): AssertionError: expected 401, got 200 (run 1)',
+          '❌ Test failed: test_login_rejects_expired_token (seen 50 times): AssertionError: expected 401, got 200 (run 50)',
         ],
       ]),
     );

@@ -132,9 +132,6 @@ function nameOriginal(summary: EventSummary, incident: IncidentContext): void {
   const original = incident.ref?.title;
   if (typeof original === 'string' && oneLine(original) !== '')
     summary.title = `Resolved: ${oneLine(original)}`;
-  if (summary.occurrences === undefined && incident.occurrences > 0) {
-    summary.facts.unshift({ name: 'First seen', value: displayTime(incident.firstSeenAt) });
-  }
 }
 
 function wrap(card: AdaptiveCard): TeamsMessage {
