@@ -7,7 +7,7 @@ import { EmpathyOS } from '@empathy/os';
 import { createFakeServer, type RecordedRequest } from '@empathy/webhooks-core/fakes';
 import { JiraWebhook } from '@empathy/webhooks-jira';
 
-// A tiny Jira Cloud: create issue, JQL search by label, add comment.
+// A tiny Jira Cloud: create issue, JQL search by label, read an issue's status, add comment.
 interface Issue {
   id: string;
   key: string;
@@ -16,6 +16,18 @@ interface Issue {
 }
 const issues: Issue[] = [];
 const jiraApi = await createFakeServer((req: RecordedRequest) => {
+  // A repeat of the incident reads its ticket's status first (is it still open?).
+  const read = issues.find((i) => req.method === 'GET' && req.path === `/rest/api/3/issue/${i.key}`);
+  if (read) {
+    return {
+      status: 200,
+      body: {
+        id: read.id,
+        key: read.key,
+        fields: { status: { name: 'To Do', statusCategory: { key: 'new' } } },
+      },
+    };
+  }
   const body = req.json();
   if (req.path === '/rest/api/3/search/jql') {
     const label = /labels = "([^"]+)"/.exec(body.jql)?.[1] ?? '';

@@ -3,6 +3,7 @@ import type { EmpathyEvent, ReviewSuggestion } from '@empathy/webhooks-core';
 import {
   cleanText,
   type EventSummary,
+  type IncidentContext,
   oneLine,
   SEVERITY_LABELS,
   summarizeEvent,
@@ -87,11 +88,21 @@ export function fingerprintMarker(fingerprint: string): string {
  * It starts with `marker` (an HTML comment, invisible) so the webhook finds it again. Text from
  * the event cannot mention people, inject HTML or break the layout, and the body always fits
  * GitHub's 65,536 characters.
+ *
+ * A review that belongs to an incident (`data.incident_key`) shows where it stands, from the
+ * attempt's `incident`: `## ✅ Resolved: AI Code Review: …` once resolved, and a
+ * `**Seen:** 4 times since …` line when it fired more than once.
  */
-export function formatReviewComment(event: EmpathyEvent<'code_review_complete'>, marker: string): string {
+export function formatReviewComment(
+  event: EmpathyEvent<'code_review_complete'>,
+  marker: string,
+  incident?: IncidentContext,
+): string {
   const data = event.data;
-  const summary = summarizeEvent(event);
+  const summary = summarizeEvent(event, incident);
   const lines = [marker, `## ${summary.emoji} ${inline(summary.title, TITLE_LIMIT)}`, ''];
+  const seen = fact(summary, 'Seen');
+  if (seen !== undefined) lines.push(`**Seen:** ${span(seen, 100)}`, '');
   if (summary.text !== undefined) lines.push(inline(summary.text, SUMMARY_LIMIT), '');
 
   const positives = strings(data.positives);
@@ -181,14 +192,17 @@ export interface IssuePayload {
  * title> in <file:line>` (`[AI Detected] Security vulnerability: SQL injection in auth.py:45`), a
  * body with the file, the issue, the facts of the reading, the recommended fix as a code block,
  * and the hidden fingerprint marker first; labels are `labels` + the finding's category + its own
- * labels (at most 10, each at most 50 characters, as GitHub allows).
+ * labels (at most 10, each at most 50 characters, as GitHub allows). With the attempt's
+ * `incident`, an issue that stands for several detections (`group` folded them) has a
+ * `**Seen:** N times since …` fact.
  */
 export function formatIssue(
   event: EmpathyEvent<'bug_detected' | 'security_vulnerability'>,
   options: { fingerprint: string; labels: readonly string[] },
+  incident?: IncidentContext,
 ): IssuePayload {
   const data = event.data;
-  const summary = summarizeEvent(event);
+  const summary = summarizeEvent(event, incident);
   const location = fact(summary, 'Location');
   const title = issueTitle(summary.title, location);
   const security = event.event_type === 'security_vulnerability';
@@ -218,6 +232,47 @@ export function formatIssue(
     body: truncateBody(lines.join('\n')),
     labels: issueLabels([...options.labels, data.category, ...strings(data.labels)]),
   };
+}
+
+/**
+ * The comment a finding's issue gets when the finding is detected again (`resolved: false`) or
+ * cleared (`resolved: true`, before the issue is closed):
+ *
+ * ```md
+ * **🔁 Seen again** at 2025-11-25 14:31 UTC · 4 times since 2025-11-25 14:02 UTC
+ *
+ * **File:** `auth.py:45`
+ * **Issue:** User input concatenated directly into SQL query
+ *
+ * <sub>Empathy Framework · developer_123 · level 4 · INTERNAL · evt_… · 2025-11-25T14:31:00.000Z</sub>
+ * ```
+ *
+ * Its text follows the issue's rules: no mentions, no HTML, within GitHub's limit.
+ */
+export function formatIssueComment(
+  event: EmpathyEvent<'bug_detected' | 'security_vulnerability'>,
+  resolved: boolean,
+  incident?: IncidentContext,
+): string {
+  const summary = summarizeEvent(event, incident);
+  const seen = fact(summary, 'Seen');
+  const head = resolved ? '**✅ Resolved**' : '**🔁 Seen again**';
+  const lines = [
+    `${head} at ${span(displayTime(event.timestamp), 40)}${seen ? ` · ${span(seen, 100)}` : ''}`,
+    '',
+  ];
+  const location = fact(summary, 'Location');
+  if (location) lines.push(`**File:** ${code(location)}  `);
+  if (summary.text !== undefined) lines.push(`**Issue:** ${span(summary.text, SUMMARY_LIMIT)}`);
+  if (location || summary.text !== undefined) lines.push('');
+  lines.push(`<sub>${span(summary.footer, 500)} · ${span(event.timestamp, 40)}</sub>`);
+  return truncateBody(lines.join('\n'));
+}
+
+/** `2025-11-25 14:30 UTC`; a timestamp that is no date as it is. */
+function displayTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** `[AI Detected] <title> in <location>`, one line, at most {@link TITLE_LIMIT}. */
@@ -274,7 +329,20 @@ export interface ClientPayload {
   /** The event's title from the shared reading, one line, for humans and for `run-name`. */
   summary: string;
   data: unknown;
+  /**
+   * The event's metadata; for an event of an incident also `incident`: its key, `status`
+   * (`firing` or `resolved`), how many times it fired so far (`occurrences`) and since when
+   * (`first_seen_at`, ISO). GitHub takes at most 10 top-level keys, all in use: it lives here.
+   */
   metadata: unknown;
+}
+
+/** `client_payload.metadata.incident`: where the event's incident stands. */
+export interface ClientPayloadIncident {
+  key: string;
+  status: 'firing' | 'resolved';
+  occurrences: number;
+  first_seen_at: string;
 }
 
 /**
@@ -285,15 +353,28 @@ export interface ClientPayload {
 export function formatDispatch(
   event: EmpathyEvent,
   eventType: string,
+  incident?: IncidentContext,
 ): { event_type: string; client_payload: ClientPayload } {
-  return { event_type: eventType, client_payload: clientPayload(event) };
+  return { event_type: eventType, client_payload: clientPayload(event, PAYLOAD_BYTE_BUDGET, incident) };
 }
 
 /**
  * The {@link ClientPayload} of an event, fitted to {@link PAYLOAD_BYTE_BUDGET}. Every string in
  * it follows the text policy (no control, bidi or zero-width characters): workflows print it.
+ * With the attempt's `incident`, `metadata.incident` says where the event's incident stands and
+ * `summary` of a resolved one starts with `Resolved: `.
  */
-export function clientPayload(event: EmpathyEvent, budget = PAYLOAD_BYTE_BUDGET): ClientPayload {
+export function clientPayload(
+  event: EmpathyEvent,
+  budget = PAYLOAD_BYTE_BUDGET,
+  incident?: IncidentContext,
+): ClientPayload {
+  const state: ClientPayloadIncident | undefined = incident && {
+    key: cleanText(incident.key),
+    status: incident.status,
+    occurrences: incident.occurrences,
+    first_seen_at: incident.firstSeenAt,
+  };
   const payload: ClientPayload = {
     event_type: event.event_type,
     event_id: event.event_id,
@@ -302,11 +383,14 @@ export function clientPayload(event: EmpathyEvent, budget = PAYLOAD_BYTE_BUDGET)
     empathy_level: event.empathy_level,
     severity: event.severity,
     classification: event.classification,
-    summary: eventSummary(event),
+    summary: eventSummary(event, incident),
     data: cleanDeep(event.data),
     metadata: cleanDeep(event.metadata),
   };
-  return fitPayload(payload, budget);
+  if (state === undefined) return fitPayload(payload, budget);
+  // The incident is never cut: the rest is fitted around it.
+  const fitted = fitPayload(payload, budget - jsonBytes({ incident: state }));
+  return { ...fitted, metadata: { ...(isRecord(fitted.metadata) ? fitted.metadata : {}), incident: state } };
 }
 
 /** `payload` with `data` and `metadata` shrunk until it fits `budget` bytes of JSON. */
@@ -338,20 +422,20 @@ export interface WorkflowInputs {
  * The default `workflow_dispatch` inputs: `event_type`, `event_id`, `severity`, `summary` and
  * `payload` (the {@link ClientPayload} as JSON), 60,000 bytes at most in all.
  */
-export function formatWorkflowInputs(event: EmpathyEvent): WorkflowInputs {
+export function formatWorkflowInputs(event: EmpathyEvent, incident?: IncidentContext): WorkflowInputs {
   const head = {
     event_type: event.event_type,
     event_id: event.event_id,
     severity: event.severity ?? '',
-    summary: eventSummary(event),
+    summary: eventSummary(event, incident),
   };
-  const payload = JSON.stringify(clientPayload(event, PAYLOAD_BYTE_BUDGET - jsonBytes(head) - 64));
+  const payload = JSON.stringify(clientPayload(event, PAYLOAD_BYTE_BUDGET - jsonBytes(head) - 64, incident));
   return { ...head, payload };
 }
 
-/** The event's title from the shared reading, at most 256 characters. */
-function eventSummary(event: EmpathyEvent): string {
-  return truncateText(summarizeEvent(event).title, 256);
+/** The event's title from the shared reading (`Resolved: …` once its incident cleared), at most 256 characters. */
+function eventSummary(event: EmpathyEvent, incident?: IncidentContext): string {
+  return truncateText(summarizeEvent(event, incident).title, 256);
 }
 
 /**

@@ -7,6 +7,8 @@ import type {
   WebhookDeliveryError,
 } from '@empathy/webhooks-core';
 import {
+  type IncidentContext,
+  incidentOf,
   networkError,
   parseEndpointOption,
   permanentError,
@@ -21,6 +23,7 @@ import {
   fitPayloadForGitHub,
   formatDispatch,
   formatIssue,
+  formatIssueComment,
   formatReviewComment,
   formatWorkflowInputs,
   type GitHubPayload,
@@ -116,6 +119,18 @@ export const GITHUB_RATE_LIMIT = { maxRequestsPerMinute: 60, maxRequestsPerHour:
 type FindingType = (typeof FINDINGS)[number];
 const PER_PAGE = 100;
 /**
+ * Statuses GitHub answers for an issue or comment that is no longer there: deleted (404, or 410
+ * for a deleted issue) or transferred to another repository (301, which is not followed).
+ */
+const GONE: ReadonlySet<number | undefined> = new Set([301, 404, 410]);
+
+/** Whether `error` says the issue or comment it was about is gone (see {@link GONE}). */
+const isGone = (error: unknown): boolean => {
+  const status = deliveryErrorIn(error)?.status;
+  return status !== undefined && GONE.has(status);
+};
+
+/**
  * The most bytes of one answer read: a page of 100 comments of up to 65,536 characters each
  * (GitHub's limit) is rarely over a few MiB; anything past this fails the attempt.
  */
@@ -134,6 +149,12 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
  * `fetch`), so private addresses are refused unless `allowPrivateNetwork`, the attempt's deadline
  * aborts the request, answers are read to a bound and redirects are never followed. One
  * `deliver` is one attempt; no Octokit retry or throttling plugin runs underneath core's policy.
+ *
+ * Incidents: a finding's issue number is the incident's reference (`incidentRef: { issue }`), so a
+ * repeat comments on that issue ("Seen again · N times since …") and a resolved event
+ * (`data.resolved: true`) comments and closes it as completed. A review with `data.incident_key`
+ * keeps its sticky comment's id (`incidentRef: { comment, pull_request }`) and updates it,
+ * resolved state included. A dispatch carries the incident in `client_payload.metadata.incident`.
  *
  * @example
  * const github = new GitHubWebhook({
@@ -236,19 +257,19 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
    * request is made) for an event this webhook cannot send: a review of another repository, a
    * dispatch `eventType` or workflow `inputs` function that returns something GitHub refuses.
    */
-  protected render(event: EmpathyEvent): GitHubPayload {
+  protected render(event: EmpathyEvent, incident?: IncidentContext): GitHubPayload {
     const action = this.actionFor(event.event_type);
     switch (action) {
       case 'comment':
-        return { action, body: formatReviewComment(this.#review(event), this.#marker) };
+        return { action, body: formatReviewComment(this.#review(event), this.#marker, incident) };
       case 'issue': {
         const finding = event as EmpathyEvent<FindingType>;
         const fingerprint = findingFingerprint(finding, this.repository);
-        return { action, ...formatIssue(finding, { fingerprint, labels: this.#issues!.labels }) };
+        return { action, ...formatIssue(finding, { fingerprint, labels: this.#issues!.labels }, incident) };
       }
       case 'dispatch': {
         const eventType = this.#dispatchType!(event);
-        const { event_type, client_payload } = formatDispatch(event, eventType);
+        const { event_type, client_payload } = formatDispatch(event, eventType, incident);
         return this.#fitted(
           { action, event_type, client_payload: client_payload as unknown as Record<string, unknown> },
           'invalid_event_type',
@@ -256,7 +277,9 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
         );
       }
       case 'workflow': {
-        const inputs = this.#workflow!.inputs ? this.#workflow!.inputs(event) : formatWorkflowInputs(event);
+        const inputs = this.#workflow!.inputs
+          ? this.#workflow!.inputs(event)
+          : formatWorkflowInputs(event, incident);
         return this.#fitted(
           { action, inputs: inputs as Record<string, string> },
           'invalid_inputs',
@@ -294,9 +317,9 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
     try {
       switch (payload.action) {
         case 'comment':
-          return await this.#comment(this.#review(event), payload.body, ctx.signal);
+          return await this.#comment(this.#review(event), payload.body, ctx.signal, ctx.incident);
         case 'issue':
-          return await this.#issue(event as EmpathyEvent<FindingType>, payload, ctx.signal);
+          return await this.#issue(event as EmpathyEvent<FindingType>, payload, ctx.signal, ctx.incident);
         case 'dispatch':
           return await this.#dispatch(payload, ctx.signal);
         case 'workflow':
@@ -372,27 +395,39 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
     event: EmpathyEvent<'code_review_complete'>,
     body: string,
     signal: AbortSignal,
+    incident: IncidentContext | undefined,
   ): Promise<DeliveryReceipt> {
     const pr = event.data.pull_request;
     const request = { signal };
     const repo = { owner: this.#owner, repo: this.#repo };
-    const existing = await this.#findStickyComment(pr, signal);
-    if (existing !== undefined) {
+    // The incident's comment, when it is on this PR, needs no listing; then ours, found by its marker.
+    const ref = incident?.ref;
+    const known = ref?.pull_request === String(pr) ? storedId(ref.comment) : undefined;
+    const receipt = (
+      id: string,
+      status: number,
+      action: string,
+      url: string | undefined,
+    ): DeliveryReceipt => ({
+      status,
+      id,
+      detail: { action, url },
+      ...(incident ? { incidentRef: { comment: id, pull_request: String(pr) } } : {}),
+    });
+    for (const existing of [known, 'list' as const]) {
+      const id = existing === 'list' ? await this.#findStickyComment(pr, signal) : existing;
+      if (id === undefined) continue;
       try {
         const { data, status } = await this.#octokit.rest.issues.updateComment({
           ...repo,
-          comment_id: existing,
+          comment_id: id,
           body,
           request,
         });
-        return {
-          status,
-          id: this.#id(data, 'comment'),
-          detail: { action: 'comment_updated', url: data.html_url },
-        };
+        return receipt(this.#id(data, 'comment'), status, 'comment_updated', data.html_url);
       } catch (error) {
-        // Deleted since we listed it: post a new one.
-        if (deliveryErrorIn(error)?.status !== 404) throw error;
+        // Deleted since we listed it (or since the incident's last update): post a new one.
+        if (!isGone(error)) throw error;
       }
     }
     const { data, status } = await this.#octokit.rest.issues.createComment({
@@ -404,7 +439,7 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
     const id = this.#id(data, 'comment');
     // The author of a comment we created is us: from now on only our own comments count.
     this.#author ??= data.user?.login;
-    return { status, id, detail: { action: 'comment_created', url: data.html_url } };
+    return receipt(id, status, 'comment_created', data.html_url);
   }
 
   /** The id of this webhook's earlier review comment on the PR: the first one that starts with the marker. */
@@ -433,18 +468,44 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
     event: EmpathyEvent<FindingType>,
     issue: Extract<GitHubPayload, { action: 'issue' }>,
     signal: AbortSignal,
+    incident: IncidentContext | undefined,
   ): Promise<DeliveryReceipt> {
     const options = this.#issues!;
     const fingerprint = findingFingerprint(event, this.repository);
+    // Outside a dispatcher (a direct `deliver`) there is no ctx.incident: the event says it.
+    const resolved = incident ? incident.status === 'resolved' : incidentOf(event)?.resolved === true;
+    const update = (number: number) =>
+      resolved
+        ? this.#closeIssue(number, event, fingerprint, signal, incident)
+        : this.#commentIssue(number, event, fingerprint, signal, incident);
+    const known = storedId(incident?.ref?.issue);
+    if (known !== undefined) {
+      // The incident's own issue: no search. Gone, or closed while the finding is still detected:
+      // on as if there were none (a new issue, as for a new finding).
+      if (resolved || (await this.#isOpen(known, signal))) {
+        const receipt = await update(known);
+        if (receipt) return receipt;
+      }
+    }
     if (options.dedupe) {
       const existing = await this.#findIssue(fingerprint, options.labels[0]!, signal);
-      if (existing) {
+      if (existing && resolved) {
+        const receipt = await update(existing.number);
+        if (receipt) return receipt;
+      } else if (existing) {
         return {
           status: 200,
           id: String(existing.number),
           detail: { action: 'issue_exists', issue: existing.number, url: existing.html_url, fingerprint },
+          incidentRef: { issue: String(existing.number) },
         };
       }
+    }
+    if (resolved) {
+      // An issue is never opened to say that a finding cleared.
+      return {
+        detail: { action: 'skipped', reason: 'resolved finding without an open issue', fingerprint },
+      };
     }
     // The fingerprint marker is how the next detection finds this issue: keep it first, and the
     // de-duplication label on it, whatever `format` did.
@@ -468,7 +529,94 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
       status,
       id,
       detail: { action: 'issue_created', issue: data.number, url: data.html_url, fingerprint },
+      incidentRef: { issue: id },
     };
+  }
+
+  /** Whether the issue is there and open (`false` when it is closed, deleted or transferred). */
+  async #isOpen(number: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      const { data } = await this.#octokit.rest.issues.get({
+        owner: this.#owner,
+        repo: this.#repo,
+        issue_number: number,
+        request: { signal },
+      });
+      const state = (data as { state?: unknown } | null)?.state;
+      if (state !== 'open' && state !== 'closed') throw this.#incomplete('issue');
+      return state === 'open';
+    } catch (error) {
+      if (isGone(error)) return false;
+      throw error;
+    }
+  }
+
+  /** "Seen again" on the finding's issue; `undefined` when the issue is gone. */
+  async #commentIssue(
+    number: number,
+    event: EmpathyEvent<FindingType>,
+    fingerprint: string,
+    signal: AbortSignal,
+    incident: IncidentContext | undefined,
+  ): Promise<DeliveryReceipt | undefined> {
+    const comment = await this.#addIssueComment(number, formatIssueComment(event, false, incident), signal);
+    if (comment === undefined) return undefined;
+    return {
+      status: comment.status,
+      id: comment.id,
+      detail: { action: 'issue_commented', issue: number, url: comment.url, fingerprint },
+      incidentRef: { issue: String(number) },
+    };
+  }
+
+  /**
+   * The finding cleared: a "Resolved" comment, then the issue closed as completed. `undefined`
+   * when the issue is gone. Commented first, so the issue never closes without saying why.
+   */
+  async #closeIssue(
+    number: number,
+    event: EmpathyEvent<FindingType>,
+    fingerprint: string,
+    signal: AbortSignal,
+    incident: IncidentContext | undefined,
+  ): Promise<DeliveryReceipt | undefined> {
+    const comment = await this.#addIssueComment(number, formatIssueComment(event, true, incident), signal);
+    if (comment === undefined) return undefined;
+    const { data, status } = await this.#octokit.rest.issues.update({
+      owner: this.#owner,
+      repo: this.#repo,
+      issue_number: number,
+      state: 'closed',
+      state_reason: 'completed',
+      request: { signal },
+    });
+    return {
+      status,
+      id: this.#id(data, 'issue', 'number'),
+      detail: { action: 'issue_closed', issue: number, url: data.html_url, fingerprint },
+      incidentRef: { issue: String(number) },
+    };
+  }
+
+  /** Adds a comment to an issue; `undefined` when the issue is gone. */
+  async #addIssueComment(
+    number: number,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<{ id: string; status: number; url: string | undefined } | undefined> {
+    try {
+      const { data, status } = await this.#octokit.rest.issues.createComment({
+        owner: this.#owner,
+        repo: this.#repo,
+        issue_number: number,
+        body,
+        request: { signal },
+      });
+      return { id: this.#id(data, 'comment'), status, url: data.html_url };
+    } catch (error) {
+      if (isGone(error)) return undefined;
+      throw error;
+    }
   }
 
   /** An open issue labelled `label` whose body starts with the fingerprint's marker. */
@@ -572,3 +720,10 @@ function decodePath(path: string): string {
 }
 
 function quiet(): void {}
+
+/** A kept issue number or comment id (`'12'`), or `undefined` when there is none or it is not one. */
+function storedId(value: string | undefined): number | undefined {
+  if (value === undefined || !/^[1-9]\d{0,15}$/.test(value)) return undefined;
+  const id = Number(value);
+  return Number.isSafeInteger(id) ? id : undefined;
+}

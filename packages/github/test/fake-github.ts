@@ -14,6 +14,7 @@ interface Stored {
   title?: string;
   labels?: string[];
   state?: 'open' | 'closed';
+  state_reason?: 'completed' | 'not_planned' | 'reopened' | null;
   issue_number?: number;
   login: string;
   pull_request?: boolean;
@@ -154,6 +155,7 @@ export class FakeGitHub {
     const route = `${request.method} ${path}`;
     const issueComments = /^(GET|POST) \/issues\/(\d+)\/comments$/.exec(route);
     const commentUpdate = /^PATCH \/issues\/comments\/(\d+)$/.exec(route);
+    const oneIssue = /^(GET|PATCH) \/issues\/(\d+)$/.exec(route);
     const workflowRun = /^POST \/actions\/workflows\/([^/]+)\/dispatches$/.exec(route);
 
     if (route === 'GET ') {
@@ -183,6 +185,27 @@ export class FakeGitHub {
       }
       comment.body = body;
       return this.ok(200, this.commentJson(comment));
+    }
+    if (oneIssue) {
+      const issue = this.issues.find((i) => i.number === Number(oneIssue[2]));
+      if (!issue) return this.error(404, 'Not Found');
+      if (oneIssue[1] === 'GET') return this.ok(200, this.issueJson(issue));
+      // PATCH /repos/{owner}/{repo}/issues/{issue_number}: https://docs.github.com/rest/issues/issues#update-an-issue
+      const { state, state_reason } = request.json<{ state?: string; state_reason?: string | null }>();
+      if (state !== undefined && state !== 'open' && state !== 'closed') {
+        return this.validation('Issue', 'state', `state is not included in the list`);
+      }
+      if (
+        state_reason !== undefined &&
+        state_reason !== null &&
+        !['completed', 'not_planned', 'reopened'].includes(state_reason)
+      ) {
+        return this.validation('Issue', 'state_reason', `state_reason is not included in the list`);
+      }
+      if (state !== undefined) issue.state = state;
+      if (state_reason !== undefined) issue.state_reason = state_reason as Stored['state_reason'];
+      else if (state === 'closed') issue.state_reason = 'completed';
+      return this.ok(200, this.issueJson(issue));
     }
     if (route === 'GET /issues') {
       const state = url.searchParams.get('state') ?? 'open';
@@ -263,7 +286,8 @@ export class FakeGitHub {
       id: c.id,
       body: c.body,
       user: { login: c.login, type: c.login.endsWith('[bot]') ? 'Bot' : 'User' },
-      html_url: `https://github.com/${this.repository}/pull/${c.issue_number}#issuecomment-${c.id}`,
+      // An issue's comment is under /issues/, a pull request's under /pull/.
+      html_url: `https://github.com/${this.repository}/${this.issues.some((i) => i.number === c.issue_number) ? 'issues' : 'pull'}/${c.issue_number}#issuecomment-${c.id}`,
     };
   }
 
@@ -274,6 +298,7 @@ export class FakeGitHub {
       title: i.title,
       body: i.body,
       state: i.state,
+      state_reason: i.state_reason ?? null,
       labels: (i.labels ?? []).map((name) => ({ name })),
       user: { login: i.login },
       html_url: `https://github.com/${this.repository}/issues/${i.number}`,

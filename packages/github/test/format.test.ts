@@ -10,6 +10,7 @@ import {
   fingerprintMarker,
   formatDispatch,
   formatIssue,
+  formatIssueComment,
   formatReviewComment,
   formatWorkflowInputs,
   PAYLOAD_BYTE_BUDGET,
@@ -274,6 +275,86 @@ describe('workflow_dispatch inputs', () => {
     const inputs = formatWorkflowInputs(hostileEvent('test_failure'));
     expect(Buffer.byteLength(JSON.stringify(inputs))).toBeLessThanOrEqual(PAYLOAD_BYTE_BUDGET);
     expect(() => JSON.parse(inputs.payload)).not.toThrow();
+  });
+});
+
+describe('incidents', () => {
+  const firing = {
+    key: 'empathy:bug_detected:0123456789abcdef0123456789abcdef',
+    status: 'firing',
+    occurrences: 4,
+    folded: 1,
+    firstSeenAt: '2025-11-25T14:02:09.120Z',
+    ref: { issue: '1' },
+  } as const;
+  const resolved = { ...firing, status: 'resolved' } as const;
+
+  it("golden: the comments a finding's issue gets when it is seen again and when it clears", async () => {
+    const repeat = formatIssueComment(sampleEvent('bug_detected'), false, firing);
+    const cleared = formatIssueComment(sampleEvent('bug_detected', { resolved: true }), true, resolved);
+    expect(repeat.split('\n')[0]).toBe(
+      '**🔁 Seen again** at 2025-11-25 14:30 UTC · 4 times since 2025-11-25 14:02 UTC',
+    );
+    expect(cleared.split('\n')[0]).toBe(
+      '**✅ Resolved** at 2025-11-25 14:30 UTC · 4 times since 2025-11-25 14:02 UTC',
+    );
+    await expect(`${repeat}\n\n${'='.repeat(20)}\n\n${cleared}\n`).toMatchFileSnapshot(
+      './__golden__/issue-comments.bug_detected.md',
+    );
+  });
+
+  it('an issue comment keeps hostile text harmless and within the limit', () => {
+    const body = formatIssueComment(hostileEvent('security_vulnerability'), false, firing);
+    // No hidden marker on the first line here: every line is checked.
+    expectSafeMarkdown(`\n${body}`);
+  });
+
+  it('golden: the resolved review comment shows the resolved state and the count', async () => {
+    const review = sampleEvent('code_review_complete', {
+      incident_key: 'review:empathy#123',
+      resolved: true,
+    });
+    const body = formatReviewComment(review, MARKER, resolved);
+    expect(body.split('\n').slice(0, 4)).toEqual([
+      MARKER,
+      '## ✅ Resolved: AI Code Review: Smart-AI-Memory/empathy#123',
+      '',
+      '**Seen:** 4 times since 2025-11-25 14:02 UTC',
+    ]);
+    await expect(body).toMatchFileSnapshot('./__golden__/comment.code_review_complete.resolved.md');
+  });
+
+  it('golden: a dispatch carries the incident in metadata, within 10 top-level keys', async () => {
+    const payload = formatDispatch(sampleEvent('alert', { resolved: true }), 'empathy.alert', resolved);
+    expect(payload.client_payload.summary).toBe('Resolved: Error rate above 5% on checkout');
+    expect(payload.client_payload.metadata).toEqual({
+      ...sampleEvent('alert').metadata,
+      incident: {
+        key: resolved.key,
+        status: 'resolved',
+        occurrences: 4,
+        first_seen_at: '2025-11-25T14:02:09.120Z',
+      },
+    });
+    expect(Object.keys(payload.client_payload).length).toBeLessThanOrEqual(CLIENT_PAYLOAD_MAX_KEYS);
+    await expect(JSON.stringify(payload, null, 2)).toMatchFileSnapshot(
+      './__golden__/dispatch.alert.resolved.json',
+    );
+  });
+
+  it('never cuts the incident to fit a hostile payload', () => {
+    const payload = clientPayload(hostileEvent('alert'), PAYLOAD_BYTE_BUDGET, firing);
+    expect((payload.metadata as { incident: unknown }).incident).toMatchObject({ key: firing.key });
+    expect(Buffer.byteLength(JSON.stringify(payload))).toBeLessThanOrEqual(PAYLOAD_BYTE_BUDGET);
+  });
+
+  it('workflow inputs: the resolved title as summary, the incident in the payload', () => {
+    const inputs = formatWorkflowInputs(sampleEvent('alert', { resolved: true }), resolved);
+    expect(inputs.summary).toBe('Resolved: Error rate above 5% on checkout');
+    expect(JSON.parse(inputs.payload).metadata.incident).toMatchObject({
+      status: 'resolved',
+      occurrences: 4,
+    });
   });
 });
 

@@ -26,6 +26,9 @@ test('options are checked at compile time', () => {
   // @ts-expect-error workflow inputs are strings, numbers or booleans
   new GitHubWebhook({ ...base, workflow: { workflowId: 1, inputs: () => ({ data: {} }) } });
   expectTypeOf(new GitHubWebhook(base).actionFor('alert')).toEqualTypeOf<GitHubAction | undefined>();
+  new GitHubWebhook({ ...base, issues: true, group: { waitSeconds: 30, intervalSeconds: 300 } });
+  // @ts-expect-error group takes seconds
+  new GitHubWebhook({ ...base, group: { waitSeconds: '30s' } });
 });
 
 test('format is typed with the payload union', () => {

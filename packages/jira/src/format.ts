@@ -4,6 +4,7 @@ import {
   cleanText,
   conditionIdentity,
   type EventSummary,
+  type IncidentContext,
   oneLine,
   summarizeEvent,
   truncateText,
@@ -82,10 +83,15 @@ export type CommentReason = 'seen_again' | 'resolved';
  * The ticket for `event`: fields (summary, ADF or wiki description, priority, labels, …) and
  * properties. The summary is `[AI Detected] ` + the shared reading's title (the same title every
  * integration shows) + ` in <file:line>` for a finding; the description keeps the seed's layout
- * (bold labels, the fix as a code block).
+ * (bold labels, the fix as a code block). With the attempt's `incident`, a ticket that stands for
+ * several events (`group` folded them) says so in a `Seen: N times since …` line.
  */
-export function formatIssue(event: EmpathyEvent, options: IssueFormatOptions): JiraIssuePayload {
-  const summary = summarizeEvent(event);
+export function formatIssue(
+  event: EmpathyEvent,
+  options: IssueFormatOptions,
+  incident?: IncidentContext,
+): JiraIssuePayload {
+  const summary = summarizeEvent(event, incident);
   const fingerprint = fingerprintOf(event);
   const fields: JiraIssueFields = {
     ...options.fields,
@@ -110,13 +116,18 @@ export function formatIssue(event: EmpathyEvent, options: IssueFormatOptions): J
   };
 }
 
-/** The comment added to the open issue of the same finding: "Seen again at …" (or "Resolved at …"). */
+/**
+ * The comment added to the open issue of the same finding: "Seen again at …" (or "Resolved at …").
+ * With the attempt's `incident`, its first fact says how often the condition fired
+ * (`Seen: 4 times since 2026-12-03 14:02 UTC`).
+ */
 export function formatComment(
   event: EmpathyEvent,
   deployment: JiraDeployment,
   reason: CommentReason = 'seen_again',
+  incident?: IncidentContext,
 ): AdfDocument | string {
-  const summary = summarizeEvent(event);
+  const summary = summarizeEvent(event, incident);
   return fitText((cap) => commentBlocks(event, summary, reason, cap), deployment);
 }
 
@@ -178,6 +189,8 @@ export function fitFields(fields: JiraIssueFields, deployment: JiraDeployment): 
 // The reading → blocks, within Jira's limits.
 
 const FINDINGS: readonly string[] = ['bug_detected', 'security_vulnerability'];
+/** How the shared reading titles a resolved condition. */
+const RESOLVED_PREFIX = 'Resolved: ';
 
 /** Length budgets derived from one cap, so that one number shrinks the whole document. */
 function budgets(cap: number) {
@@ -233,18 +246,26 @@ function commentBlocks(
 ): Block[] {
   const b = budgets(cap);
   const when = `${reason === 'resolved' ? 'Resolved' : 'Seen again'} at ${displayTime(event.timestamp)}`;
+  // The headline already says "Resolved": the reading's "Resolved: " title prefix would repeat it.
+  const title =
+    summary.resolved && summary.title.startsWith(RESOLVED_PREFIX)
+      ? summary.title.slice(RESOLVED_PREFIX.length)
+      : summary.title;
   const blocks: Block[] = [
     {
       kind: 'paragraph',
-      spans: [{ text: `${when}: `, strong: true }, { text: clip(summary.title, b.short) }],
+      spans: [{ text: `${when}: `, strong: true }, { text: clip(title, b.short) }],
     },
   ];
   const finding = FINDINGS.includes(event.event_type);
   if (!finding && summary.text !== undefined) {
     blocks.push({ kind: 'paragraph', spans: [{ text: clipText(summary.text, b.long) }] });
   }
+  const facts = finding ? findingFacts(summary) : summary.facts;
+  // A comment is about the repeat: how often the condition fired comes first.
+  const seen = facts.filter((f) => f.name === 'Seen');
   blocks.push(
-    factsParagraph(finding ? findingFacts(summary) : summary.facts, cap),
+    factsParagraph([...seen, ...facts.filter((f) => f.name !== 'Seen')], cap),
     footer(event, summary, cap),
   );
   return blocks;

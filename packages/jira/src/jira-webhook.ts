@@ -5,7 +5,15 @@ import type {
   EventSelector,
   RateLimit,
 } from '@empathy/webhooks-core';
-import { permanentError, WebhookBase, type WebhookOptions } from '@empathy/webhooks-core/kit';
+import {
+  type IncidentContext,
+  incidentOf,
+  oneLine,
+  permanentError,
+  truncateText,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
 import type { BaseClient, Client, Config } from 'jira.js';
 import { jiraError } from './errors.js';
 import {
@@ -33,7 +41,8 @@ export const JIRA_DEFAULT_EVENTS = [
 
 /**
  * Tickets are for people: a burst of findings should not flood a project. Jira Cloud's own limits
- * are cost-based and unpublished; each delivery makes two requests (search, then create or comment).
+ * are cost-based and unpublished; each delivery makes two or three requests (search or status,
+ * then create or comment; a resolution also reads and runs a transition).
  */
 export const JIRA_DEFAULT_RATE_LIMIT = { maxRequestsPerMinute: 60 } satisfies RateLimit;
 
@@ -52,12 +61,26 @@ interface FoundIssue {
   properties?: Record<string, { event_id?: unknown } | undefined> | undefined;
 }
 
-/** The three Jira calls a delivery makes, bound to one attempt's AbortSignal. */
+/** A workflow transition as `GET /rest/api/{2,3}/issue/{key}/transitions` lists it. */
+interface Transition {
+  id: string;
+  name: string;
+  isAvailable?: boolean | undefined;
+}
+
+/** The Jira calls a delivery makes, bound to one attempt's AbortSignal. */
 interface JiraCalls {
   search(jql: string, reconcile: number[]): Promise<FoundIssue | undefined>;
   create(payload: JiraIssuePayload): Promise<{ id: string; key: string }>;
   comment(issueKey: string, body: unknown): Promise<{ id: string }>;
+  /** The issue's status category key (`new`, `indeterminate`, `done`). */
+  statusCategory(issueKey: string): Promise<unknown>;
+  transitions(issueKey: string): Promise<unknown>;
+  transition(issueKey: string, id: string): Promise<unknown>;
 }
+
+/** An answer's `status` (jira.js keeps the HTTP status on its errors). */
+const isNotFound = (error: unknown): boolean => (error as { status?: unknown } | null)?.status === 404;
 
 interface Sdk {
   client: BaseClient;
@@ -72,10 +95,16 @@ interface Sdk {
  * fingerprint). A finding that already has an open ticket gets a "Seen again at …" comment
  * instead of a second ticket.
  *
+ * Incidents: the ticket's key is the incident's reference (`incidentRef: { issue }`), so repeats
+ * comment on it directly ("Seen: N times since …") and a resolved event comments on it and, with
+ * `resolveTransition`, moves it (e.g. to Done). A ticket someone closed meanwhile is left alone:
+ * the next repeat opens a new one, as a new finding would.
+ *
  * Built on jira.js (`Version3Client` for Cloud, `Version2Client` for Data Center) over the plugin
  * kit: axios gets the kit's guarded agents (private addresses refused unless
  * `allowPrivateNetwork`), no redirects, bounded bodies and the attempt's AbortSignal. Each attempt
- * makes one search and one create or comment; retries, Retry-After, rate limits and timeouts are
+ * makes one search (or, for a known ticket, one status read) and one create or comment, plus the
+ * transition's read and run on a resolution; retries, Retry-After, rate limits and timeouts are
  * core's.
  *
  * @example
@@ -120,7 +149,7 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
    * The new ticket's fields for `event`. An `assignee` function that throws fails the event for
    * good, before any request (the same event would fail the same way again).
    */
-  protected render(event: EmpathyEvent): JiraIssueFields {
+  protected render(event: EmpathyEvent, incident?: IncidentContext): JiraIssueFields {
     const { assignee, ...format } = this.#config.format;
     let who: unknown;
     try {
@@ -133,8 +162,11 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
         error,
       );
     }
-    return formatIssue(event, { ...format, assignee: typeof who === 'string' ? who.trim() : undefined })
-      .fields;
+    return formatIssue(
+      event,
+      { ...format, assignee: typeof who === 'string' ? who.trim() : undefined },
+      incident,
+    ).fields;
   }
 
   /** Jira's limits (summary, labels, description size) applied to the fields `format` returned. */
@@ -142,7 +174,10 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
     return fitFields(fields, this.deployment);
   }
 
-  /** One attempt: search for the finding's open issue, then comment on it or create a new one. */
+  /**
+   * One attempt: comment on (or resolve) the incident's ticket when core kept its key, else search
+   * for the finding's open ticket, then comment on it or create a new one.
+   */
   protected async send(
     fields: JiraIssueFields,
     event: EmpathyEvent,
@@ -158,7 +193,7 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
     const previous = this.#inFlight.get(fingerprint);
     const run = (previous ?? Promise.resolve())
       .catch(() => undefined)
-      .then(() => this.#deliverOnce(event, issue, fingerprint, ctx.signal));
+      .then(() => this.#deliverOnce(event, issue, fingerprint, ctx.signal, ctx.incident));
     this.#inFlight.set(fingerprint, run);
     try {
       return await run;
@@ -178,6 +213,7 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
     issue: JiraIssuePayload,
     fingerprint: string,
     signal: AbortSignal,
+    incident: IncidentContext | undefined,
   ): Promise<DeliveryReceipt> {
     try {
       // Waiting for an earlier delivery of the same finding may have used up this attempt's time.
@@ -185,7 +221,21 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
       // Sockets skip the guarded lookup for an address literal: check it here.
       this.http.checkHost(this.#config.hostname);
       const calls = await this.#calls(signal);
-      const resolved = event.event_type === 'alert' && event.data.resolved === true;
+      // Outside a dispatcher (a direct `deliver`) there is no ctx.incident: the event says it.
+      const resolved = incident ? incident.status === 'resolved' : incidentOf(event)?.resolved === true;
+      const update = (key: string) =>
+        resolved
+          ? this.#resolve(calls, key, event, fingerprint, incident)
+          : this.#comment(calls, key, event, fingerprint, incident);
+      const known = incident?.ref?.issue;
+      if (known !== undefined) {
+        // The incident's own ticket: no search needed. Gone, or closed while the condition still
+        // fires: on as if there were none (a new ticket, as for a new finding).
+        if (resolved || (await this.#isOpen(calls, known))) {
+          const receipt = await update(known);
+          if (receipt) return receipt;
+        }
+      }
       if (this.#config.deduplicate) {
         const recent = this.#recent.get(fingerprint);
         const jql = duplicateSearchJql(this.#config.format.project, fingerprint);
@@ -195,24 +245,15 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
           return this.#receipt(200, open.key, 'created', fingerprint);
         }
         if (open) {
-          const reason: CommentReason = resolved ? 'resolved' : 'seen_again';
-          const comment = await calls
-            .comment(open.key, formatComment(event, this.deployment, reason))
-            // Deleted (or moved out of reach) since the search: open a new ticket below.
-            .catch((error: unknown) => {
-              if ((error as { status?: unknown }).status === 404) return undefined;
-              throw error;
-            });
-          if (comment) {
-            return {
-              ...this.#receipt(201, open.key, 'commented', fingerprint),
-              id: `${open.key}#${comment.id}`,
-            };
-          }
+          // Deleted (or moved out of reach) since the search: open a new ticket below.
+          const receipt = await update(open.key);
+          if (receipt) return receipt;
         }
       }
       if (resolved) {
-        return { detail: { action: 'skipped', reason: 'resolved alert without an open issue', fingerprint } };
+        return {
+          detail: { action: 'skipped', reason: 'resolved condition without an open issue', fingerprint },
+        };
       }
       const created = await calls.create(issue);
       if (typeof created?.key !== 'string') {
@@ -227,16 +268,118 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
     }
   }
 
+  /** Whether the ticket is there and not in the Done category (`false` when it is gone). */
+  async #isOpen(calls: JiraCalls, key: string): Promise<boolean> {
+    const category = await calls.statusCategory(key).catch((error: unknown) => {
+      if (isNotFound(error)) return null;
+      throw error;
+    });
+    if (category === null) return false;
+    if (typeof category !== 'string') {
+      throw Object.assign(new Error(`Jira answered the issue ${key} without its status`), {
+        code: 'EBADRESPONSE',
+      });
+    }
+    return category !== 'done';
+  }
+
+  /** "Seen again" on the ticket; `undefined` when the ticket is gone (404). */
+  async #comment(
+    calls: JiraCalls,
+    key: string,
+    event: EmpathyEvent,
+    fingerprint: string,
+    incident: IncidentContext | undefined,
+  ): Promise<DeliveryReceipt | undefined> {
+    const comment = await this.#addComment(calls, key, event, 'seen_again', incident);
+    return comment && { ...this.#receipt(201, key, 'commented', fingerprint), id: `${key}#${comment.id}` };
+  }
+
+  /**
+   * The condition cleared: the ticket moves through `resolveTransition` when it has one of that
+   * name, then gets a "Resolved at" comment. `undefined` when the ticket is gone (404).
+   */
+  async #resolve(
+    calls: JiraCalls,
+    key: string,
+    event: EmpathyEvent,
+    fingerprint: string,
+    incident: IncidentContext | undefined,
+  ): Promise<DeliveryReceipt | undefined> {
+    const wanted = this.#config.resolveTransition;
+    let moved: string | undefined;
+    let note: string | undefined;
+    if (wanted !== undefined) {
+      const answer = await calls.transitions(key).catch((error: unknown) => {
+        if (isNotFound(error)) return null;
+        throw error;
+      });
+      if (answer === null) return undefined;
+      const transitions = (answer as { transitions?: unknown } | undefined)?.transitions;
+      if (!Array.isArray(transitions)) {
+        throw Object.assign(new Error(`Jira answered the transitions of ${key} with something else`), {
+          code: 'EBADRESPONSE',
+        });
+      }
+      const available = (transitions as Partial<Transition>[]).filter(
+        (t): t is Transition =>
+          typeof t?.id === 'string' && typeof t.name === 'string' && t.isAvailable !== false,
+      );
+      const match = available.find((t) => t.name.trim().toLowerCase() === wanted.toLowerCase());
+      if (match) {
+        // Moved first: a retry after a lost comment finds it moved and only comments.
+        await calls.transition(key, match.id);
+        moved = oneLine(match.name);
+      } else {
+        const names = available.map((t) => `'${truncateText(oneLine(t.name), 60)}'`).slice(0, 10);
+        note =
+          `no transition named '${wanted}' is available for ${key} ` +
+          `(available: ${names.length > 0 ? names.join(', ') : 'none'}); the issue was commented on, not moved`;
+      }
+    }
+    const comment = await this.#addComment(calls, key, event, 'resolved', incident);
+    if (!comment) return undefined;
+    const receipt = this.#receipt(201, key, moved ? 'transitioned' : 'commented', fingerprint);
+    return {
+      ...receipt,
+      id: `${key}#${comment.id}`,
+      detail: {
+        ...receipt.detail,
+        resolved: true,
+        ...(moved ? { transition: moved } : {}),
+        ...(note ? { note } : {}),
+      },
+    };
+  }
+
+  /** Adds a comment; `undefined` when the ticket is gone (deleted, or moved out of reach). */
+  #addComment(
+    calls: JiraCalls,
+    key: string,
+    event: EmpathyEvent,
+    reason: CommentReason,
+    incident: IncidentContext | undefined,
+  ): Promise<{ id: string } | undefined> {
+    return calls
+      .comment(key, formatComment(event, this.deployment, reason, incident))
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+  }
+
+  /** A receipt naming the ticket; its key is the incident's reference from now on. */
   #receipt(
     status: number,
     key: string,
-    action: 'created' | 'commented',
+    action: 'created' | 'commented' | 'transitioned',
     fingerprint: string,
   ): DeliveryReceipt {
     return {
       status,
       id: key,
       detail: { action, issue: key, url: `${this.#config.baseUrl}/browse/${key}`, fingerprint },
+      incidentRef: { issue: key },
     };
   }
 
@@ -313,6 +456,10 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
         },
         create: (payload) => issues.createIssue(payload as never) as Promise<{ id: string; key: string }>,
         comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as never }),
+        statusCategory: async (issueIdOrKey) =>
+          categoryOf(await issues.getIssue({ issueIdOrKey, fields: ['status'] })),
+        transitions: (issueIdOrKey) => issues.getTransitions({ issueIdOrKey }),
+        transition: (issueIdOrKey, id) => issues.doTransition({ issueIdOrKey, transition: { id } }),
       };
     }
     const search = new sdk.Version2.IssueSearch(scoped);
@@ -325,8 +472,18 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
       },
       create: (payload) => issues.createIssue(payload as never) as Promise<{ id: string; key: string }>,
       comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as string }),
+      statusCategory: async (issueIdOrKey) =>
+        categoryOf(await issues.getIssue({ issueIdOrKey, fields: ['status'] })),
+      transitions: (issueIdOrKey) => issues.getTransitions({ issueIdOrKey }),
+      transition: (issueIdOrKey, id) => issues.doTransition({ issueIdOrKey, transition: { id } }),
     };
   }
+}
+
+/** `fields.status.statusCategory.key` of an issue answer, as it came (checked by the caller). */
+function categoryOf(issue: unknown): unknown {
+  return (issue as { fields?: { status?: { statusCategory?: { key?: unknown } } } } | null)?.fields?.status
+    ?.statusCategory?.key;
 }
 
 /**

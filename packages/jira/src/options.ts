@@ -63,6 +63,15 @@ export interface JiraSpecificOptions {
    * @default true
    */
   deduplicate?: boolean | undefined;
+  /**
+   * When an incident resolves (`data.resolved: true`), run this workflow transition on its ticket
+   * (matched by the transition's name as Jira shows it, ignoring case), then comment. Unset, or
+   * when the ticket has no transition of that name at that moment, the ticket is only commented
+   * on (the receipt's `detail.note` says why it was not moved).
+   * @default undefined (comment only)
+   * @example 'Done'
+   */
+  resolveTransition?: string | undefined;
 }
 
 /** The Jira options after validation, with defaults filled in. */
@@ -76,6 +85,8 @@ export interface JiraConfig {
   hostname: string;
   auth: { email: string; apiToken: string } | { token: string };
   deduplicate: boolean;
+  /** The transition run when an incident resolves, trimmed; `undefined`: comment only. */
+  resolveTransition: string | undefined;
   format: Omit<IssueFormatOptions, 'assignee'> & { assignee: JiraSpecificOptions['assignee'] };
 }
 
@@ -176,6 +187,10 @@ export function parseJiraOptions(
   if (options.deduplicate !== undefined && typeof options.deduplicate !== 'boolean') {
     fail(`option 'deduplicate' must be a boolean`);
   }
+  const { resolveTransition } = options;
+  if (resolveTransition !== undefined && (!isText(resolveTransition) || resolveTransition.length > 255)) {
+    fail(`option 'resolveTransition' must be a transition name such as 'Done' (1-255 characters)`);
+  }
   return {
     deployment,
     baseUrl,
@@ -183,6 +198,7 @@ export function parseJiraOptions(
     hostname: url.hostname,
     auth: token === undefined ? { email: email!.trim(), apiToken: apiToken! } : { token },
     deduplicate: options.deduplicate ?? true,
+    resolveTransition: resolveTransition?.trim(),
     format: {
       project: options.project,
       issueType: options.issueType ?? 'Bug',

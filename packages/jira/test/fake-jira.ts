@@ -18,9 +18,32 @@ export interface FakeIssue {
   properties: Record<string, unknown>;
   comments: { id: string; body: unknown }[];
   createdAt: number;
-  /** In the Done status category: no longer found by `statusCategory != Done`. */
+  /** The workflow status's name: `To Do` when created. */
+  status: string;
+  /**
+   * In the Done status category: no longer found by `statusCategory != Done`. Setting it moves
+   * the issue to `Done` (or back to `To Do`), as a person closing it would.
+   */
   done: boolean;
 }
+
+/** A workflow transition: its id and name, and the status it leads to with that status's category. */
+export interface FakeTransition {
+  id: string;
+  name: string;
+  to: string;
+  category: 'new' | 'indeterminate' | 'done';
+}
+
+/**
+ * Jira Cloud's default (simplified) workflow: every status can go to every other one, through a
+ * transition named after it; ids 11, 21, 31 as Jira numbers them.
+ */
+export const SIMPLIFIED_WORKFLOW: FakeTransition[] = [
+  { id: '11', name: 'To Do', to: 'To Do', category: 'new' },
+  { id: '21', name: 'In Progress', to: 'In Progress', category: 'indeterminate' },
+  { id: '31', name: 'Done', to: 'Done', category: 'done' },
+];
 
 /** Options of {@link createFakeJira}. */
 export interface FakeJiraOptions {
@@ -36,6 +59,8 @@ export interface FakeJiraOptions {
    * this long after its creation, unless the request lists it in `reconcileIssues`.
    */
   indexLagMs?: number;
+  /** The workflow's transitions; an issue is offered those that lead elsewhere. @default SIMPLIFIED_WORKFLOW */
+  workflow?: FakeTransition[];
 }
 
 /** A fake Jira (Cloud REST v3 and Data Center REST v2) that answers like the real one. */
@@ -47,8 +72,8 @@ export interface FakeJira {
   failNextWrite(response: FakeResponse): void;
   /** Creates the next issue, then drops the connection: the client never learns it succeeded. */
   dropNextCreateResponse(): void;
-  /** The requests to one endpoint kind. */
-  requestsTo(kind: 'search' | 'create' | 'comment'): RecordedRequest[];
+  /** The requests to one endpoint kind (`issue`: GET one issue; `transitions`: GET or POST). */
+  requestsTo(kind: RequestKind): RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -76,6 +101,17 @@ export const jiraFailures: VendorFailures = {
 const SEARCH = /^\/rest\/api\/(3\/search\/jql|2\/search)$/;
 const CREATE = /^\/rest\/api\/([23])\/issue$/;
 const COMMENT = /^\/rest\/api\/([23])\/issue\/([^/]+)\/comment$/;
+const ISSUE = /^\/rest\/api\/([23])\/issue\/([^/]+)$/;
+const TRANSITIONS = /^\/rest\/api\/([23])\/issue\/([^/]+)\/transitions$/;
+const KINDS = { search: SEARCH, create: CREATE, comment: COMMENT, issue: ISSUE, transitions: TRANSITIONS };
+
+/** The endpoint kinds {@link FakeJira.requestsTo} tells apart. */
+export type RequestKind = keyof typeof KINDS;
+
+const notFound: FakeResponse = {
+  status: 404,
+  body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} },
+};
 
 const badRequest = (errors: Record<string, string>, errorMessages: string[] = []): FakeResponse => ({
   status: 400,
@@ -87,6 +123,8 @@ export async function createFakeJira(options: FakeJiraOptions = {}): Promise<Fak
   const projects = options.projects ?? ['EMP'];
   const issueTypes = options.issueTypes ?? ['Bug', 'Task'];
   const priorities = options.priorities ?? ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
+  const workflow = options.workflow ?? SIMPLIFIED_WORKFLOW;
+  const categoryOf = (status: string) => workflow.find((t) => t.to === status)?.category ?? 'new';
   const accepted = new Set<string>();
   if (options.email && options.apiToken) {
     accepted.add(`Basic ${Buffer.from(`${options.email}:${options.apiToken}`).toString('base64')}`);
@@ -117,6 +155,21 @@ export async function createFakeJira(options: FakeJiraOptions = {}): Promise<Fak
       const failure = writeFailures.shift();
       if (failure) return failure;
       return addComment(req, Number(comment[1]) as 2 | 3, decodeURIComponent(comment[2]!), url);
+    }
+    const one = ISSUE.exec(req.path);
+    if (req.method === 'GET' && one)
+      return getIssue(req, Number(one[1]) as 2 | 3, decodeURIComponent(one[2]!), url);
+    const transitions = TRANSITIONS.exec(req.path);
+    if (transitions) {
+      const issue = find(decodeURIComponent(transitions[2]!));
+      if (!issue) return notFound;
+      if (req.method === 'GET')
+        return { status: 200, body: { transitions: offered(issue).map(transitionJson) } };
+      if (req.method === 'POST') {
+        const failure = writeFailures.shift();
+        if (failure) return failure;
+        return doTransition(req, Number(transitions[1]) as 2 | 3, issue);
+      }
     }
     return { status: 404, body: { errorMessages: ['null for uri: ' + req.path], errors: {} } };
   };
@@ -156,13 +209,7 @@ export async function createFakeJira(options: FakeJiraOptions = {}): Promise<Fak
       .map((issue) => ({
         id: issue.id,
         key: issue.key,
-        fields: {
-          summary: issue.fields.summary,
-          status: {
-            name: issue.done ? 'Done' : 'To Do',
-            statusCategory: { key: issue.done ? 'done' : 'new' },
-          },
-        },
+        fields: { summary: issue.fields.summary, status: statusJson(issue) },
         properties: Object.fromEntries(
           (body.properties ?? [])
             .filter((k: string) => k in issue.properties)
@@ -200,6 +247,8 @@ export async function createFakeJira(options: FakeJiraOptions = {}): Promise<Fak
     if (Object.keys(errors).length > 0) return badRequest(errors);
     const id = String(++nextId);
     const key = `${fields.project.key}-${issues.filter((i) => i.fields.project.key === fields.project.key).length + 1}`;
+    const initial = workflow.find((t) => t.category === 'new')?.to ?? 'To Do';
+    const done = workflow.find((t) => t.category === 'done')?.to ?? 'Done';
     issues.push({
       id,
       key,
@@ -210,7 +259,13 @@ export async function createFakeJira(options: FakeJiraOptions = {}): Promise<Fak
       ),
       comments: [],
       createdAt: Date.now(),
-      done: false,
+      status: initial,
+      get done() {
+        return categoryOf(this.status) === 'done';
+      },
+      set done(value: boolean) {
+        this.status = value ? done : initial;
+      },
     });
     if (dropCreate) {
       dropCreate = false;
@@ -219,17 +274,72 @@ export async function createFakeJira(options: FakeJiraOptions = {}): Promise<Fak
     return { status: 201, body: { id, key, self: `${url}/rest/api/${version}/issue/${id}` } };
   };
 
-  const addComment = (req: RecordedRequest, version: 2 | 3, key: string, url: string): FakeResponse => {
-    const issue = issues.find((i) => i.key === key || i.id === key);
-    if (!issue) {
-      return {
-        status: 404,
-        body: {
-          errorMessages: ['Issue does not exist or you do not have permission to see it.'],
-          errors: {},
-        },
-      };
+  const find = (key: string) => issues.find((i) => i.key === key || i.id === key);
+
+  const statusJson = (issue: FakeIssue) => ({
+    name: issue.status,
+    statusCategory: { key: categoryOf(issue.status) },
+  });
+
+  /** The transitions Jira offers an issue: those that lead to another status. */
+  const offered = (issue: FakeIssue) => workflow.filter((t) => t.to !== issue.status);
+
+  // GET /rest/api/3/issue/{issueIdOrKey}/transitions: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-get
+  const transitionJson = (t: FakeTransition) => ({
+    id: t.id,
+    name: t.name,
+    to: { name: t.to, statusCategory: { key: t.category } },
+    hasScreen: false,
+    isGlobal: true,
+    isInitial: false,
+    isAvailable: true,
+    isConditional: false,
+    isLooped: false,
+  });
+
+  const getIssue = (req: RecordedRequest, version: 2 | 3, key: string, url: string): FakeResponse => {
+    const issue = find(key);
+    if (!issue) return notFound;
+    const wanted = new URL(req.url, url).searchParams.get('fields');
+    const fields: Record<string, unknown> = { ...issue.fields, status: statusJson(issue) };
+    return {
+      status: 200,
+      body: {
+        id: issue.id,
+        key: issue.key,
+        self: `${url}/rest/api/${version}/issue/${issue.id}`,
+        fields: wanted
+          ? Object.fromEntries(
+              wanted
+                .split(',')
+                .filter((f) => f in fields)
+                .map((f) => [f, fields[f]]),
+            )
+          : fields,
+      },
+    };
+  };
+
+  // POST …/transitions answers 204; an id the issue is not offered is a 400.
+  const doTransition = (req: RecordedRequest, version: 2 | 3, issue: FakeIssue): FakeResponse => {
+    const body = req.json();
+    const id = body?.transition?.id;
+    const transition = offered(issue).find((t) => t.id === id);
+    if (typeof id !== 'string' || !transition) {
+      return badRequest({}, [`Transition id '${id}' is not valid for this issue.`]);
     }
+    for (const { add } of body.update?.comment ?? []) {
+      const problem = checkText(add?.body, version);
+      if (problem) return badRequest({ comment: problem });
+      issue.comments.push({ id: String(++nextComment), body: add.body });
+    }
+    issue.status = transition.to;
+    return { status: 204 };
+  };
+
+  const addComment = (req: RecordedRequest, version: 2 | 3, key: string, url: string): FakeResponse => {
+    const issue = find(key);
+    if (!issue) return notFound;
     const { body } = req.json();
     const problem =
       checkText(body, version) ?? (body === undefined ? 'Comment body can not be empty!' : undefined);
@@ -260,10 +370,7 @@ export async function createFakeJira(options: FakeJiraOptions = {}): Promise<Fak
     dropNextCreateResponse: () => {
       dropCreate = true;
     },
-    requestsTo: (kind) =>
-      server.requests.filter((r) =>
-        (kind === 'search' ? SEARCH : kind === 'create' ? CREATE : COMMENT).test(r.path),
-      ),
+    requestsTo: (kind) => server.requests.filter((r) => KINDS[kind].test(r.path)),
     close: () => server.close(),
   };
 }

@@ -155,6 +155,58 @@ describe('the hostile sample', () => {
   });
 });
 
+describe('incident comments', () => {
+  const repeat = {
+    key: 'k',
+    status: 'firing',
+    occurrences: 4,
+    folded: 1,
+    firstSeenAt: '2025-11-25T14:02:09.120Z',
+    ref: { issue: 'EMP-1' },
+  } as const;
+  const cleared = { ...repeat, status: 'resolved' } as const;
+
+  it('golden: a repeat says how often it was seen, first; a resolution says Resolved once (Cloud and Data Center)', async () => {
+    const fired = sampleEvent('alert');
+    const resolved = sampleEvent('alert', { resolved: true });
+    const out = {
+      cloud: {
+        repeat: formatComment(fired, 'cloud', 'seen_again', repeat),
+        resolved: formatComment(resolved, 'cloud', 'resolved', cleared),
+      },
+      datacenter: {
+        repeat: formatComment(fired, 'datacenter', 'seen_again', repeat),
+        resolved: formatComment(resolved, 'datacenter', 'resolved', cleared),
+      },
+    };
+    expect(adfErrors(out.cloud.repeat)).toEqual([]);
+    expect(adfErrors(out.cloud.resolved)).toEqual([]);
+    expect(out.datacenter.repeat).toMatch(
+      /^\*Seen again at 2025-11-25 14:30 UTC:\* Error rate above 5% on checkout\n\n.*\n\n\*Seen:\* 4 times since 2025-11-25 14:02 UTC\n/,
+    );
+    expect(out.datacenter.resolved).toMatch(
+      /^\*Resolved at 2025-11-25 14:30 UTC:\* Error rate above 5% on checkout\n/,
+    );
+    await expect(`${JSON.stringify(out, null, 2)}\n`).toMatchFileSnapshot('./__golden__/incident.json');
+  });
+
+  it("a finding's repeat leads with the count, before the seed's File and Issue", () => {
+    const comment = formatComment(sampleEvent('bug_detected'), 'datacenter', 'seen_again', repeat) as string;
+    const facts = comment.split('\n\n')[1]!;
+    expect(facts.split('\n')[0]).toBe('*Seen:* 4 times since 2025-11-25 14:02 UTC');
+    expect(facts.split('\n')[1]).toMatch(/^\*File:\* /);
+  });
+
+  it('a ticket that stands for folded events says so', () => {
+    const { fields } = formatIssue(sampleEvent('alert'), DATACENTER, {
+      ...repeat,
+      ref: undefined,
+      folded: 4,
+    });
+    expect(fields.description).toContain('*Seen:* 4 times since 2025-11-25 14:02 UTC');
+  });
+});
+
 describe('fingerprint', () => {
   const base = sampleEvent('security_vulnerability');
   const variant = (data: Partial<typeof base.data>, eventId = 'evt_other') =>

@@ -121,7 +121,7 @@ describe('JiraWebhook on Jira Cloud', () => {
     expect(dispatcher!.monitor.getWebhookStats('jira')).toMatchObject({ successCount: 1, failedCount: 0 });
   });
 
-  it('returns the issue key and link as the receipt', async () => {
+  it('returns the issue key and link as the receipt, the key as the incident reference', async () => {
     const plugin = await cloud();
     const receipt = await plugin.deliver(finding(0), ctx());
     expect(receipt).toEqual({
@@ -133,6 +133,7 @@ describe('JiraWebhook on Jira Cloud', () => {
         url: `${jira.url}/browse/EMP-1`,
         fingerprint: expect.any(String),
       },
+      incidentRef: { issue: 'EMP-1' },
     });
   });
 
@@ -462,6 +463,8 @@ describe('options', () => {
     ['a label with a space', { labels: ['two words'] }, /option 'labels'/],
     ['an assignee of the wrong type', { assignee: 42 }, /option 'assignee'/],
     ['fields that are not an object', { fields: [] }, /option 'fields'/],
+    ['an empty resolveTransition', { resolveTransition: ' ' }, /option 'resolveTransition'/],
+    ['a resolveTransition that is no name', { resolveTransition: 31 }, /option 'resolveTransition'/],
     ['an unknown event', { events: ['bug_detcted'] }, /did you mean 'bug_detected'/],
     ['a negative maxRetries', { retryPolicy: { maxRetries: -1 } }, /retryPolicy.maxRetries/],
   ];

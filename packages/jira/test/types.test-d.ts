@@ -17,6 +17,9 @@ test('JiraWebhookOptions', () => {
   new JiraWebhook({ ...base, deployment: 'server' });
   // @ts-expect-error project is required
   new JiraWebhook({ url: base.url, token: 't' });
+  new JiraWebhook({ ...base, resolveTransition: 'Done', group: { intervalSeconds: 300 } });
+  // @ts-expect-error resolveTransition is a transition's name
+  new JiraWebhook({ ...base, resolveTransition: 31 });
 });
 
 test('format is typed with the issue fields', () => {
