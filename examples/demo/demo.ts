@@ -2,7 +2,9 @@
  * `pnpm demo`: EmpathyOS delivering a realistic stream of events to a local receiver that
  * verifies every signature. One endpoint is flaky (503s and a 429 with Retry-After), one only
  * takes high-severity alerts, one is rate-limited, one refuses everything until we "fix" it and
- * replay its dead letters. No credentials, no network: everything runs on 127.0.0.1.
+ * replay its dead letters. Then an incident: a disk alert fires six times in a second (folded into
+ * one notification that says so) and clears (a resolved notification with the same incident key).
+ * No credentials, no network: everything runs on 127.0.0.1.
  *
  * `--metrics-port 9464` also serves the OpenTelemetry delivery metrics for Prometheus on
  * http://127.0.0.1:9464/metrics while the demo runs, and prints them at the end.
@@ -70,6 +72,7 @@ async function receive(req: IncomingMessage, res: ServerResponse) {
     return;
   }
   received.verified++;
+  if (req.url === '/oncall') showIncident(JSON.parse(body.toString('utf8')));
   if (req.url === '/flaky') {
     flakyRequests++;
     if (flakyRequests === 3) {
@@ -88,6 +91,20 @@ async function receive(req: IncomingMessage, res: ServerResponse) {
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+}
+
+/** What the on-call endpoint received: the incident block every condition event carries. */
+function showIncident(body: {
+  data: { title?: string; message?: string };
+  incident?: { key: string; status: string; occurrences: number; first_seen_at: string };
+}) {
+  const incident = body.incident;
+  if (!incident) return;
+  const status = incident.status === 'resolved' ? green('RESOLVED') : red('FIRING  ');
+  console.log(
+    `${t()} ${bold('oncall receiver ←')} ${status} ${body.data.title}: ${body.data.message}`,
+    dim(`(seen ${incident.occurrences}×, key …${incident.key.slice(-8)})`),
+  );
 }
 
 const server = createServer((req, res) => void receive(req, res));
@@ -209,6 +226,42 @@ if (waiting > 0) {
   );
 }
 await empathy.flush();
+
+// ── An incident: fires, repeats, clears ───────────────────────────────────────────────────────
+// The SRE team's host has one webhook with noise control: repeats of one incident inside a second
+// are folded into one notification that says how many it stands for; the resolution is sent at once.
+const sre = new EmpathyOS({
+  userId: 'sre-bot',
+  webhooks: [
+    new CustomWebhook({
+      ...common,
+      name: 'oncall',
+      url: `${base}/oncall`,
+      events: ['alert'],
+      group: { waitSeconds: 1 },
+    }),
+  ],
+});
+console.log(bold('\nAn incident: "Disk almost full" fires 6 times within a second, then clears…\n'));
+for (let used = 91; used <= 96; used++) {
+  await sre.emit(
+    'alert',
+    { title: 'Disk almost full on db-1', message: `${used}% used`, source: 'db-1' },
+    { severity: 'high' },
+  );
+  await new Promise((r) => setTimeout(r, 100));
+}
+await sre.flush();
+await sre.emit('alert', {
+  title: 'Disk almost full on db-1',
+  message: '61% used',
+  source: 'db-1',
+  resolved: true,
+});
+await sre.flush();
+const oncall = sre.monitor.getWebhookStats('oncall');
+console.log(dim(`  oncall: ${oncall.successCount} notifications for 7 events, ${oncall.foldedCount} folded`));
+await sre.close();
 
 // ── The monitor's table ──────────────────────────────────────────────────────────────────────
 console.log(bold('\nWebhook monitor\n'));

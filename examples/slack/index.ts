@@ -6,14 +6,21 @@ import { EmpathyOS } from '@empathy/os';
 import { createFakeServer, type RecordedRequest } from '@empathy/webhooks-core/fakes';
 import { SlackWebhook } from '@empathy/webhooks-slack';
 
-// A tiny Slack: an incoming webhook (answers "ok") and chat.postMessage (answers { ok, ts }).
+// A tiny Slack: an incoming webhook (answers "ok"), chat.postMessage (answers { ok, channel, ts })
+// and chat.update (answers { ok, channel, ts }).
 let ts = 0;
 const slackApi = await createFakeServer((req: RecordedRequest) => {
   if (req.path === '/services/T000/B000/XXXXXXXX') return { status: 200, body: 'ok' };
   if (req.path === '/api/chat.postMessage') {
     const channel = req.form().get('channel');
-    if (channel !== '#ai-alerts') return { body: { ok: false, error: 'channel_not_found' } };
+    if (channel !== '#ai-alerts' && channel !== 'C0AIALERTS') {
+      return { body: { ok: false, error: 'channel_not_found' } };
+    }
     return { body: { ok: true, channel: 'C0AIALERTS', ts: `1764081000.00000${++ts}` } };
+  }
+  if (req.path === '/api/chat.update') {
+    const form = req.form();
+    return { body: { ok: true, channel: form.get('channel'), ts: form.get('ts') } };
   }
   return { status: 404, body: 'no_service' };
 });
@@ -28,7 +35,8 @@ const slack = new SlackWebhook({
   events: ['prediction', 'alert', 'error'],
 });
 
-// Bot-token mode threads related events: the resolved alert replies under the first one.
+// Bot-token mode keeps one message per incident: the repeat and the resolution update the
+// alert's message (chat.update, same ts) and reply in its thread.
 const bot = new SlackWebhook({
   name: 'slack-bot',
   token: 'xoxb-example-token', // process.env.SLACK_BOT_TOKEN
@@ -61,6 +69,11 @@ await empathy.emit(
   { title: 'Error rate above 5%', message: '<!channel> 7.2% 5xx', source: 'checkout' },
   { severity: 'high' },
 );
+await empathy.emit(
+  'alert',
+  { title: 'Error rate above 5%', message: '8.1% 5xx', source: 'checkout' },
+  { severity: 'high' },
+);
 await empathy.emit('alert', {
   title: 'Error rate above 5%',
   message: 'back to 0.3%',
@@ -76,10 +89,13 @@ await empathy.flush();
 for (const req of slackApi.requests) {
   const body = req.path.startsWith('/api/') ? Object.fromEntries(req.form()) : req.json();
   const blocks = typeof body.blocks === 'string' ? JSON.parse(body.blocks) : body.blocks;
-  const thread = body.thread_ts ? ` (reply in thread ${body.thread_ts})` : '';
-  console.log(
-    `${req.path.startsWith('/api/') ? 'chat.postMessage' : 'incoming webhook'}${thread}: ${body.text}`,
-  );
+  const method = req.path.startsWith('/api/') ? req.path.slice('/api/'.length) : 'incoming webhook';
+  const where = body.thread_ts
+    ? ` (reply in thread ${body.thread_ts})`
+    : method === 'chat.update'
+      ? ` (message ${body.ts})`
+      : '';
+  console.log(`${method}${where}: ${body.text}`);
   if (req === slackApi.requests[0]) console.log(JSON.stringify({ ...body, blocks }, null, 2));
 }
 for (const name of ['slack', 'slack-bot', 'slack-lost']) {

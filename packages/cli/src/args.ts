@@ -103,7 +103,7 @@ export function noArguments(command: string, positionals: readonly string[]): vo
   }
 }
 
-/** An integer flag within bounds, or a {@link UsageError} naming the flag. */
+/** An integer flag within [min, max], or a {@link UsageError} naming the flag. */
 export function integerFlag(
   value: string | undefined,
   flag: string,
@@ -111,12 +111,7 @@ export function integerFlag(
   min: number,
   max: number,
 ): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`option --${flag} must be an integer from ${min} to ${max}`);
-  }
-  return n;
+  return numericFlag(value, flag, fallback, { min, max, integer: true });
 }
 
 /** A number flag within (min, max], or a {@link UsageError} naming the flag. */
@@ -127,10 +122,27 @@ export function numberFlag(
   min: number,
   max: number,
 ): number {
+  return numericFlag(value, flag, fallback, { min, max, integer: false });
+}
+
+function numericFlag(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  range: { min: number; max: number; integer: boolean },
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= min || n > max) {
-    throw new UsageError(`option --${flag} must be a number greater than ${min} and at most ${max}`);
+  const { min, max, integer } = range;
+  const ok = integer
+    ? /^\d+$/.test(value.trim()) && Number.isInteger(n) && n >= min && n <= max
+    : value.trim() !== '' && Number.isFinite(n) && n > min && n <= max;
+  if (!ok) {
+    throw new UsageError(
+      integer
+        ? `option --${flag} must be an integer from ${min} to ${max}`
+        : `option --${flag} must be a number greater than ${min} and at most ${max}`,
+    );
   }
   return n;
 }

@@ -14,6 +14,7 @@ import {
   DEFAULT_INCIDENT_TTL_SECONDS,
   type EventIncident,
   type IncidentContext,
+  type IncidentState,
   type IncidentStore,
   incidentOf,
   MemoryIncidentStore,
@@ -43,6 +44,7 @@ import {
   normalizeRetryPolicy,
   type ResolvedRetryPolicy,
 } from './policies/retry.js';
+import { newJob } from './queue/job.js';
 import { MemoryQueue } from './queue/memory.js';
 import type {
   DeadLetterStore,
@@ -328,18 +330,10 @@ export class Dispatcher implements JobHandler {
   }
 
   #jobs(event: EmpathyEvent, targets: WebhookPlugin[], at: number[] | undefined): DeliveryJob[] {
-    const now = Date.now();
     const jobs: DeliveryJob[] = new Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
       const webhook = targets[i]!.name;
-      jobs[i] = {
-        id: `${event.event_id}:${webhook}`,
-        webhook,
-        event,
-        attempt: 0,
-        availableAt: at === undefined ? now : at[i]!,
-        enqueuedAt: now,
-      };
+      jobs[i] = newJob(event, webhook, at?.[i]);
       this.monitor.recordQueued(webhook);
     }
     return jobs;
@@ -376,17 +370,8 @@ export class Dispatcher implements JobHandler {
         }),
       );
     }
-    const now = Date.now();
     this.monitor.recordQueued(webhook);
-    const job: DeliveryJob = {
-      id: `${event.event_id}:${webhook}`,
-      webhook,
-      event,
-      attempt: 0,
-      availableAt: now,
-      enqueuedAt: now,
-    };
-    return this.#enqueue([job]).then(() => undefined);
+    return this.#enqueue([newJob(event, webhook)]).then(() => undefined);
   }
 
   /** Runs a plugin's detach once; a detach that throws is reported, not fatal. */
@@ -524,13 +509,10 @@ export class Dispatcher implements JobHandler {
     try {
       const store = this.#incidents;
       let plan: IncidentContext | undefined;
+      let state: IncidentState | undefined;
       try {
-        plan = planNotification(
-          await store.get(job.webhook, incident.key),
-          incident,
-          entry.group,
-          Date.now(),
-        );
+        state = await store.get(job.webhook, incident.key);
+        plan = planNotification(state, incident, entry.group, Date.now());
       } catch (error) {
         // The store is unreachable: this attempt fails like one whose endpoint is, and is retried.
         const failure = new WebhookError(`the incident store failed: ${(error as Error)?.message ?? error}`, {
@@ -545,7 +527,10 @@ export class Dispatcher implements JobHandler {
         this.monitor.recordQueued(job.webhook, -1);
         return { kind: 'delivered', receipt: { detail: { folded: true } } };
       }
-      const outcome = await this.#gated(job, entry, plan);
+      // A grouped notification shows the latest of the events it stands for (the condition as it
+      // is now), under that event's id.
+      const latest = plan.status === 'firing' ? state?.latest : undefined;
+      const outcome = await this.#gated(latest ? { ...job, event: latest } : job, entry, plan);
       if (outcome.kind === 'delivered')
         await this.#noteDelivered(job, entry, incident, plan, outcome.receipt);
       else if (outcome.kind === 'dead' && entry.group) {
@@ -575,19 +560,9 @@ export class Dispatcher implements JobHandler {
       return next.state;
     });
     if (!stored || followUp === undefined) return;
-    const webhook = job.webhook;
-    const next: DeliveryJob = {
-      id: `${followUp.event_id}:${webhook}`,
-      webhook,
-      event: followUp,
-      attempt: 0,
-      availableAt: followUpAt,
-      enqueuedAt: Date.now(),
-    };
-    if (job.trace) next.trace = job.trace;
-    this.monitor.recordQueued(webhook);
+    this.monitor.recordQueued(job.webhook);
     try {
-      await this.#enqueue([next]);
+      await this.#enqueue([newJob(followUp, job.webhook, followUpAt, job.trace)]);
     } catch (error) {
       this.#incidentFailed(error, job);
     }

@@ -198,8 +198,9 @@ export interface IncidentState {
   /** The vendor's references to the incident's notification. */
   ref?: Record<string, string> | undefined;
   /**
-   * The latest event folded while a notification was queued or in flight: the one a follow-up
-   * notification is sent for (its own event id, so receivers that de-duplicate by id take it).
+   * The latest event folded while a notification was queued or in flight: the queued
+   * notification shows it (the condition as it is now), and a follow-up is sent for it (under its
+   * own event id, so receivers that de-duplicate by id take it).
    */
   latest?: EmpathyEvent | undefined;
 }

@@ -236,8 +236,9 @@ function readCustom(event: EmpathyEvent, data: Data, r: Reader): void {
 
 /**
  * Reads an event into an {@link EventSummary}. Pure; never throws on odd data. With the attempt's
- * `incident` (`ctx.incident`), a resolved condition's title starts with `Resolved: ` and a
- * repeated one gets a `Seen` fact (`50 times since 2026-12-03 14:02 UTC`).
+ * `incident` (`ctx.incident`), a resolved condition's title starts with `Resolved: `, a repeated
+ * one gets a first fact `Seen` (`50 times since 2026-12-03 14:02 UTC`), and a resolution of a
+ * condition that fired once gets `First seen` (`2026-12-03 14:02 UTC`).
  */
 export function summarize(event: EmpathyEvent, incident?: IncidentContext): EventSummary {
   const data = (event.data ?? {}) as Data;
@@ -276,6 +277,9 @@ export function summarize(event: EmpathyEvent, incident?: IncidentContext): Even
   const occurrences = incident !== undefined && incident.occurrences > 1 ? incident.occurrences : undefined;
   if (occurrences !== undefined) {
     facts.unshift({ name: 'Seen', value: `${occurrences} times since ${humanTime(incident!.firstSeenAt)}` });
+  } else if (incident !== undefined && resolved) {
+    // A resolution names when its condition began, also when it fired once.
+    facts.unshift({ name: 'First seen', value: humanTime(incident.firstSeenAt) });
   }
   addEntries(facts, data.context);
   if (typeof data.url === 'string' && links.length === 0) pushLink(links, 'Open link', data.url);

@@ -11,6 +11,7 @@ import {
   MemoryIncidentStore,
   type WebhookPlugin,
 } from '../src/index.js';
+import { summarizeEvent } from '../src/kit/index.js';
 
 let dispatcher: Dispatcher | undefined;
 afterEach(async () => {
@@ -253,6 +254,8 @@ describe('group: folding repeats', () => {
       folded: 5,
       ref: { message_id: 'm1' },
     });
+    // It shows the latest of the five: the condition as it is now.
+    expect(calls[1]!.event.data).toMatchObject({ message: 'repeat 4' });
     expect(Date.now() - before).toBeGreaterThanOrEqual(250);
   });
 
@@ -322,5 +325,38 @@ describe('group: folding repeats', () => {
       expect(isWebhookConfigError(thrown)).toBe(true);
       expect((thrown as Error).message).toMatch(/option 'group/);
     }
+  });
+});
+
+describe('the reading of an incident', () => {
+  const at = '2026-12-03T14:02:09.120Z';
+  const ctx = (extra: Partial<IncidentContext>): IncidentContext => ({
+    key: 'k',
+    status: 'firing',
+    occurrences: 1,
+    folded: 1,
+    firstSeenAt: at,
+    ref: undefined,
+    ...extra,
+  });
+
+  it('says how often a condition fired, and when it began', () => {
+    const s = summarizeEvent(disk(), ctx({ occurrences: 50 }));
+    expect(s.title).toBe('Disk almost full');
+    expect(s.occurrences).toBe(50);
+    expect(s.facts[0]).toEqual({ name: 'Seen', value: '50 times since 2026-12-03 14:02 UTC' });
+  });
+
+  it('titles a resolution "Resolved: …" and names when a one-off condition began', () => {
+    const s = summarizeEvent(disk({ resolved: true }), ctx({ status: 'resolved' }));
+    expect(s).toMatchObject({ title: 'Resolved: Disk almost full', resolved: true, emoji: '✅' });
+    expect(s.facts[0]).toEqual({ name: 'First seen', value: '2026-12-03 14:02 UTC' });
+  });
+
+  it('shows nothing of the kind for a first notification', () => {
+    const s = summarizeEvent(disk(), ctx({}));
+    expect(s.occurrences).toBeUndefined();
+    expect(s.facts.map((f) => f.name)).not.toContain('Seen');
+    expect(s.facts.map((f) => f.name)).not.toContain('First seen');
   });
 });

@@ -7,6 +7,7 @@ import {
   WebhookConfigError,
 } from '@empathy/webhooks-core';
 import {
+  type IncidentContext,
   parseEndpointOption,
   permanentError,
   readBodyJson,
@@ -16,7 +17,7 @@ import {
 } from '@empathy/webhooks-core/kit';
 import pkg from '../package.json' with { type: 'json' };
 import { discordError } from './errors.js';
-import { type DiscordMessage, fitDiscordMessage, formatDiscordMessage } from './format.js';
+import { type DiscordMessage, fitDiscordMessage, formatDiscordMessage, toMessageEdit } from './format.js';
 
 /** Options of {@link DiscordWebhook}. */
 export interface DiscordWebhookOptions extends WebhookOptions<DiscordMessage> {
@@ -86,12 +87,19 @@ const WEBHOOK_PATH = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,25})\/([\w-]{1,200})\/?
  * echoes the message (at most ~6000 characters of embed text plus its JSON), far below this.
  */
 const MAX_SUCCESS_BODY = 64 * 1024;
+/** This package's versioned user agent, on the POST (the kit's `postJson`) and on edits alike. */
+const USER_AGENT = userAgent(pkg);
+/** A Discord snowflake, as a message id stored with an incident must be before it goes in a path. */
+const SNOWFLAKE = /^\d{1,25}$/;
+/** Discord's code for "Unknown Message": the message to edit was deleted (or is in another thread). */
+const UNKNOWN_MESSAGE = '10008';
 
 /**
  * Posts each event to a Discord channel through a webhook: one embed with the title, text,
  * colour by severity, fields, timestamp and footer, within Discord's limits, and nothing in it
- * can ping anyone. One attempt per `deliver`; retries, Retry-After, rate limiting and timeouts
- * are core's.
+ * can ping anyone. An incident (a condition that fires, repeats and clears) is one message:
+ * repeats and the resolution edit it. One attempt per `deliver`; retries, Retry-After, rate
+ * limiting and timeouts are core's.
  *
  * @example
  * const discord = new DiscordWebhook({
@@ -106,6 +114,8 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
   readonly target: string;
   // Private fields: `util.inspect(webhook)` (an onFailure logging its first argument) shows none of them.
   readonly #endpoint: URL;
+  /** `{origin}/api/v10/webhooks/{id}/{token}/messages/`, with the POST's query but `wait`. */
+  readonly #messages: URL;
   readonly #username: string | undefined;
   readonly #avatarUrl: string | undefined;
   readonly #content: DiscordWebhookOptions['content'];
@@ -114,7 +124,7 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
     super(options, {
       fit: fitDiscordMessage,
       name: 'discord',
-      userAgent: userAgent(pkg),
+      userAgent: USER_AGENT,
       events: DEFAULT_DISCORD_EVENTS,
       concurrency: 1,
       rateLimit: DEFAULT_DISCORD_RATE_LIMIT,
@@ -149,6 +159,12 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
       endpoint.searchParams.set('thread_id', threadId);
     }
     this.#endpoint = endpoint;
+    // An edit goes to the same thread (`thread_id`) as the post; `wait` is the POST's alone.
+    const messages = new URL(`/api/v10/webhooks/${id}/${token}/messages/`, url.origin);
+    for (const [key, value] of endpoint.searchParams) {
+      if (key !== 'wait') messages.searchParams.set(key, value);
+    }
+    this.#messages = messages;
     this.redactor.addUrl(endpoint).addSecret(`${id}/${token}`);
     this.target = url.origin;
     this.#username = parseUsername(options.username, this.name);
@@ -165,8 +181,11 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
     this.#content = options.content;
   }
 
-  /** The message with one embed for `event`: what `format` receives as `defaults`. */
-  protected render(event: EmpathyEvent): DiscordMessage {
+  /**
+   * The message with one embed for `event`, showing where its incident stands: what `format`
+   * receives as `defaults`.
+   */
+  protected render(event: EmpathyEvent, incident?: IncidentContext): DiscordMessage {
     let content: string | undefined;
     try {
       content = typeof this.#content === 'function' ? this.#content(event) : this.#content;
@@ -181,22 +200,71 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
       content,
       username: this.#username,
       avatarUrl: this.#avatarUrl,
+      incident,
     });
   }
 
-  /** One POST of `message`; the created message's id is the receipt's `id`. */
+  /**
+   * An incident's repeat or resolution edits the message its first notification posted
+   * (`ctx.incident.ref.message_id`); anything else, or an edit of a message that is gone, is a
+   * POST. The posted message's id is the receipt's `id` and, for an incident, its `incidentRef`.
+   */
   protected async send(
     message: DiscordMessage,
     _event: EmpathyEvent,
     ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
+    const messageId = ctx.incident?.ref?.message_id;
+    if (messageId !== undefined && SNOWFLAKE.test(messageId)) {
+      const edited = await this.#edit(messageId, message, ctx);
+      if (edited !== undefined) return edited;
+      // Deleted meanwhile (by a moderator, with its thread): the incident gets a new message.
+      const reposted = await this.#post(message, ctx);
+      reposted.detail = { action: 'reposted', replaced: messageId };
+      return reposted;
+    }
+    return this.#post(message, ctx);
+  }
+
+  /** One POST with `wait=true`: Discord answers 200 with the created message, of which only the id is read. */
+  async #post(message: DiscordMessage, ctx: DeliveryContext): Promise<DeliveryReceipt> {
     const response = await this.postJson(this.#endpoint, message, ctx);
     if (!response.ok) throw await discordError(this.errors, response);
-    // With `wait=true` Discord answers 200 with the created message: read only its id.
     const created = (await readBodyJson(response, MAX_SUCCESS_BODY)) as { id?: unknown } | undefined;
     const receipt: DeliveryReceipt = { status: response.status };
-    if (typeof created?.id === 'string') receipt.id = created.id;
+    if (typeof created?.id === 'string' && SNOWFLAKE.test(created.id)) {
+      receipt.id = created.id;
+      if (ctx.incident !== undefined) receipt.incidentRef = { message_id: created.id };
+    }
     return receipt;
+  }
+
+  /**
+   * One PATCH of the incident's message with `message`'s text and embeds; `undefined` when
+   * Discord answers 404 Unknown Message (10008), any other failure is the attempt's error.
+   */
+  async #edit(
+    messageId: string,
+    message: DiscordMessage,
+    ctx: DeliveryContext,
+  ): Promise<DeliveryReceipt | undefined> {
+    // Not `new URL(id, base)`: a relative reference would drop the base's query (`thread_id`).
+    const url = new URL(this.#messages);
+    url.pathname += messageId;
+    const response = await this.http.fetch(url, {
+      method: 'PATCH',
+      body: JSON.stringify(toMessageEdit(message)),
+      signal: ctx.signal,
+      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+    });
+    if (!response.ok) {
+      const error = await discordError(this.errors, response);
+      if (response.status === 404 && error.code === UNKNOWN_MESSAGE) return undefined;
+      throw error;
+    }
+    // Discord answers with the edited message: nothing in it is needed.
+    await response.body?.cancel();
+    return { status: response.status, id: messageId, detail: { action: 'edited' } };
   }
 }
 

@@ -2,6 +2,7 @@ import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
 import {
   cleanText as clean,
   type EventSummary,
+  type IncidentContext,
   SEVERITY_LABELS,
   type SummarySection as Section,
   summarizeEvent as summarize,
@@ -36,7 +37,7 @@ export const SEVERITY_COLORS: Record<Severity, number> = {
 };
 /** The colour of an event without a severity. */
 export const DEFAULT_COLOR = 0x95a5a6;
-/** The colour of a resolved alert. */
+/** The colour of a resolved alert or incident. */
 export const RESOLVED_COLOR = 0x2ecc71;
 
 /** One field of an embed. */
@@ -70,7 +71,8 @@ export interface DiscordAllowedMentions {
 
 /**
  * The body of `POST /webhooks/{id}/{token}` (Discord's execute-webhook body, as far as this
- * package uses it): what the `format` option receives as `defaults` and returns.
+ * package uses it): what the `format` option receives as `defaults` and returns. An update of an
+ * incident's message sends the same message as an edit (see {@link toMessageEdit}).
  */
 export interface DiscordMessage {
   content?: string | undefined;
@@ -90,6 +92,23 @@ export interface DiscordMessageOptions {
   content?: string | undefined;
   username?: string | undefined;
   avatarUrl?: string | undefined;
+  /**
+   * Where the event's incident stands (the attempt's `ctx.incident`): a repeat's embed says how
+   * many times the condition fired, a resolved one is green, titled `Resolved: …`, and says when
+   * the condition was first seen.
+   */
+  incident?: IncidentContext | undefined;
+}
+
+/**
+ * The body of `PATCH /webhooks/{id}/{token}/messages/{message_id}` (edit webhook message) that
+ * turns an incident's message into `message`. An edit keeps the message's author, so `username`
+ * and `avatar_url` are not part of it; `content: null` clears text the first post had.
+ */
+export interface DiscordMessageEdit {
+  content: string | null;
+  embeds: DiscordEmbed[];
+  allowed_mentions: DiscordAllowedMentions;
 }
 
 /** Embeds in one message. */
@@ -119,14 +138,22 @@ export function formatDiscordMessage(
   }
   if (options.username !== undefined) message.username = options.username;
   if (options.avatarUrl !== undefined) message.avatar_url = options.avatarUrl;
-  message.embeds = [formatDiscordEmbed(event)];
+  message.embeds = [formatDiscordEmbed(event, options.incident)];
   message.allowed_mentions = { parse: [] };
   return message;
 }
 
-/** Formats an event as one Discord embed within {@link DISCORD_LIMITS}. Pure. */
-export function formatDiscordEmbed(event: EmpathyEvent): DiscordEmbed {
-  const summary = summarize(event);
+/**
+ * Formats an event as one Discord embed within {@link DISCORD_LIMITS}. With `incident` (see
+ * {@link DiscordMessageOptions.incident}) it shows where the incident stands. Pure.
+ */
+export function formatDiscordEmbed(event: EmpathyEvent, incident?: IncidentContext): DiscordEmbed {
+  const summary = summarize(event, incident);
+  if (incident?.status === 'resolved' && summary.occurrences === undefined && incident.occurrences > 0) {
+    // Core's `Seen` fact says "N times since <first seen>" only past one occurrence; a resolved
+    // embed always says when the condition began, since an edit replaces the first one's time.
+    summary.facts.unshift({ name: 'First seen', value: utcMinute(incident.firstSeenAt) });
+  }
   const severity = summary.severity ? `${SEVERITY_LABELS[summary.severity]} · ` : '';
   const author = truncate(`${severity}${clean(String(event.event_type))}`, DISCORD_LIMITS.author);
   const title = truncate(escapeMarkdown(`${summary.emoji} ${summary.title}`), DISCORD_LIMITS.title);
@@ -225,6 +252,23 @@ export function fitDiscordMessage(message: DiscordMessage): DiscordMessage {
   }
   out.allowed_mentions = message.allowed_mentions ?? { parse: [] };
   return out;
+}
+
+/**
+ * The edit that turns an incident's message into `message` (any message: `format`'s too, after
+ * {@link fitDiscordMessage}): its text, embeds and mentions; author fields are not editable.
+ */
+export function toMessageEdit(message: DiscordMessage): DiscordMessageEdit {
+  return {
+    content: message.content ?? null,
+    embeds: message.embeds,
+    allowed_mentions: message.allowed_mentions,
+  };
+}
+
+/** `2026-12-03T14:02:09.120Z` as `2026-12-03 14:02 UTC`, the way core's `Seen` fact shows it. */
+function utcMinute(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 /**

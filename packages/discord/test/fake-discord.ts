@@ -1,14 +1,24 @@
 /**
- * A fake of Discord's webhook endpoint for the tests (not exported from the package). It answers
- * like Discord: `POST /api/v10/webhooks/{id}/{token}?wait=true` → 200 with the message and
- * `X-RateLimit-*` headers; a wrong token → 401 (50027); an unknown webhook → 404 (10015); a
- * message over Discord's limits → 400 "Invalid Form Body" (50035) with per-field errors; 429
- * with `retry_after` in the body and `Retry-After`; 5xx from the edge as an HTML page.
+ * A fake of Discord's webhook endpoints for the tests (not exported from the package). It answers
+ * like Discord: `POST /api/v10/webhooks/{id}/{token}?wait=true` → 200 with the created message
+ * (without `wait`, 204); `PATCH …/messages/{message_id}` → 200 with the edited message;
+ * `DELETE …/messages/{message_id}` → 204; all with `X-RateLimit-*` headers. A message in a
+ * thread is found only with its `thread_id` query, as on Discord; an unknown one → 404 Unknown
+ * Message (10008). A wrong token → 401 (50027); an unknown webhook → 404 (10015); a message over
+ * Discord's limits → 400 "Invalid Form Body" (50035) with per-field errors; 429 with
+ * `retry_after` in the body and `Retry-After`; 5xx from the edge as an HTML page.
  */
 import type { FakeResponse, RecordedRequest, VendorFailures } from '@empathy/webhooks-core/testing';
+import type {
+  APIMessage,
+  RESTPatchAPIWebhookWithTokenMessageResult,
+  RESTPostAPIWebhookWithTokenWaitResult,
+} from 'discord-api-types/v10';
 
 export const WEBHOOK_ID = '1187654321098765432';
 export const TOKEN = 'dSc_T0kEn-aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789_secretsecret';
+/** The channel the webhook posts in. */
+export const CHANNEL_ID = '1100000000000000001';
 
 /** The webhook URL as Discord shows it, for a fake listening at `base`. */
 export function webhookUrl(base: string): string {
@@ -24,21 +34,44 @@ const RATE_HEADERS = {
 
 let nextId = 1300000000000000000n;
 
+/**
+ * The messages the webhook has posted and not deleted, by id, as Discord holds them (the
+ * thread's id is the channel id of a message in a thread). Tests read what a channel shows here.
+ */
+export const messages = new Map<string, APIMessage>();
+
+const PATH = /^\/api\/v10\/webhooks\/(\d+)\/([\w-]+)(?:\/messages\/([^/]+))?$/;
+
 /** Answers a request as Discord does. */
 export function discordApi(request: RecordedRequest): FakeResponse {
-  const match = /^\/api\/v10\/webhooks\/(\d+)\/([\w-]+)$/.exec(request.path);
-  if (request.method !== 'POST' || !match) {
+  const match = PATH.exec(request.path);
+  const messageId = match?.[3];
+  const allowed = messageId === undefined ? ['POST'] : ['PATCH', 'DELETE'];
+  if (!match || !allowed.includes(request.method)) {
     return { status: 404, body: { message: '404: Not Found', code: 0 } };
   }
   if (match[1] !== WEBHOOK_ID) return { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
   if (match[2] !== TOKEN) return { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } };
+  const query = new URL(request.url, 'http://x').searchParams;
+  const channel = query.get('thread_id') ?? CHANNEL_ID;
+  if (messageId !== undefined) {
+    // Discord looks a webhook's message up in the channel, or in the thread `thread_id` names.
+    const found = messages.get(messageId);
+    if (found === undefined || found.channel_id !== channel || found.webhook_id !== WEBHOOK_ID) {
+      return { status: 404, body: { message: 'Unknown Message', code: 10008 } };
+    }
+    if (request.method === 'DELETE') {
+      messages.delete(messageId);
+      return { status: 204, headers: RATE_HEADERS };
+    }
+  }
   let body: Record<string, any>;
   try {
     body = request.json();
   } catch {
     return { status: 400, body: { message: 'The request body contains invalid JSON.', code: 50109 } };
   }
-  const errors = validateMessage(body);
+  const errors = validateMessage(body, messageId !== undefined);
   if (errors.length > 0) {
     const tree: Record<string, any> = {};
     for (const { path, message } of errors) {
@@ -52,25 +85,45 @@ export function discordApi(request: RecordedRequest): FakeResponse {
     }
     return { status: 400, body: { message: 'Invalid Form Body', code: 50035, errors: tree } };
   }
-  const wait = new URL(request.url, 'http://x').searchParams.get('wait') === 'true';
-  if (!wait) return { status: 204, headers: RATE_HEADERS };
+  if (messageId !== undefined) {
+    // Fields left out stay as they were; `null` clears them.
+    const edited: RESTPatchAPIWebhookWithTokenMessageResult = {
+      ...messages.get(messageId)!,
+      edited_timestamp: new Date().toISOString(),
+    };
+    if (body.content !== undefined) edited.content = body.content ?? '';
+    if (body.embeds !== undefined) edited.embeds = body.embeds ?? [];
+    messages.set(messageId, edited);
+    return { status: 200, headers: RATE_HEADERS, body: edited };
+  }
+  if (query.get('wait') !== 'true') return { status: 204, headers: RATE_HEADERS };
   nextId++;
-  return {
-    status: 200,
-    headers: RATE_HEADERS,
-    body: {
-      id: String(nextId),
-      type: 0,
-      content: body.content ?? '',
-      channel_id: '1100000000000000001',
-      author: { bot: true, id: WEBHOOK_ID, username: body.username ?? 'Captain Hook' },
-      embeds: body.embeds ?? [],
-      mentions: [],
-      mention_roles: [],
-      webhook_id: WEBHOOK_ID,
-      timestamp: new Date().toISOString(),
+  const created: RESTPostAPIWebhookWithTokenWaitResult = {
+    id: String(nextId),
+    type: 0,
+    content: body.content ?? '',
+    channel_id: channel,
+    author: {
+      bot: true,
+      id: WEBHOOK_ID,
+      username: body.username ?? 'Captain Hook',
+      discriminator: '0000',
+      global_name: null,
+      avatar: null,
     },
+    embeds: body.embeds ?? [],
+    attachments: [],
+    mentions: [],
+    mention_roles: [],
+    mention_everyone: false,
+    tts: false,
+    pinned: false,
+    webhook_id: WEBHOOK_ID,
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
   };
+  messages.set(created.id, created);
+  return { status: 200, headers: RATE_HEADERS, body: created };
 }
 
 /** How Discord fails, for the contract suite. */
@@ -99,8 +152,14 @@ export const discordFailures: VendorFailures = {
 
 const length = (value: unknown) => (typeof value === 'string' ? [...value].length : 0);
 
-/** Discord's documented limits, checked the way its API does (code points). */
-export function validateMessage(body: Record<string, any>): { path: string[]; message: string }[] {
+/**
+ * Discord's documented limits, checked the way its API does (code points). An `edit` (PATCH)
+ * takes `null` for a field it clears and need not repeat what it leaves as it was.
+ */
+export function validateMessage(
+  body: Record<string, any>,
+  edit = false,
+): { path: string[]; message: string }[] {
   const errors: { path: string[]; message: string }[] = [];
   const max = (path: string[], value: unknown, limit: number, min = 0) => {
     if (value === undefined) return;
@@ -108,15 +167,15 @@ export function validateMessage(body: Record<string, any>): { path: string[]; me
     else if (length(value) > limit) errors.push({ path, message: `Must be ${limit} or fewer in length.` });
     else if (length(value) < min) errors.push({ path, message: `Must be ${min} or more in length.` });
   };
-  max(['content'], body.content, 2000);
-  if (body.username !== undefined) {
+  max(['content'], edit && body.content === null ? undefined : body.content, 2000);
+  if (!edit && body.username !== undefined) {
     max(['username'], body.username, 80, 1);
     if (/discord|clyde/i.test(String(body.username))) {
       errors.push({ path: ['username'], message: 'Username cannot contain "discord"' });
     }
   }
   const embeds: any[] = body.embeds ?? [];
-  if (!body.content && embeds.length === 0)
+  if (!edit && !body.content && embeds.length === 0)
     errors.push({ path: [], message: 'Cannot send an empty message' });
   if (embeds.length > 10) errors.push({ path: ['embeds'], message: 'Must be 10 or fewer in length.' });
   let total = 0;

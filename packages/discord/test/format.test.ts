@@ -1,4 +1,4 @@
-import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
+import { createEvent, EVENT_TYPES, type IncidentContext, registerEventType } from '@empathy/webhooks-core';
 import { HOSTILE_TEXT, hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -64,6 +64,54 @@ describe('formatDiscordMessage: golden messages', () => {
       await expect(json(message)).toMatchFileSnapshot(`./__golden__/hostile/${type}.json`);
     });
   }
+});
+
+/** Where an incident stands, as core hands it to an attempt: first seen 28 minutes before the sample. */
+const incident = (status: 'firing' | 'resolved', occurrences: number): IncidentContext => ({
+  key: 'empathy:alert:0123456789abcdef0123456789abcdef',
+  status,
+  occurrences,
+  folded: 1,
+  firstSeenAt: '2025-11-25T14:02:09.120Z',
+  ref: { message_id: '1300000000000000001' },
+});
+
+describe('formatDiscordMessage: incident goldens', () => {
+  const cases = {
+    repeat: [sampleEvent('alert'), incident('firing', 4)],
+    resolved: [sampleEvent('alert', { resolved: true }), incident('resolved', 4)],
+    'resolved-once': [sampleEvent('alert', { resolved: true }), incident('resolved', 1)],
+  } as const;
+  for (const [name, [event, state]] of Object.entries(cases)) {
+    it(`alert ${name}`, async () => {
+      const message = formatDiscordMessage(event, { username: 'Empathy Bot', incident: state });
+      expect(validateMessage(message)).toEqual([]);
+      await expect(json(message)).toMatchFileSnapshot(`./__golden__/incident/alert-${name}.json`);
+    });
+  }
+
+  it('says seen N times on a repeat, and on a resolution when it began, in green', () => {
+    const [repeat] = formatDiscordMessage(sampleEvent('alert'), { incident: incident('firing', 4) }).embeds;
+    expect(repeat).toMatchObject({
+      title: '🚨 Error rate above 5% on checkout',
+      color: SEVERITY_COLORS.high,
+    });
+    expect(repeat!.fields![0]).toEqual({
+      name: 'Seen',
+      value: '4 times since 2025-11-25 14:02 UTC',
+      inline: true,
+    });
+    const [once] = formatDiscordMessage(sampleEvent('alert'), { incident: incident('resolved', 1) }).embeds;
+    expect(once).toMatchObject({
+      title: '✅ Resolved: Error rate above 5% on checkout',
+      color: RESOLVED_COLOR,
+    });
+    expect(once!.fields![0]).toEqual({ name: 'First seen', value: '2025-11-25 14:02 UTC', inline: true });
+    // The first notification of an incident is the event's embed as it always was.
+    expect(formatDiscordMessage(sampleEvent('alert'), { incident: incident('firing', 1) })).toEqual(
+      formatDiscordMessage(sampleEvent('alert')),
+    );
+  });
 });
 
 describe('formatDiscordMessage', () => {

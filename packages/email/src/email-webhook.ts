@@ -8,7 +8,13 @@ import {
   type RateLimit,
   WebhookConfigError,
 } from '@empathy/webhooks-core';
-import { privateHostReason, safeDetail, WebhookBase, type WebhookOptions } from '@empathy/webhooks-core/kit';
+import {
+  type IncidentContext,
+  privateHostReason,
+  safeDetail,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
 import {
   createTransport,
   type SMTPPoolOptions,
@@ -132,7 +138,9 @@ type Transport = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
  * Sends events as email over SMTP with nodemailer: a pool of connections, explicit timeouts, a
  * subject, a plain-text and an HTML part drawn from core's reading of the event, and
  * `Message-ID` / `X-Empathy-Event-Id` headers that stay the same on every attempt so receivers
- * can de-duplicate. Every connection is opened by this webhook through core's SSRF guard (every
+ * can de-duplicate. The mails of one incident (a condition that fires, repeats and clears) form
+ * one thread: repeats and the resolution reply to the first mail (`In-Reply-To`, `References`).
+ * Every connection is opened by this webhook through core's SSRF guard (every
  * resolved address is checked; TLS is verified against `host`), the attempt's signal closes the
  * connection it is using, and a reply that never ends is cut. A 4xx reply is retried by core
  * (as a 429 when the server is throttling), a 5xx reply is permanent.
@@ -179,21 +187,26 @@ export class EmailWebhook extends WebhookBase<EmailPayload> {
     }
   }
 
-  /** The event as an email: subject, text and HTML parts. */
-  protected render(event: EmpathyEvent): EmailPayload {
-    return formatEmail(event, { subjectPrefix: this.#options.subjectPrefix });
+  /** The event as an email: subject, text and HTML parts (a repeat or resolution as such). */
+  protected render(event: EmpathyEvent, incident?: IncidentContext): EmailPayload {
+    return formatEmail(event, { subjectPrefix: this.#options.subjectPrefix, incident });
   }
 
-  /** One attempt: hands the message to the pool; `ctx.signal` closes the connection sending it. */
+  /**
+   * One attempt: hands the message to the pool; `ctx.signal` closes the connection sending it.
+   * A mail that opens an incident returns its Message-ID as `incidentRef.message_id`; the
+   * incident's later mails are sent in its thread (`In-Reply-To`, `References`).
+   */
   protected async send(
     payload: EmailPayload,
     event: EmpathyEvent,
     ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
     const o = this.#options;
-    const { messageId, headers, priority } = emailHeaders(event, {
+    const { messageId, inReplyTo, references, headers, priority } = emailHeaders(event, {
       webhookName: this.name,
       messageIdDomain: o.from[0]!.address.split('@').pop(),
+      incident: ctx.incident,
     });
     let info: SMTPPoolSentMessageInfo;
     try {
@@ -207,6 +220,8 @@ export class EmailWebhook extends WebhookBase<EmailPayload> {
         text: payload.text,
         ...(payload.html === '' ? {} : { html: payload.html }),
         messageId,
+        // nodemailer writes these headers itself (folded, validated) from the options.
+        ...(inReplyTo === undefined ? {} : { inReplyTo, references }),
         headers,
         priority,
         signal: ctx.signal,
@@ -222,6 +237,8 @@ export class EmailWebhook extends WebhookBase<EmailPayload> {
         rejected: info.rejected.map(address),
         response: safeDetail(this.errors, String(info.response ?? ''), 300),
       },
+      // A mail outside any thread opens one: the incident's later mails reply to it.
+      ...(ctx.incident && inReplyTo === undefined ? { incidentRef: { message_id: messageId } } : {}),
     };
   }
 

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
 import {
   cleanText,
   type EventSummary,
+  type IncidentContext,
   oneLine,
   SEVERITY_LABELS,
   summarizeEvent,
@@ -26,11 +28,21 @@ export interface EmailPayload {
  * {@link emailHeaders} returns and `EmailWebhook` sends with each payload.
  */
 export interface EmailHeaders {
-  /** `<event_id.webhook@domain>`: the same on every attempt, so receivers can de-duplicate. */
+  /**
+   * `<event_id.webhook@domain>`, or `<incident-…@domain>` for the mail that opens an incident's
+   * thread: the same on every attempt, so receivers can de-duplicate.
+   */
   messageId: string;
+  /** The Message-ID of the incident's first mail, when this one is a follow-up in its thread. */
+  inReplyTo?: string | undefined;
+  /** The thread this mail belongs to (the first mail's Message-ID), when it is a follow-up. */
+  references?: string | undefined;
   /** `X-Empathy-Event-Id`, `X-Empathy-Event-Type`, `X-Empathy-Severity`, `Auto-Submitted`, … */
   headers: Record<string, string>;
-  /** From the event's severity: `high` (X-Priority 1) for high and critical, else `normal`. */
+  /**
+   * From the event's severity: `high` (X-Priority 1) for high and critical, else `normal` (and
+   * always for an incident's resolution).
+   */
   priority: 'high' | 'normal';
 }
 
@@ -38,6 +50,12 @@ export interface EmailHeaders {
 export interface FormatEmailOptions {
   /** Put in front of every subject. @default '[Empathy]' */
   subjectPrefix?: string | undefined;
+  /**
+   * Where the event's incident stands (the attempt's `ctx.incident`): a repeat is a reply in the
+   * first mail's thread (`Re: …`) that says how many times the condition fired; a resolved one is
+   * titled `Resolved: …` and says when the condition was first seen. @default none
+   */
+  incident?: IncidentContext | undefined;
 }
 
 /** Options for {@link emailHeaders}. */
@@ -49,6 +67,12 @@ export interface EmailHeadersOptions {
   webhookName?: string | undefined;
   /** The Message-ID's domain, usually the sender's. @default 'empathy.invalid' */
   messageIdDomain?: string | undefined;
+  /**
+   * The attempt's `ctx.incident`: the first mail of an incident gets an `<incident-…>`
+   * Message-ID (returned as the incident's reference), later ones `In-Reply-To` and
+   * `References` pointing at it. @default none
+   */
+  incident?: IncidentContext | undefined;
 }
 
 /**
@@ -86,34 +110,74 @@ export const DEFAULT_SUBJECT_PREFIX = '[Empathy]';
  * const { subject, text, html } = formatEmail(event, { subjectPrefix: '[prod]' });
  */
 export function formatEmail(event: EmpathyEvent, options: FormatEmailOptions = {}): EmailPayload {
-  const s = summarizeEvent(event);
+  const { incident } = options;
+  const s = summarizeEvent(event, incident);
+  if (incident?.status === 'resolved' && s.occurrences === undefined) {
+    // Core's `Seen` fact (2 or more) already says since when; otherwise say it here, so a
+    // resolved mail outside the thread (its first mail unknown) still dates the condition.
+    s.facts.unshift({ name: 'First seen', value: firstSeen(incident) });
+  }
   const prefix = oneLine(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
   const headline = truncateText(`${s.emoji} ${s.title}`, EMAIL_LIMITS.subject);
-  const subject = prefix ? `${prefix} ${headline}` : headline;
+  let subject = prefix ? `${prefix} ${headline}` : headline;
+  // A repeat is a reply in the first mail's thread: mail clients (Gmail among them) keep a
+  // thread together when the subject is the first one's with `Re:`.
+  if (incident?.status === 'firing' && threadRoot(incident) !== undefined) subject = `Re: ${subject}`;
   const content = contentOf(s, event);
   return { subject, text: renderText(content), html: renderHtml(subject, content) };
 }
 
 /**
  * The Message-ID and headers of an event's mail: stable per event and webhook, so a retried
- * attempt is the same message to the receiver.
+ * attempt is the same message to the receiver. With the attempt's incident, the mail that opens
+ * it gets an `<incident-<key hash>-<event time>-<event id>.<webhook>@domain>` Message-ID, and
+ * every later one (repeats, the resolution) `In-Reply-To` and `References` set to it.
  */
 export function emailHeaders(event: EmpathyEvent, options: EmailHeadersOptions = {}): EmailHeaders {
+  const { incident } = options;
   const headers: Record<string, string> = {
     'X-Empathy-Event-Id': headerValue(event.event_id),
     'X-Empathy-Event-Type': headerValue(event.event_type),
   };
   if (event.severity) headers['X-Empathy-Severity'] = headerValue(event.severity);
   if (event.classification) headers['X-Empathy-Classification'] = headerValue(event.classification);
+  if (incident) {
+    // For mail rules: every mail of one incident carries its key, and whether it cleared.
+    headers['X-Empathy-Incident-Key'] = headerValue(incident.key);
+    headers['X-Empathy-Incident-Status'] = incident.status;
+  }
   // RFC 3834: machine-generated; autoresponders must not answer. Exchange reads the second one.
   headers['Auto-Submitted'] = 'auto-generated';
   headers['X-Auto-Response-Suppress'] = 'All';
+  const webhook = options.webhookName ?? 'email';
+  const root = incident && threadRoot(incident);
   return {
-    messageId: messageId(event.event_id, options.webhookName ?? 'email', options.messageIdDomain),
+    messageId:
+      incident && root === undefined
+        ? incidentMessageId(event, incident.key, webhook, options.messageIdDomain)
+        : messageId(event.event_id, webhook, options.messageIdDomain),
+    ...(root === undefined ? {} : { inReplyTo: root, references: root }),
     headers,
-    priority: event.severity === 'critical' || event.severity === 'high' ? 'high' : 'normal',
+    // A resolution is news, not an emergency: it is never flagged important.
+    priority:
+      incident?.status !== 'resolved' && (event.severity === 'critical' || event.severity === 'high')
+        ? 'high'
+        : 'normal',
   };
 }
+
+/**
+ * The Message-ID of the incident's first mail, from the reference core kept (`message_id`), or
+ * `undefined` when there is none or it is not a Message-ID (a shared store holds what any
+ * process wrote: nothing that could bend a header is passed on).
+ */
+function threadRoot(incident: IncidentContext): string | undefined {
+  const id = incident.ref?.message_id;
+  return id !== undefined && MESSAGE_ID.test(id) ? id : undefined;
+}
+
+/** `<left@right>` of RFC 5322 dot-atom characters, as this module writes them. */
+const MESSAGE_ID = /^<[A-Za-z0-9._-]{1,300}@[A-Za-z0-9.-]{1,255}>$/;
 
 /** An event's content, once, before it is rendered as text and as HTML. */
 interface Content {
@@ -134,9 +198,7 @@ function contentOf(s: EventSummary, event: EmpathyEvent): Content {
   ]);
   const shown = facts.slice(0, EMAIL_LIMITS.items);
   if (facts.length > shown.length) shown.push(['…', moreNote(facts.length - shown.length)]);
-  const time = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(event.timestamp)
-    ? `${event.timestamp.slice(0, 10)} ${event.timestamp.slice(11, 16)} UTC`
-    : clip(oneLine(String(event.timestamp)), 40);
+  const time = utcMinute(event.timestamp) ?? clip(oneLine(String(event.timestamp)), 40);
   return {
     heading: `${s.emoji} ${clip(s.title, EMAIL_LIMITS.field)}`,
     text: s.text === undefined ? undefined : clip(s.text, EMAIL_LIMITS.text),
@@ -294,10 +356,43 @@ function headerValue(value: string): string {
   return truncateText(oneLine(String(value)), 200);
 }
 
-function messageId(eventId: string, webhook: string, domain = 'empathy.invalid'): string {
-  const atom = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 120);
-  const host = domain.replace(/[^A-Za-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '') || 'empathy.invalid';
-  return `<${atom(eventId)}.${atom(webhook)}@${host}>`;
+/** `2026-12-03T14:02:09.120Z` as `2026-12-03 14:02 UTC`; `undefined` for what is not an ISO time. */
+function utcMinute(iso: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso)
+    ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
+    : undefined;
+}
+
+/**
+ * When a resolved incident was first seen, as far as this webhook knows: with no firing event on
+ * record (its state expired, or lived in the memory of a process that restarted), core's
+ * `firstSeenAt` is only the resolution's own time, so the mail says it is not known.
+ */
+function firstSeen(incident: IncidentContext): string {
+  if (incident.occurrences === 0) return 'not on record (no earlier mail of this condition is known)';
+  return utcMinute(incident.firstSeenAt) ?? clip(oneLine(incident.firstSeenAt), 40);
+}
+
+const atom = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 120);
+
+function messageIdHost(domain = 'empathy.invalid'): string {
+  return domain.replace(/[^A-Za-z0-9.-]/g, '').replace(/^[.-]+|[.-]+$/g, '') || 'empathy.invalid';
+}
+
+function messageId(eventId: string, webhook: string, domain?: string): string {
+  return `<${atom(eventId)}.${atom(webhook)}@${messageIdHost(domain)}>`;
+}
+
+/**
+ * The Message-ID of the mail that opens an incident's thread: the incident (a hash of its key:
+ * keys may hold any character), the event's time and id (a reopened incident gets a new thread;
+ * a retried attempt the same id) and the webhook (two webhooks, two threads).
+ */
+function incidentMessageId(event: EmpathyEvent, key: string, webhook: string, domain?: string): string {
+  const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const ms = Date.parse(event.timestamp);
+  const time = Number.isNaN(ms) ? '' : `-${ms}`;
+  return `<incident-${hash}${time}-${atom(event.event_id)}.${atom(webhook)}@${messageIdHost(domain)}>`;
 }
 
 const ACCENT = {

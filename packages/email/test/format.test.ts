@@ -1,21 +1,40 @@
-import { createEvent, type EmpathyEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
+import {
+  createEvent,
+  type EmpathyEvent,
+  EVENT_TYPES,
+  type IncidentContext,
+  registerEventType,
+} from '@empathy/webhooks-core';
 import { summarizeEvent } from '@empathy/webhooks-core/kit';
 import { HOSTILE_TEXT, hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import { EMAIL_LIMITS, emailHeaders, fitEmail, formatEmail } from '../src/index.js';
 
 /** The message as a reader sees it: headers, then the plain-text part. */
-function asText(event: EmpathyEvent): string {
-  const { subject, text } = formatEmail(event);
-  const { messageId, priority, headers } = emailHeaders(event);
+function asText(event: EmpathyEvent, incident?: IncidentContext): string {
+  const { subject, text } = formatEmail(event, { incident });
+  const { messageId, inReplyTo, references, priority, headers } = emailHeaders(event, { incident });
   const lines = [
     `Subject: ${subject}`,
     `Message-ID: ${messageId}`,
+    ...(inReplyTo ? [`In-Reply-To: ${inReplyTo}`, `References: ${references}`] : []),
     `Priority: ${priority}`,
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
   return `${lines.join('\n')}\n\n${text}`;
 }
+
+/** An incident's context as core hands it to an attempt. */
+const incident = (extra: Partial<IncidentContext> = {}): IncidentContext => ({
+  key: 'empathy:alert:0123456789abcdef0123456789abcdef',
+  status: 'firing',
+  occurrences: 1,
+  folded: 1,
+  firstSeenAt: '2025-11-25T14:30:00.000Z',
+  ref: undefined,
+  ...extra,
+});
+const FIRST = '<incident-5d3c4e0b1a2f6789-1764081000000-evt_sample_alert.email@empathy.invalid>';
 
 // Every tag formatEmail writes; anything else that looks like a tag came from event data.
 const OUR_TAGS =
@@ -143,7 +162,81 @@ describe('formatEmail', () => {
   });
 });
 
+describe('incident mails (goldens)', () => {
+  const alert = sampleEvent('alert');
+  const resolved = sampleEvent('alert', { resolved: true });
+  const cases: [name: string, event: EmpathyEvent, context: IncidentContext][] = [
+    ['first', alert, incident()],
+    ['repeat', alert, incident({ occurrences: 4, folded: 1, ref: { message_id: FIRST } })],
+    [
+      'resolved',
+      resolved,
+      incident({ status: 'resolved', occurrences: 4, folded: 0, ref: { message_id: FIRST } }),
+    ],
+    // A resolution with no mail on record: core counted nothing, so the time is not known.
+    ['resolved-unrecorded', resolved, incident({ status: 'resolved', occurrences: 0, folded: 0 })],
+  ];
+  for (const [name, event, context] of cases) {
+    it(name, async () => {
+      await expect(asText(event, context)).toMatchFileSnapshot(`./__golden__/incident/alert-${name}.txt`);
+    });
+  }
+
+  it('threads a repeat as a reply and titles a resolution, from core’s reading', () => {
+    const repeat = formatEmail(alert, { incident: incident({ occurrences: 4, ref: { message_id: FIRST } }) });
+    expect(repeat.subject).toBe('Re: [Empathy] 🚨 Error rate above 5% on checkout');
+    expect(repeat.text).toContain('\nSeen: 4 times since 2025-11-25 14:30 UTC\n');
+    const done = formatEmail(resolved, { incident: incident({ status: 'resolved', occurrences: 1 }) });
+    expect(done.subject).toBe('[Empathy] ✅ Resolved: Error rate above 5% on checkout');
+    expect(done.text).toContain('\nFirst seen: 2025-11-25 14:30 UTC\n');
+  });
+});
+
 describe('emailHeaders', () => {
+  it('opens an incident with its own Message-ID: stable per attempt, distinct per event and webhook', () => {
+    const event = sampleEvent('alert');
+    const first = emailHeaders(event, { messageIdDomain: 'example.com', incident: incident() });
+    expect(first.messageId).toMatch(
+      /^<incident-[0-9a-f]{16}-1764081000000-evt_sample_alert\.email@example\.com>$/,
+    );
+    expect(first.inReplyTo).toBeUndefined();
+    expect(emailHeaders(event, { messageIdDomain: 'example.com', incident: incident() })).toEqual(first);
+    const other = emailHeaders(event, { webhookName: 'pager', incident: incident() });
+    expect(other.messageId).not.toBe(first.messageId);
+    const reopened = emailHeaders(sampleEvent('alert', {}, { eventId: 'evt_later' }), {
+      incident: incident(),
+    });
+    expect(reopened.messageId).not.toBe(first.messageId);
+    expect(first.headers).toMatchObject({
+      'X-Empathy-Incident-Key': 'empathy:alert:0123456789abcdef0123456789abcdef',
+      'X-Empathy-Incident-Status': 'firing',
+    });
+  });
+
+  it('replies in the thread of the reference, and ignores one that is not a Message-ID', () => {
+    const event = sampleEvent('alert');
+    const reply = emailHeaders(event, { incident: incident({ ref: { message_id: FIRST } }) });
+    expect(reply).toMatchObject({
+      messageId: '<evt_sample_alert.email@empathy.invalid>',
+      inReplyTo: FIRST,
+      references: FIRST,
+    });
+    for (const bad of ['<a@b>\r\nBcc: x@evil.example', 'not-an-id', '<a b@c>']) {
+      const fresh = emailHeaders(event, { incident: incident({ ref: { message_id: bad } }) });
+      expect(fresh.inReplyTo).toBeUndefined();
+      expect(fresh.messageId).toMatch(/^<incident-/);
+      expect(formatEmail(event, { incident: incident({ ref: { message_id: bad } }) }).subject).not.toMatch(
+        /^Re:/,
+      );
+    }
+  });
+
+  it('never flags a resolution important', () => {
+    const resolved = sampleEvent('alert', { resolved: true });
+    expect(emailHeaders(resolved).priority).toBe('high');
+    expect(emailHeaders(resolved, { incident: incident({ status: 'resolved' }) }).priority).toBe('normal');
+  });
+
   it('keeps the Message-ID stable per event and webhook, and valid for odd names', () => {
     const event = sampleEvent('error');
     const a = emailHeaders(event, { webhookName: 'team/ops:mail@x', messageIdDomain: 'mail.example.com' });

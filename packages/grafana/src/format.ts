@@ -3,6 +3,7 @@ import {
   boundedData,
   cleanText,
   type EventSummary,
+  type IncidentContext,
   oneLine,
   type SummarySection,
   summarizeEvent,
@@ -11,8 +12,13 @@ import {
 
 /** The body of Grafana's `POST /api/annotations`. */
 export interface GrafanaAnnotation {
-  /** Epoch ms: the event's time. */
+  /** Epoch ms: the event's time (a resolved incident's: when it was first seen). */
   time: number;
+  /**
+   * Epoch ms: set, the annotation is a region from `time` to here. A resolved incident's
+   * annotation ends at the resolution (on an update, only this end is sent: the start stays).
+   */
+  timeEnd?: number | undefined;
   tags: string[];
   /** Grafana shows annotation text as sanitised HTML: every event value in it is escaped. */
   text: string;
@@ -86,34 +92,59 @@ const LINE_DATA = { string: 1000, items: 20, keys: 50, depth: 4 };
 /** A Loki label name (Prometheus rules). */
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** The tag a resolved incident's annotation gets. */
+export const RESOLVED_TAG = 'resolved';
+
 /**
  * The annotation for an event, from core's one reading of it: the title in bold, the text,
  * one line per fact, the lists, the recommendation, the links, and the event id. Every event
- * value is escaped: Grafana shows annotation text as (sanitised) HTML.
+ * value is escaped: Grafana shows annotation text as (sanitised) HTML. With the attempt's
+ * `incident`: a repeat says `Seen: N times since …`; a resolution is titled `Resolved: …`,
+ * tagged `resolved`, and is a region from when the condition was first seen to its own time.
  */
-export function formatAnnotation(event: EmpathyEvent, options: AnnotationOptions = {}): GrafanaAnnotation {
-  return annotationOf(event, summarizeEvent(event), options);
+export function formatAnnotation(
+  event: EmpathyEvent,
+  options: AnnotationOptions = {},
+  incident?: IncidentContext,
+): GrafanaAnnotation {
+  return annotationOf(event, readEvent(event, incident), options, incident);
 }
 
 /**
  * What a {@link GrafanaWebhook} sends for `event`: the annotation when `annotation` options are
- * given, the Loki entry when `lokiLabels` are, both from one reading of the event.
+ * given, the Loki entry when `lokiLabels` are, both from one reading of the event (and of the
+ * attempt's `incident`, when the event belongs to one).
  */
 export function formatGrafanaPayload(
   event: EmpathyEvent,
   targets: { annotation?: AnnotationOptions | undefined; lokiLabels?: Record<string, string> | undefined },
+  incident?: IncidentContext,
 ): GrafanaPayload {
-  const summary = summarizeEvent(event);
+  const summary = readEvent(event, incident);
   const payload: GrafanaPayload = {};
-  if (targets.annotation) payload.annotation = annotationOf(event, summary, targets.annotation);
-  if (targets.lokiLabels) payload.loki = lokiEntryOf(event, summary, targets.lokiLabels);
+  if (targets.annotation) payload.annotation = annotationOf(event, summary, targets.annotation, incident);
+  if (targets.lokiLabels) payload.loki = lokiEntryOf(event, summary, targets.lokiLabels, incident);
   return payload;
+}
+
+/** Core's reading, with when a resolved condition was first seen where core's `Seen` fact does not say. */
+function readEvent(event: EmpathyEvent, incident: IncidentContext | undefined): EventSummary {
+  const summary = summarizeEvent(event, incident);
+  if (incident?.status === 'resolved' && summary.occurrences === undefined) {
+    summary.facts.unshift({
+      name: 'First seen',
+      // Nothing counted (the state expired or was lost): core's firstSeenAt is only "now".
+      value: incident.occurrences === 0 ? 'not on record' : utcMinute(incident.firstSeenAt),
+    });
+  }
+  return summary;
 }
 
 function annotationOf(
   event: EmpathyEvent,
   summary: EventSummary,
   options: AnnotationOptions,
+  incident: IncidentContext | undefined,
 ): GrafanaAnnotation {
   const lines = [`<b>${html(truncate(`${summary.emoji} ${summary.title}`, MAX_TITLE))}</b>`];
   if (summary.text !== undefined) lines.push(html(truncate(summary.text, MAX_TEXT)));
@@ -126,11 +157,20 @@ function annotationOf(
   if (next) lines.push(`<b>${html(next.label)}:</b> ${html(truncate(next.text, MAX_TEXT))}`);
   for (const link of summary.links) lines.push(`<a href="${html(link.url)}">${html(link.title)}</a>`);
   lines.push(`Event ${html(event.event_id)} · user ${html(truncate(oneLine(event.user_id), MAX_TAG))}`);
+  const resolved = incident?.status === 'resolved';
   const annotation: GrafanaAnnotation = {
     time: eventTimeMs(event),
-    tags: annotationTags(event, options.tags ?? []),
+    tags: annotationTags(event, resolved ? [...(options.tags ?? []), RESOLVED_TAG] : (options.tags ?? [])),
     text: lines.join('<br>\n'),
   };
+  if (resolved && incident.occurrences > 0) {
+    // A region over the incident: from its first sighting to this resolution.
+    const first = Date.parse(incident.firstSeenAt);
+    if (first < annotation.time) {
+      annotation.timeEnd = annotation.time;
+      annotation.time = first;
+    }
+  }
   if (options.dashboardUid !== undefined) annotation.dashboardUID = options.dashboardUid;
   if (options.panelId !== undefined) annotation.panelId = options.panelId;
   return annotation;
@@ -150,14 +190,19 @@ function sectionHtml(section: SummarySection): string {
  * ones), the event's own time in nanoseconds, and a JSON line holding the event. The line and
  * timestamp depend on the event only, so a retried push is a duplicate Loki drops.
  */
-export function formatLokiEntry(event: EmpathyEvent, staticLabels: Record<string, string> = {}): LokiEntry {
-  return lokiEntryOf(event, summarizeEvent(event), staticLabels);
+export function formatLokiEntry(
+  event: EmpathyEvent,
+  staticLabels: Record<string, string> = {},
+  incident?: IncidentContext,
+): LokiEntry {
+  return lokiEntryOf(event, readEvent(event, incident), staticLabels, incident);
 }
 
 function lokiEntryOf(
   event: EmpathyEvent,
   summary: EventSummary,
   staticLabels: Record<string, string>,
+  incident: IncidentContext | undefined,
 ): LokiEntry {
   const labels = {
     ...staticLabels,
@@ -166,7 +211,8 @@ function lokiEntryOf(
     user_id: truncate(oneLine(String(event.user_id)), MAX_LABEL_VALUE) || 'unknown',
   };
   const record: Record<string, unknown> = {
-    level: event.severity === undefined ? 'info' : LEVELS[event.severity],
+    // A resolution is good news whatever the condition's severity was.
+    level: event.severity === undefined || incident?.status === 'resolved' ? 'info' : LEVELS[event.severity],
     msg: truncate(summary.title, MAX_TITLE),
     event_id: event.event_id,
     event_type: event.event_type,
@@ -176,6 +222,18 @@ function lokiEntryOf(
   };
   if (event.severity !== undefined) record.severity = event.severity;
   if (event.classification !== undefined) record.classification = event.classification;
+  if (incident !== undefined) {
+    // Fields, not labels: an incident key is one stream per incident (Loki's cardinality limit),
+    // and `| json` reads them as incident_key, incident_status, incident_occurrences.
+    const about: Record<string, unknown> = {
+      key: cleanText(incident.key),
+      status: incident.status,
+      occurrences: incident.occurrences,
+    };
+    // With nothing counted (state lost), core's firstSeenAt is only "now": left out.
+    if (incident.occurrences > 0) about.first_seen_at = incident.firstSeenAt;
+    record.incident = about;
+  }
   record.data = boundedData(event.data, LINE_DATA);
   record.metadata = boundedData(event.metadata, LINE_DATA);
   // Cleaned before it is serialised: inside JSON a control character hides behind an escape.
@@ -198,6 +256,14 @@ export function fitAnnotation(annotation: GrafanaAnnotation): GrafanaAnnotation 
   if (annotation === null || typeof annotation !== 'object') throw new Error('annotation must be an object');
   if (typeof annotation.time !== 'number' || !Number.isFinite(annotation.time)) {
     throw new Error('annotation.time must be a time in epoch milliseconds');
+  }
+  if (
+    annotation.timeEnd !== undefined &&
+    (typeof annotation.timeEnd !== 'number' ||
+      !Number.isFinite(annotation.timeEnd) ||
+      annotation.timeEnd < annotation.time)
+  ) {
+    throw new Error('annotation.timeEnd must be a time in epoch milliseconds, not before annotation.time');
   }
   if (annotation.dashboardUID !== undefined && typeof annotation.dashboardUID !== 'string') {
     throw new Error('annotation.dashboardUID must be a string');
@@ -293,6 +359,13 @@ function annotationTags(event: EmpathyEvent, extra: readonly string[]): string[]
     if (out.length === MAX_TAGS) break;
   }
   return out;
+}
+
+/** `2026-12-03T14:02:09.120Z` as `2026-12-03 14:02 UTC` (what core's `Seen` fact shows). */
+function utcMinute(iso: string): string {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso)
+    ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
+    : truncate(oneLine(iso), 40);
 }
 
 function eventTimeMs(event: EmpathyEvent): number {

@@ -7,6 +7,7 @@ import {
 } from '@empathy/webhooks-core';
 import {
   type ErrorScope,
+  type IncidentContext,
   networkError,
   parseEndpointOption,
   readBodyJson,
@@ -22,6 +23,7 @@ import {
   fitAnnotation,
   fitLokiEntry,
   formatGrafanaPayload,
+  type GrafanaAnnotation,
   type GrafanaPayload,
   LABEL_NAME,
   type LokiEntry,
@@ -63,7 +65,10 @@ export interface GrafanaWebhookOptions extends WebhookOptions<GrafanaPayload> {
    * @example 'https://acme.grafana.net'
    */
   url?: string | undefined;
-  /** A service account token with the `annotations:create` permission (`glsa_…`). Required with `url`. */
+  /**
+   * A service account token (`glsa_…`) with the `annotations:create` permission, and
+   * `annotations:write` to update an incident's annotation. Required with `url`.
+   */
   token?: string | undefined;
   /** Put annotations on this dashboard. @default none: organisation-wide annotations, found by tag */
   dashboardUid?: string | undefined;
@@ -88,6 +93,10 @@ const MAX_BATCH_BYTES = 1024 * 1024;
 const MAX_REMEMBERED = 10_000;
 /** Grafana answers an annotation with `{ message, id }`: a few dozen bytes. */
 const MAX_ANNOTATION_ANSWER = 4096;
+/** Sent with every request: the one for `POST`s (the kit's `postJson`) and for updates. */
+const USER_AGENT = userAgent(pkg);
+/** An annotation id as Grafana gives it (int64) and this webhook stores it. */
+const ANNOTATION_ID = /^[1-9]\d{0,18}$/;
 
 interface Annotations {
   endpoint: URL;
@@ -105,7 +114,9 @@ interface Loki {
 /**
  * Logs events to Grafana: an annotation per event (Grafana's HTTP API; on a dashboard, a panel,
  * or organisation-wide, tagged), and/or a JSON log line per event in Loki (labels `event_type`,
- * `severity`, `user_id`; concurrent deliveries share one push).
+ * `severity`, `user_id`; concurrent deliveries share one push). An incident (a condition that
+ * fires, repeats and clears) has one annotation: repeats update its text, the resolution makes
+ * it a region ending at the resolution and tags it `resolved`.
  *
  * @example
  * const grafana = new GrafanaWebhook({
@@ -124,7 +135,7 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
   #batcher: LokiBatcher | undefined;
 
   constructor(options: GrafanaWebhookOptions) {
-    super(options, { name: 'grafana', events: ['*'], concurrency: 16, userAgent: userAgent(pkg) });
+    super(options, { name: 'grafana', events: ['*'], concurrency: 16, userAgent: USER_AGENT });
     const fail: (message: string) => never = (message) => {
       throw new WebhookConfigError(message, { webhook: this.name });
     };
@@ -173,11 +184,12 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
   }
 
   /** The annotation and/or log line for `event`: what `format` receives as `defaults`. */
-  protected render(event: EmpathyEvent): GrafanaPayload {
-    return formatGrafanaPayload(event, {
-      annotation: this.#annotations?.options,
-      lokiLabels: this.#loki?.labels,
-    });
+  protected render(event: EmpathyEvent, incident?: IncidentContext): GrafanaPayload {
+    return formatGrafanaPayload(
+      event,
+      { annotation: this.#annotations?.options, lokiLabels: this.#loki?.labels },
+      incident,
+    );
   }
 
   /** Grafana's and Loki's rules, applied to what the user's `format` returned. */
@@ -200,6 +212,9 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
   /**
    * One attempt: the annotation (unless an earlier attempt already made it), then the log line.
    * Loki drops a line it already has (same stream, time and text), so a retry never duplicates one.
+   * For an incident, the annotation its first event made (`incidentRef.annotation_id`) is updated
+   * (`PATCH`): a repeat's text, a resolution's text, tags and end (a region); when Grafana no
+   * longer has it (404), a new one is made and becomes the incident's.
    */
   protected async send(
     payload: GrafanaPayload,
@@ -208,14 +223,18 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
   ): Promise<DeliveryReceipt> {
     const detail: Record<string, unknown> = {};
     let status: number | undefined;
+    let created = false;
     if (payload.annotation !== undefined && this.#annotations) {
       if (this.#annotated.has(event.event_id)) {
         detail.annotationId = this.#annotated.get(event.event_id);
+        created = true;
       } else {
-        const made = await this.#annotate(this.#annotations, payload.annotation, ctx.signal);
+        const made = await this.#annotation(this.#annotations, payload.annotation, ctx);
         status = made.status;
         detail.annotationId = made.id;
-        if (payload.loki !== undefined) this.#remember(event.event_id, made.id);
+        created = made.created;
+        // A retry of this attempt (its log line failed) must not make the annotation again.
+        if (created && payload.loki !== undefined) this.#remember(event.event_id, made.id);
       }
     }
     if (payload.loki !== undefined && this.#loki) {
@@ -225,7 +244,25 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
       detail.loki = true;
     }
     const id = detail.annotationId === undefined ? undefined : String(detail.annotationId);
-    return { status, id, detail };
+    const receipt: DeliveryReceipt = { status, id, detail };
+    // A new annotation is the incident's from now on: its repeats and resolution update it.
+    if (ctx.incident && created && id !== undefined) receipt.incidentRef = { annotation_id: id };
+    return receipt;
+  }
+
+  /** Updates the incident's annotation when there is one Grafana still has, else makes one. */
+  async #annotation(
+    api: Annotations,
+    annotation: NonNullable<GrafanaPayload['annotation']>,
+    ctx: DeliveryContext,
+  ): Promise<{ status: number; id: number | undefined; created: boolean }> {
+    const ref = ctx.incident?.ref?.annotation_id;
+    // A shared store holds what any process wrote: only an id goes into the URL.
+    if (ref !== undefined && ANNOTATION_ID.test(ref)) {
+      const status = await this.#patch(api, ref, patchOf(annotation, ctx.incident!), ctx.signal);
+      if (status !== undefined) return { status, id: Number(ref), created: false };
+    }
+    return { ...(await this.#annotate(api, annotation, ctx.signal)), created: true };
   }
 
   async #annotate(
@@ -242,6 +279,44 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
     );
     const answer = (await readBodyJson(response, MAX_ANNOTATION_ANSWER)) as { id?: unknown } | undefined;
     return { status: response.status, id: typeof answer?.id === 'number' ? answer.id : undefined };
+  }
+
+  /**
+   * `PATCH /api/annotations/{id}` (Grafana 6.0+; the token needs `annotations:write`): the
+   * status, or `undefined` when Grafana answers 404 (the annotation was deleted, or lives in
+   * another Grafana). Any other refusal throws the kit's error.
+   */
+  async #patch(
+    api: Annotations,
+    id: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    const scope: ErrorScope = { ...this.errors, target: 'Grafana annotations' };
+    let response: Response;
+    try {
+      // postJson sends only POSTs: the same request, as a PATCH, with the same headers.
+      response = await this.http.fetch(`${api.endpoint.href}/${id}`, {
+        method: 'PATCH',
+        body: JSON.stringify(body),
+        signal,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          authorization: api.authorization,
+        },
+      });
+    } catch (error) {
+      throw networkError(scope, error);
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) throw await grafanaError(scope, response);
+    // Grafana answers `{ message: 'Annotation patched' }`: nothing to read.
+    await response.body?.cancel();
+    return response.status;
   }
 
   #lokiBatcher(loki: Loki): LokiBatcher {
@@ -352,6 +427,17 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
     }
     return { endpoint: under(base, 'loki/api/v1/push'), headers, labels: { ...labels }, maxBatchSize };
   }
+}
+
+/**
+ * What an update of an incident's annotation changes: the text and tags (Grafana replaces the
+ * tags it is sent), and for a resolution the end, which makes the annotation a region from its
+ * first event to the resolution. Its start stays.
+ */
+function patchOf(annotation: GrafanaAnnotation, incident: IncidentContext): Record<string, unknown> {
+  const body: Record<string, unknown> = { text: annotation.text, tags: annotation.tags };
+  if (incident.status === 'resolved') body.timeEnd = annotation.timeEnd ?? annotation.time;
+  return body;
 }
 
 /** `path` under `base`, keeping a sub-path such as `https://host/grafana/`. */

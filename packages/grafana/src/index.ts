@@ -13,5 +13,6 @@ export {
   lokiPushBody,
   MAX_ANNOTATION_TEXT,
   MAX_LINE_BYTES,
+  RESOLVED_TAG,
 } from './format.js';
 export { type GrafanaLokiOptions, GrafanaWebhook, type GrafanaWebhookOptions } from './grafana-webhook.js';

@@ -12,43 +12,98 @@ export const LOKI_PATH = '/loki/api/v1/push';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** An annotation as the fake keeps it, after every update. */
+export interface StoredAnnotation {
+  time: number;
+  /** Grafana stores 0 for a point, or the end of a region. */
+  timeEnd: number;
+  text: string;
+  tags: string[];
+  dashboardUID?: string | undefined;
+  panelId?: number | undefined;
+}
+
 /**
  * One fake for both APIs, answering as they do: Grafana's `POST /api/annotations` (200
- * `{ message: 'Annotation added', id }`, errors as `{ message }`) and Loki's
+ * `{ message: 'Annotation added', id }`, errors as `{ message }`), its
+ * `PATCH /api/annotations/{id}` (200 `{ message: 'Annotation patched' }`, 404
+ * `{ message: 'Annotation not found' }`; `text` replaced when not empty, `tags` when present,
+ * `time` and `timeEnd` when above 0, as Grafana's handler does) and Loki's
  * `POST /loki/api/v1/push` (204, errors as plain text). Failures queued with `failNext` get the
  * body of whichever API the next request hits.
  */
 export function createGrafanaFake() {
   let nextId = 1;
   const failures: { failure: ContractFailure | { echo: string }; retryAfterSeconds: number }[] = [];
+  const annotations = new Map<number, StoredAnnotation>();
 
   const handler = (request: RecordedRequest): FakeResponse => {
     const queued = failures.shift();
     if (queued) return failure(request.path, queued.failure, queued.retryAfterSeconds);
     if (request.method === 'POST' && request.path === ANNOTATIONS_PATH) return annotate(request);
+    const one = request.path.startsWith(`${ANNOTATIONS_PATH}/`)
+      ? request.path.slice(ANNOTATIONS_PATH.length + 1)
+      : '';
+    if (request.method === 'PATCH' && one !== '') return patch(request, one);
     if (request.method === 'POST' && request.path === LOKI_PATH) return push(request);
     return { status: 404, body: { message: 'Not found' } };
   };
 
-  const annotate = (request: RecordedRequest): FakeResponse => {
-    if (request.headers.authorization !== `Bearer ${GRAFANA_TOKEN}`) {
-      return { status: 401, body: { message: 'invalid API key' } };
-    }
-    let body: any;
+  const authorized = (request: RecordedRequest) =>
+    request.headers.authorization === `Bearer ${GRAFANA_TOKEN}`;
+  const jsonOf = (request: RecordedRequest): any => {
     try {
-      body = request.json();
+      return request.json();
     } catch {
-      return { status: 400, body: { message: 'bad request data' } };
+      return undefined;
     }
+  };
+  const validTags = (tags: unknown) =>
+    Array.isArray(tags) && tags.every((t: unknown) => typeof t === 'string' && t.length <= 100);
+  const badRequest: FakeResponse = { status: 400, body: { message: 'bad request data' } };
+
+  const annotate = (request: RecordedRequest): FakeResponse => {
+    if (!authorized(request)) return { status: 401, body: { message: 'invalid API key' } };
+    const body = jsonOf(request);
     const ok =
+      body !== undefined &&
       typeof body.time === 'number' &&
+      (body.timeEnd === undefined || typeof body.timeEnd === 'number') &&
       typeof body.text === 'string' &&
-      Array.isArray(body.tags) &&
-      body.tags.every((t: unknown) => typeof t === 'string' && t.length <= 100) &&
+      validTags(body.tags) &&
       (body.dashboardUID === undefined || typeof body.dashboardUID === 'string') &&
       (body.panelId === undefined || Number.isInteger(body.panelId));
-    if (!ok) return { status: 400, body: { message: 'bad request data' } };
-    return { status: 200, body: { message: 'Annotation added', id: nextId++ } };
+    if (!ok) return badRequest;
+    const id = nextId++;
+    annotations.set(id, {
+      time: body.time,
+      timeEnd: body.timeEnd ?? 0,
+      text: body.text,
+      tags: body.tags,
+      dashboardUID: body.dashboardUID,
+      panelId: body.panelId,
+    });
+    return { status: 200, body: { message: 'Annotation added', id } };
+  };
+
+  const patch = (request: RecordedRequest, idText: string): FakeResponse => {
+    if (!authorized(request)) return { status: 401, body: { message: 'invalid API key' } };
+    const body = jsonOf(request);
+    const ok =
+      body !== undefined &&
+      (body.time === undefined || typeof body.time === 'number') &&
+      (body.timeEnd === undefined || typeof body.timeEnd === 'number') &&
+      (body.text === undefined || typeof body.text === 'string') &&
+      (body.tags === undefined || validTags(body.tags));
+    if (!ok) return badRequest;
+    if (!/^\d+$/.test(idText)) return { status: 400, body: { message: 'annotationId is invalid' } };
+    const stored = annotations.get(Number(idText));
+    if (!stored) return { status: 404, body: { message: 'Annotation not found' } };
+    if (body.tags !== undefined) stored.tags = body.tags;
+    if (body.text) stored.text = body.text;
+    if (body.time > 0) stored.time = body.time;
+    if (body.timeEnd > 0) stored.timeEnd = body.timeEnd;
+    return { status: 200, body: { message: 'Annotation patched' } };
   };
 
   const push = (request: RecordedRequest): FakeResponse => {
@@ -82,6 +137,8 @@ export function createGrafanaFake() {
 
   return {
     handler,
+    /** The annotations Grafana holds now, by id. */
+    annotations,
     failNext(failure: ContractFailure, retryAfterSeconds = 1) {
       failures.push({ failure, retryAfterSeconds });
     },

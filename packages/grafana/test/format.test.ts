@@ -1,4 +1,4 @@
-import { createEvent, EVENT_TYPES } from '@empathy/webhooks-core';
+import { createEvent, EVENT_TYPES, type IncidentContext } from '@empathy/webhooks-core';
 import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -100,6 +100,74 @@ describe('formatLokiEntry', () => {
   });
 });
 
+describe('incidents', () => {
+  /** An incident's context as core hands it to an attempt. */
+  const incident = (extra: Partial<IncidentContext> = {}): IncidentContext => ({
+    key: 'empathy:alert:0123456789abcdef0123456789abcdef',
+    status: 'firing',
+    occurrences: 1,
+    folded: 1,
+    firstSeenAt: '2025-11-25T14:10:00.000Z',
+    ref: undefined,
+    ...extra,
+  });
+  const alert = sampleEvent('alert');
+  const resolved = sampleEvent('alert', { resolved: true });
+  const cases: [name: string, event: typeof alert, context: IncidentContext][] = [
+    ['repeat', alert, incident({ occurrences: 4, ref: { annotation_id: '7' } })],
+    [
+      'resolved',
+      resolved,
+      incident({ status: 'resolved', occurrences: 4, folded: 0, ref: { annotation_id: '7' } }),
+    ],
+    // Nothing on record: a point at the resolution, and it says so.
+    ['resolved-unrecorded', resolved, incident({ status: 'resolved', occurrences: 0, folded: 0 })],
+  ];
+  for (const [name, event, context] of cases) {
+    it(`formats an incident's ${name} annotation and log line (golden)`, async () => {
+      const payload = formatGrafanaPayload(
+        event,
+        { annotation: {}, lokiLabels: { app: 'empathy' } },
+        context,
+      );
+      await expect(
+        golden({ annotation: payload.annotation, loki: readable(payload.loki!) }),
+      ).toMatchFileSnapshot(`./__golden__/incident/alert-${name}.json`);
+      expect(fitAnnotation(payload.annotation!)).toEqual(payload.annotation);
+    });
+  }
+
+  it('makes a resolution a region from the first sighting, tagged resolved', () => {
+    const annotation = formatAnnotation(resolved, { tags: ['prod'] }, cases[1]![2]);
+    expect(annotation).toMatchObject({ time: Date.parse('2025-11-25T14:10:00Z'), timeEnd: 1764081000000 });
+    expect(annotation.tags.slice(-2)).toEqual(['prod', 'resolved']);
+    expect(annotation.text).toMatch(/^<b>✅ Resolved: Error rate above 5% on checkout<\/b>/);
+    expect(annotation.text).toContain('<b>Seen:</b> 4 times since 2025-11-25 14:10 UTC');
+    const once = formatAnnotation(resolved, {}, incident({ status: 'resolved', occurrences: 1 }));
+    expect(once.text).toContain('<b>First seen:</b> 2025-11-25 14:10 UTC');
+    // A first sighting after the resolution's own time (clocks apart) makes no backwards region.
+    const skewed = formatAnnotation(
+      resolved,
+      {},
+      incident({ status: 'resolved', occurrences: 2, firstSeenAt: '2025-11-25T15:00:00.000Z' }),
+    );
+    expect(skewed).toMatchObject({ time: 1764081000000 });
+    expect(skewed.timeEnd).toBeUndefined();
+  });
+
+  it('keeps Loki’s labels as they are: the incident is in the line', () => {
+    const entry = formatLokiEntry(alert, { app: 'empathy' }, incident({ occurrences: 3 }));
+    expect(entry.labels).toEqual(formatLokiEntry(alert, { app: 'empathy' }).labels);
+    expect(JSON.parse(entry.line).incident).toEqual({
+      key: 'empathy:alert:0123456789abcdef0123456789abcdef',
+      status: 'firing',
+      occurrences: 3,
+      first_seen_at: '2025-11-25T14:10:00.000Z',
+    });
+    expect(entry.timestamp).toBe(formatLokiEntry(alert).timestamp);
+  });
+});
+
 describe('lokiPushBody', () => {
   it('groups entries by label set and sorts each stream by time', () => {
     const at = (iso: string, userId: string, id: string) =>
@@ -167,5 +235,8 @@ describe('fitAnnotation and fitLokiEntry', () => {
     );
     expect(() => fitLokiEntry({ labels: { app: 'x' }, timestamp: 'now', line: 'l' })).toThrow(/nanoseconds/);
     expect(() => fitAnnotation({ time: Number.NaN, tags: [], text: 't' })).toThrow(/epoch milliseconds/);
+    expect(() => fitAnnotation({ time: 2, timeEnd: 1, tags: [], text: 't' })).toThrow(
+      'annotation.timeEnd must be a time in epoch milliseconds, not before annotation.time',
+    );
   });
 });

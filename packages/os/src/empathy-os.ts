@@ -4,7 +4,6 @@ import {
   createEvent,
   type DeadLetterStore,
   type DeliveryQueue,
-  type DeliveryTelemetry,
   Dispatcher,
   type DispatcherOptions,
   type EmpathyEvent,
@@ -57,8 +56,11 @@ export interface InteractRequest {
 /** The AI part, injected: takes a request, returns the answer with its predictions and findings. */
 export type Responder = (request: InteractRequest & { targetLevel: EmpathyLevel }) => Promise<InteractResult>;
 
-/** Options for {@link EmpathyOS}. */
-export interface EmpathyOSOptions {
+/**
+ * Options for {@link EmpathyOS}. `onError`, `telemetry` (e.g. `openTelemetry()` from
+ * `@empathy/webhooks-otel`) and `incidents` are the dispatcher's, passed through.
+ */
+export interface EmpathyOSOptions extends Pick<DispatcherOptions, 'onError' | 'telemetry' | 'incidents'> {
   /** The user events are attributed to (`user_id`) unless `emit` says otherwise. */
   userId: string;
   /** The empathy level the responder aims for; predictions are emitted at level >= 4. @default 4 */
@@ -75,15 +77,6 @@ export interface EmpathyOSOptions {
   frameworkVersion?: string | undefined;
   /** `metadata.model`. */
   model?: string | undefined;
-  /** Told about a `filter` or `onFailure` (or a telemetry call) that threw. @default a warning on stderr */
-  onError?: DispatcherOptions['onError'] | undefined;
-  /**
-   * Traces and metrics for every emit and delivery: `openTelemetry()` from
-   * `@empathy/webhooks-otel`, or your own `DeliveryTelemetry`.
-   * @default none
-   * @example new EmpathyOS({ userId: 'team', webhooks, telemetry: openTelemetry() })
-   */
-  telemetry?: DeliveryTelemetry | undefined;
 }
 
 /** Per-event options of {@link EmpathyOS.emit}. */
@@ -139,6 +132,7 @@ export class EmpathyOS {
       monitor: options.monitor ?? new WebhookMonitor(),
       onError: options.onError,
       telemetry: options.telemetry,
+      incidents: options.incidents,
     });
   }
 

@@ -22,6 +22,7 @@ import {
   type ObservableResult,
   type Span,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   type Tracer,
   type TracerProvider,
@@ -161,21 +162,8 @@ class OpenTelemetryDelivery implements DeliveryTelemetry {
     const waiting = this.#waiting.get(job.id);
     if (waiting) this.#waiting.delete(job.id);
     const waited = waiting?.attempt === attempt ? waiting : undefined;
-    const span = this.#tracer.startSpan(
-      `deliver ${job.webhook}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          [A.webhookName]: job.webhook,
-          [A.eventType]: job.event.event_type,
-          [A.eventId]: job.event.event_id,
-          [A.deliveryAttempt]: attempt,
-        },
-        // The span covers the waits for the rate limit or circuit that came before this attempt.
-        ...(waited && { startTime: waited.since }),
-      },
-      fromCarrier(job.trace),
-    );
+    // The span covers the waits for the rate limit or circuit that came before this attempt.
+    const span = this.#deliverSpan(job, attempt, waited?.since);
     if (waited) {
       for (const d of waited.deferrals) {
         span.addEvent(
@@ -208,23 +196,26 @@ class OpenTelemetryDelivery implements DeliveryTelemetry {
   }
 
   onRejected(job: DeliveryJob, error: JobError): void {
-    const span = this.#tracer.startSpan(
-      `deliver ${job.webhook}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          [A.webhookName]: job.webhook,
-          [A.eventType]: job.event.event_type,
-          [A.eventId]: job.event.event_id,
-          [A.deliveryAttempt]: job.attempt + 1,
-          [A.deliveryOutcome]: 'dead',
-        },
-      },
-      fromCarrier(job.trace),
-    );
+    const span = this.#deliverSpan(job, job.attempt + 1, undefined);
+    span.setAttribute(A.deliveryOutcome, 'dead');
     fail(span, error.name, error.message);
     span.end();
     this.#counts.add(job.webhook, job.event.event_type, 'dead');
+  }
+
+  /** The `deliver <webhook>` span of one attempt, a child of the emit's context carried in the job. */
+  #deliverSpan(job: DeliveryJob, attempt: number, startTime: number | undefined): Span {
+    const options: SpanOptions = {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [A.webhookName]: job.webhook,
+        [A.eventType]: job.event.event_type,
+        [A.eventId]: job.event.event_id,
+        [A.deliveryAttempt]: attempt,
+      },
+    };
+    if (startTime !== undefined) options.startTime = startTime;
+    return this.#tracer.startSpan(`deliver ${job.webhook}`, options, fromCarrier(job.trace));
   }
 
   observeQueue(observer: QueueObserver): () => void {

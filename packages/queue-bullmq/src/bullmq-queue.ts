@@ -28,6 +28,7 @@ import {
   Worker,
 } from 'bullmq';
 import { type DeadLetterScriptRunner, RedisDeadLetterStore } from './dead-letters.js';
+import { RedisIncidentStore } from './incidents.js';
 import { jobIdFor, laneName } from './keys.js';
 import { redisRateLimiterFactory } from './rate-limiter.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
@@ -167,6 +168,11 @@ export class BullMQQueue implements DeliveryQueue {
   readonly deadLetters: RedisDeadLetterStore;
   /** Rate limiters counted in Redis, shared by every worker of this queue. */
   readonly rateLimiterFactory: RateLimiterFactory;
+  /**
+   * Incident state (what each webhook sent for an incident, to update it later) in Redis, shared
+   * by every producer and worker on this prefix and kept across restarts.
+   */
+  readonly incidentStore: RedisIncidentStore;
   /** The Redis key prefix. */
   readonly prefix: string;
   readonly #connectionOptions: ConnectionOptions;
@@ -199,6 +205,7 @@ export class BullMQQueue implements DeliveryQueue {
       this.enqueue(jobs),
     );
     this.rateLimiterFactory = redisRateLimiterFactory(this.prefix, run, this.#onError);
+    this.incidentStore = new RedisIncidentStore(this.prefix, run);
   }
 
   /** Whether this process delivers (it was created with `consume: true` or given to `startWorker`). */

@@ -1,5 +1,5 @@
 import type { DeadLetter, DeadLetterStore } from '@empathy/webhooks-core';
-import type { DeliveryJob } from '@empathy/webhooks-core/queue';
+import { type DeliveryJob, jobFromDeadLetter } from '@empathy/webhooks-core/queue';
 import { deadLetterKeys } from './keys.js';
 
 type DeadScript =
@@ -56,7 +56,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   async replay(id: string): Promise<boolean> {
     const letter = await this.get(id);
     if (!letter) return false;
-    await this.#requeue([toJob(letter)]);
+    await this.#requeue([jobFromDeadLetter(letter)]);
     await this.#delete([id]);
     return true;
   }
@@ -65,7 +65,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
   async replayAll(filter: { webhook?: string } = {}): Promise<number> {
     const letters = await this.list(filter);
     if (letters.length === 0) return 0;
-    await this.#requeue(letters.map(toJob));
+    await this.#requeue(letters.map(jobFromDeadLetter));
     await this.#delete(letters.map((l) => l.id));
     return letters.length;
   }
@@ -96,19 +96,4 @@ export class RedisDeadLetterStore implements DeadLetterStore {
     }
     return removed;
   }
-}
-
-function toJob(letter: DeadLetter): DeliveryJob {
-  const now = Date.now();
-  const job: DeliveryJob = {
-    id: letter.id,
-    webhook: letter.webhook,
-    event: letter.event,
-    attempt: 0,
-    availableAt: now,
-    enqueuedAt: now,
-  };
-  // A replay continues the trace of the emit that caused the letter.
-  if (letter.trace) job.trace = letter.trace;
-  return job;
 }

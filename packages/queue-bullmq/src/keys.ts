@@ -27,3 +27,8 @@ export function deadLetterKeys(prefix: string) {
 export function rateLimitKey(prefix: string, webhook: string, strategy: string, windowMs: number): string {
   return `${prefix}:rate-limit:${encodeURIComponent(webhook)}:${strategy}:${windowMs}`;
 }
+
+/** The key of one incident's state for one webhook (a hash: version and state). */
+export function incidentKey(prefix: string, webhook: string, key: string): string {
+  return `${prefix}:incident:${encodeURIComponent(webhook)}:${encodeURIComponent(key)}`;
+}

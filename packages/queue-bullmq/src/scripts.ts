@@ -166,6 +166,28 @@ end
 return out
 `;
 
+/**
+ * Reads one incident's state and its version. KEYS[1]: the incident's hash. Returns
+ * `[version, state JSON]`, both false when there is none (or it expired).
+ */
+export const INCIDENT_GET_LUA = `
+return redis.call('HMGET', KEYS[1], 'v', 's')
+`;
+
+/**
+ * Compare-and-set of one incident's state: written only if its version is still the one read, so
+ * a change computed from a stale read is refused and recomputed (any number of workers may update
+ * one incident at once). KEYS[1]: the incident's hash. ARGV: the version read ('' for none), the
+ * new state JSON, the time to live in ms. Returns 1 when written, 0 when the version moved.
+ */
+export const INCIDENT_SET_LUA = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', tostring((tonumber(current) or 0) + 1), 's', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 /** The scripts by the command names they are registered under. */
 export const SCRIPTS = {
   empathyRateLimit: { numberOfKeys: 2, lua: RATE_LIMIT_LUA },
@@ -175,6 +197,8 @@ export const SCRIPTS = {
   empathyDeadList: { numberOfKeys: 2, lua: DEAD_LIST_LUA },
   empathyDeadDelete: { numberOfKeys: 2, lua: DEAD_DELETE_LUA },
   empathyDeadCount: { numberOfKeys: 1, lua: DEAD_COUNT_LUA },
+  empathyIncidentGet: { numberOfKeys: 1, lua: INCIDENT_GET_LUA },
+  empathyIncidentSet: { numberOfKeys: 1, lua: INCIDENT_SET_LUA },
 } as const;
 
 /** A script's command name. */

@@ -1,6 +1,5 @@
 import {
   type DeadLetterStore,
-  type DeliveryTelemetry,
   Dispatcher,
   type DispatcherOptions,
   WebhookConfigError,
@@ -9,8 +8,14 @@ import {
 } from '@empathy/webhooks-core';
 import { BullMQQueue, enableWorkerRole } from './bullmq-queue.js';
 
-/** Options for {@link startWorker}. */
-export interface StartWorkerOptions {
+/**
+ * Options for {@link startWorker}. `onError`, `telemetry` and `incidents` are the dispatcher's,
+ * passed through. With `telemetry` (e.g. `openTelemetry()` from `@empathy/webhooks-otel`) each
+ * attempt's span continues the trace of the `emit()` that queued it, whichever process that was
+ * (the trace context rides in the job's data); for BullMQ's own spans, pass the queue's
+ * `telemetry` option.
+ */
+export interface StartWorkerOptions extends Pick<DispatcherOptions, 'onError' | 'telemetry' | 'incidents'> {
   /** The queue to deliver from: a `BullMQQueue` for this worker alone, pointed at the producers' Redis and prefix. */
   queue: BullMQQueue;
   /**
@@ -26,16 +31,6 @@ export interface StartWorkerOptions {
   concurrency?: number | undefined;
   /** Where this worker's figures go. Figures are per process. @default a new WebhookMonitor */
   monitor?: WebhookMonitor | undefined;
-  /** Told about a `filter` or `onFailure` (or a telemetry call) that threw. @default a warning on stderr */
-  onError?: DispatcherOptions['onError'] | undefined;
-  /**
-   * Traces and metrics for this worker's deliveries, e.g. `openTelemetry()` from
-   * `@empathy/webhooks-otel`: each attempt's span continues the trace of the `emit()` that queued
-   * it, whichever process that was (the trace context rides in the job's data). For BullMQ's own
-   * spans, pass the queue's `telemetry` option.
-   * @default none
-   */
-  telemetry?: DeliveryTelemetry | undefined;
 }
 
 /** A running worker: see {@link startWorker}. */
@@ -98,6 +93,7 @@ export function startWorker(options: StartWorkerOptions): DeliveryWorker {
     monitor: options.monitor ?? new WebhookMonitor(),
     onError: options.onError,
     telemetry: options.telemetry,
+    incidents: options.incidents,
   });
   return {
     dispatcher,

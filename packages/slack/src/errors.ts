@@ -30,6 +30,19 @@ export const STALE_THREAD_ERRORS: ReadonlySet<string> = new Set([
   'invalid_thread_ts',
 ]);
 
+/**
+ * `ok: false` codes of chat.update that mean an incident's message can no longer be edited: it
+ * was deleted, its channel was deleted or archived away from the app, or the token may not edit
+ * it (another app's token, an edit window). A repeat or resolution then posts anew instead of
+ * failing. See docs.slack.dev/reference/methods/chat.update#errors.
+ */
+export const UNEDITABLE_MESSAGE_ERRORS: ReadonlySet<string> = new Set([
+  'message_not_found',
+  'channel_not_found',
+  'cant_update_message',
+  'edit_window_closed',
+]);
+
 // Slack's rate limits, reported with ok:false instead of HTTP 429: the same thing to core.
 const RATE_LIMITED = new Set(['ratelimited', 'rate_limited', 'message_limit_exceeded']);
 

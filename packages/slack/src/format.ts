@@ -2,6 +2,7 @@ import type { EmpathyEvent } from '@empathy/webhooks-core';
 import {
   cleanText,
   type EventSummary,
+  type IncidentContext,
   oneLine,
   SEVERITY_LABELS,
   type SummaryLink,
@@ -98,14 +99,19 @@ export interface SlackPostingOptions {
 
 /**
  * The full payload for an event, in the seed's shape: `channel`, `username`, `icon_emoji`, then
- * the message (`text` fallback and `blocks`). Pure.
+ * the message (`text` fallback and `blocks`). `incident` is where the event's incident stands
+ * (see {@link formatMessage}). Pure.
  */
-export function buildPayload(event: EmpathyEvent, posting: SlackPostingOptions = {}): SlackPayload {
+export function buildPayload(
+  event: EmpathyEvent,
+  posting: SlackPostingOptions = {},
+  incident?: IncidentContext,
+): SlackPayload {
   const payload = {} as SlackPayload;
   if (posting.channel !== undefined) payload.channel = posting.channel;
   if (posting.username !== undefined) payload.username = posting.username;
   if (posting.iconEmoji !== undefined) payload.icon_emoji = posting.iconEmoji;
-  return Object.assign(payload, formatMessage(event));
+  return Object.assign(payload, formatMessage(event, incident));
 }
 
 /**
@@ -115,10 +121,19 @@ export function buildPayload(event: EmpathyEvent, posting: SlackPostingOptions =
  * buttons and a context line. The `prediction` message is the seed's layout, exactly. Event data
  * is escaped for mrkdwn and cut to Slack's limits; lists end in "…and N more", so a message never
  * has more than 10 of Slack's 50 blocks. Pure.
+ *
+ * With `incident` (the attempt's `ctx.incident`), the message shows where the condition stands:
+ * a repeated one gets a `Seen: N times since <first seen>` field and "(seen N times)" in the
+ * notification text; a resolved one is titled `✅ Resolved: <title>` and says when it was first
+ * seen, so a resolved message names the notification it clears even where that one cannot be
+ * edited.
+ *
+ * @example formatMessage(event, { key, status: 'firing', occurrences: 50, folded: 50, firstSeenAt, ref: undefined }).text
+ * // '❌ Test failed: test_login (seen 50 times): AssertionError: expected 401, got 200'
  */
-export function formatMessage(event: EmpathyEvent): SlackMessage {
-  const summary = summarizeEvent(event);
-  return event.event_type === 'prediction' ? prediction(event, summary) : reading(summary);
+export function formatMessage(event: EmpathyEvent, incident?: IncidentContext): SlackMessage {
+  const summary = summarizeEvent(event, incident);
+  return event.event_type === 'prediction' ? prediction(event, summary) : reading(summary, incident);
 }
 
 // The seed's "Prediction Alert": header, one section, the "Detected by" context line.
@@ -144,11 +159,11 @@ function prediction(event: EmpathyEvent, s: EventSummary): SlackMessage {
 }
 
 // Every other event type: the reading, rendered in Block Kit.
-function reading(s: EventSummary): SlackMessage {
+function reading(s: EventSummary, incident: IncidentContext | undefined): SlackMessage {
   const blocks: SlackBlock[] = [header(`${s.emoji} ${s.title}`)];
   const text = s.text === undefined ? undefined : section(esc(s.text));
   if (text) blocks.push(text);
-  blocks.push(...factSections(s.facts));
+  blocks.push(...factSections(incidentFacts(s, incident)));
   for (const list of s.sections) {
     const items = list.items.map((item, i) => `${list.ordered ? `${i + 1}.` : '•'} ${esc(inline(item))}`);
     const heading = `*${esc(list.heading)}*\n`;
@@ -164,7 +179,21 @@ function reading(s: EventSummary): SlackMessage {
   if (buttons) blocks.push(buttons);
   const severity = s.severity ? `Severity: ${SEVERITY_LABELS[s.severity]} · ` : '';
   blocks.push(context(esc(oneLine(`${severity}${s.footer}`))));
-  return { text: fallback(`${s.emoji} ${s.title}`, s.text), blocks };
+  const seen = s.occurrences === undefined ? '' : ` (seen ${s.occurrences} times)`;
+  return { text: fallback(`${s.emoji} ${s.title}${seen}`, s.text), blocks };
+}
+
+/**
+ * The reading's facts, plus `First seen` on a resolved incident that fired once: the reading's
+ * `Seen` fact ("N times since …") names the first-seen time only from the second occurrence on,
+ * and a resolved message must name the notification it clears. Not when the webhook never saw
+ * the condition fire (its state expired, or the resolution came alone): there is no time to name.
+ */
+function incidentFacts(s: EventSummary, incident: IncidentContext | undefined): EventSummary['facts'] {
+  if (incident?.status !== 'resolved' || s.occurrences !== undefined || incident.occurrences < 1) {
+    return s.facts;
+  }
+  return [{ name: 'First seen', value: `${formatTime(incident.firstSeenAt)} UTC` }, ...s.facts];
 }
 
 // ---------------------------------------------------------------------------------------------

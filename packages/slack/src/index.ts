@@ -1,4 +1,4 @@
-export { STALE_THREAD_ERRORS, TRANSIENT_SLACK_ERRORS } from './errors.js';
+export { STALE_THREAD_ERRORS, TRANSIENT_SLACK_ERRORS, UNEDITABLE_MESSAGE_ERRORS } from './errors.js';
 export { fitPayload } from './fit.js';
 export {
   buildPayload,

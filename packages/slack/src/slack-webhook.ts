@@ -3,6 +3,8 @@ import {
   type DeliveryReceipt,
   type EmpathyEvent,
   type EventSelector,
+  type IncidentContext,
+  isWebhookDeliveryError,
   type RateLimit,
   WebhookConfigError,
 } from '@empathy/webhooks-core';
@@ -13,11 +15,12 @@ import {
   WebhookBase,
   type WebhookOptions,
 } from '@empathy/webhooks-core/kit';
-import { type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { IncomingWebhook } from '@slack/webhook';
 import { type SlackAnswer, STALE_THREAD_ERRORS, toSlackError } from './errors.js';
 import { fitPayload } from './fit.js';
 import { buildPayload, type SlackPayload } from './format.js';
+import { notifyIncident } from './lifecycle.js';
+import { attemptWebApi, type SlackWebApi } from './web-api.js';
 
 /** Options shared by both modes. */
 interface SlackCommonOptions extends WebhookOptions<SlackPayload> {
@@ -93,9 +96,12 @@ export interface SlackBotTokenOptions extends SlackCommonOptions {
    */
   baseUrl?: string | undefined;
   /**
-   * Threads related events: events with the same key are posted as replies in the thread of the
-   * first one (e.g. an alert and its resolution). Return `undefined` to post at the top level;
-   * `false` turns threading off. Threads are remembered in memory, per instance (the last 1000).
+   * Threads related events outside incidents: events with the same key are posted as replies in
+   * the thread of the first one (e.g. the reviews of one pull request). Return `undefined` to post
+   * at the top level; `false` turns this threading off. Threads are remembered in memory, per
+   * instance (the last 1000). Events of an incident (conditions such as alerts and test failures,
+   * or any event with `data.incident_key`) are not asked: their repeats and resolution always go
+   * to the incident's first message (updated, and replied to in its thread).
    * @default defaultThreadKey
    */
   threadKey?: false | ((event: EmpathyEvent) => string | undefined) | undefined;
@@ -123,6 +129,10 @@ const MAX_THREADS = 1000;
  * one, else a key for events that naturally follow each other — an alert and its resolution
  * (same source and title), repeated failures of one test, reviews of one pull request, risks of
  * one deployment, a performance issue on one endpoint. Other events start no thread.
+ *
+ * A `SlackWebhook` in a dispatcher asks it only for events outside incidents (of the types above,
+ * the code reviews): the conditions are threaded by their incident. It stays as it is for code
+ * that calls it, and for `deliver` called without a dispatcher's incident.
  */
 export function defaultThreadKey(event: EmpathyEvent): string | undefined {
   const d = event.data as Record<string, unknown>;
@@ -144,24 +154,14 @@ export function defaultThreadKey(event: EmpathyEvent): string | undefined {
   }
 }
 
-// The SDKs log through this: nothing, since answers (which may echo a secret) reach users
-// through the delivery error, redacted.
-const SILENT: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => LogLevel.ERROR,
-  setName() {},
-};
-
 /**
  * Posts Empathy events to Slack as Block Kit messages, through an incoming webhook
  * (`webhookUrl`) or with a bot token (`token` + `channel`, via `chat.postMessage`, with related
- * events threaded). Each delivery is one request over core's guarded transport (SSRF guard,
- * bounded reads, aborted at the attempt's deadline): the SDKs' own retries are off, and core's
- * retry policy, Retry-After handling and rate limit apply.
+ * events threaded). With a bot token, an incident's repeats and resolution update its first
+ * message (`chat.update`, same `ts`) and reply in its thread; incoming webhooks cannot edit, so
+ * they post a message saying "seen N times" or "Resolved" instead. Each request goes over core's
+ * guarded transport (SSRF guard, bounded reads, aborted at the attempt's deadline): the SDKs' own
+ * retries are off, and core's retry policy, Retry-After handling and rate limit apply.
  *
  * @example
  * const slack = new SlackWebhook({
@@ -180,6 +180,8 @@ export class SlackWebhook extends WebhookBase<SlackPayload> {
   readonly #webhookUrl: string | undefined;
   readonly #token: string | undefined;
   readonly #apiUrl: string;
+  /** `' at <origin>'` when the Web API is not Slack's own, for error targets. */
+  readonly #apiAt: string;
   readonly #channel: string | undefined;
   readonly #username: string | undefined;
   readonly #iconEmoji: string | undefined;
@@ -241,6 +243,7 @@ export class SlackWebhook extends WebhookBase<SlackPayload> {
       this.#webhookUrl = url.href;
       this.#token = undefined;
       this.#apiUrl = '';
+      this.#apiAt = '';
       this.#threadKey = undefined;
       this.redactor.addUrl(o.webhookUrl as string).addUrl(url);
       this.target = url.origin;
@@ -265,31 +268,46 @@ export class SlackWebhook extends WebhookBase<SlackPayload> {
       this.#token = o.token;
       this.#webhookUrl = undefined;
       this.redactor.addSecret(o.token);
-      this.target =
-        base.origin === DEFAULT_API ? 'Slack chat.postMessage' : `Slack chat.postMessage at ${base.origin}`;
+      this.#apiAt = base.origin === DEFAULT_API ? '' : ` at ${base.origin}`;
+      this.target = `Slack chat.postMessage${this.#apiAt}`;
     }
   }
 
-  /** The event's message (the seed's Block Kit layout), posted as and where the options say. */
-  protected render(event: EmpathyEvent): SlackPayload {
-    return buildPayload(event, {
-      channel: this.#channel,
-      username: this.#username,
-      iconEmoji: this.#iconEmoji,
-    });
+  /**
+   * The event's message (the seed's Block Kit layout), posted as and where the options say. With
+   * an incident, it shows where the condition stands: seen N times, or resolved.
+   */
+  protected render(event: EmpathyEvent, incident?: IncidentContext): SlackPayload {
+    return buildPayload(
+      event,
+      { channel: this.#channel, username: this.#username, iconEmoji: this.#iconEmoji },
+      incident,
+    );
   }
 
-  /** One attempt: one request, through the guarded transport, aborted with `ctx.signal`. */
+  /**
+   * One attempt, through the guarded transport, aborted with `ctx.signal`: one request, or in
+   * bot-token mode for a repeat or resolution of an incident, two (`chat.update` of its message,
+   * then a reply in its thread; see `notifyIncident`).
+   */
   protected async send(
     payload: SlackPayload,
     event: EmpathyEvent,
     ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
-    return this.mode === 'incoming_webhook'
-      ? this.#sendToWebhook(payload, ctx)
-      : this.#postMessage(payload, event, ctx);
+    if (this.mode === 'incoming_webhook') return this.#sendToWebhook(payload, ctx);
+    const api = this.#webApi(ctx);
+    // An incident's messages are found through its stored reference, not a thread key.
+    return ctx.incident === undefined
+      ? this.#postMessage(api, payload, event)
+      : notifyIncident(api, payload, ctx.incident, this.#channel!);
   }
 
+  /**
+   * Incoming webhooks cannot edit, and answer no message reference: every notification of an
+   * incident is a message of its own, which says how many times the condition was seen, or that
+   * it resolved (naming the original's title and first-seen time).
+   */
   async #sendToWebhook(payload: SlackPayload, ctx: DeliveryContext): Promise<DeliveryReceipt> {
     const seen: { answer?: SlackAnswer } = {};
     const hook = new IncomingWebhook(this.#webhookUrl!, {
@@ -306,40 +324,36 @@ export class SlackWebhook extends WebhookBase<SlackPayload> {
     }
   }
 
-  async #postMessage(
-    payload: SlackPayload,
-    event: EmpathyEvent,
-    ctx: DeliveryContext,
-  ): Promise<DeliveryReceipt> {
+  /** The Web API for one attempt, its fetch bound to the attempt's signal. */
+  #webApi(ctx: DeliveryContext): SlackWebApi {
+    return attemptWebApi({
+      token: this.#token!,
+      apiUrl: this.#apiUrl,
+      // The Web API answers 200 for everything but rate limits; the body (ts, channel, or
+      // ok:false) is read by the client, within the transport's bound.
+      fetch: (seen) => this.#attemptFetch(ctx, seen, (status) => status !== 200, true),
+      scope: (method) => ({ ...this.errors, target: `Slack ${method}${this.#apiAt}` }),
+    });
+  }
+
+  /** An event outside any incident: posted, as a reply in its thread key's thread if it has one. */
+  async #postMessage(api: SlackWebApi, payload: SlackPayload, event: EmpathyEvent): Promise<DeliveryReceipt> {
     const key = this.#threadOf(event);
     const parent = key === undefined ? undefined : this.#threads.get(key);
-    const seen: { answer?: SlackAnswer } = {};
-    // The Web API client takes no per-call AbortSignal, so each attempt gets a client whose fetch
-    // is bound to its own signal (a few small objects; the transport pools the connections).
-    const client = new WebClient(this.#token, {
-      slackApiUrl: this.#apiUrl,
-      // One request per attempt: core owns retries and Retry-After (the default is 10 retries).
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      logger: SILENT,
-      // chat.postMessage answers 200 for everything but rate limits; the body (ts, channel, or
-      // ok:false) is read by the client, within the transport's bound.
-      fetch: this.#attemptFetch(ctx, seen, (status) => status !== 200, true),
-    });
     try {
-      const result = await client.chat.postMessage({
+      const result = await api.postMessage({
         ...payload,
         channel: payload.channel ?? this.#channel!,
         ...(parent === undefined ? {} : { thread_ts: parent }),
-      } as Parameters<typeof client.chat.postMessage>[0]);
+      });
       if (key !== undefined) this.#remember(key, parent ?? result.ts);
       const detail: Record<string, unknown> = { mode: this.mode, channel: result.channel };
       if (parent !== undefined) detail.thread_ts = parent;
       return { status: 200, id: result.ts, detail };
-    } catch (error) {
-      const failure = toSlackError(this.errors, error, seen.answer);
+    } catch (failure) {
       // The parent message is gone: the next attempt starts a new thread.
-      if (key !== undefined && failure.code !== undefined && STALE_THREAD_ERRORS.has(failure.code)) {
+      const code = isWebhookDeliveryError(failure) ? failure.code : undefined;
+      if (key !== undefined && code !== undefined && STALE_THREAD_ERRORS.has(code)) {
         this.#threads.delete(key);
       }
       throw failure;

@@ -10,8 +10,13 @@ export const TOKEN = 'xoxb-1111111111-2222222222-fAkEs3cr3tT0k3n';
 /** The secret part of the fake's incoming webhook URL. */
 export const WEBHOOK_SECRET = 'Zx9s3cr3tW3bh00kP4th';
 export const WEBHOOK_PATH = `/services/T0FAKE/B0FAKE/${WEBHOOK_SECRET}`;
-/** Channels the fake knows, by name and ID. */
-export const CHANNELS: Record<string, string> = { '#ai-alerts': 'C0AIALERTS', C0AIALERTS: 'C0AIALERTS' };
+/** Channels every fake starts with, by name and ID. */
+export const CHANNELS: Readonly<Record<string, string>> = {
+  '#ai-alerts': 'C0AIALERTS',
+  C0AIALERTS: 'C0AIALERTS',
+  '#old-alerts': 'C0OLDALERTS',
+  C0OLDALERTS: 'C0OLDALERTS',
+};
 
 /** A message the fake accepted. */
 export interface PostedMessage {
@@ -25,16 +30,33 @@ export interface PostedMessage {
   blocks: any[];
 }
 
-/** A fake Slack: the Web API's chat.postMessage and one incoming webhook, answering like Slack. */
+/** An edit the fake accepted (chat.update). */
+export interface UpdatedMessage {
+  channel: string;
+  ts: string;
+  text?: string;
+  blocks: any[];
+}
+
+/**
+ * A fake Slack: the Web API's chat.postMessage and chat.update, and one incoming webhook,
+ * answering like Slack.
+ */
 export interface SlackFake {
   server: FakeServer;
   /** Origin of the fake, for `baseUrl`. */
   url: string;
   webhookUrl: string;
-  /** Messages accepted, in order. */
+  /** Messages accepted, in order (as posted: later edits are in `updates`). */
   messages: PostedMessage[];
-  /** Forgets every thread parent, as if the messages were deleted. */
+  /** Edits accepted, in order. */
+  updates: UpdatedMessage[];
+  /** Deletes every message posted so far: replies in their threads and edits of them fail. */
   forgetThreads(): void;
+  /** Deletes one message, as a user of the channel may. */
+  deleteMessage(ts: string): void;
+  /** Deletes a channel: posts to it and edits of its messages answer channel_not_found. */
+  deleteChannel(id: string): void;
   /** How Slack answers each contract failure, per mode. */
   failures: { bot: VendorFailures; webhook: VendorFailures };
 }
@@ -48,19 +70,49 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
 /** Starts the fake on 127.0.0.1. */
 export async function startSlackFake(): Promise<SlackFake> {
   const messages: PostedMessage[] = [];
-  const parents = new Set<string>();
+  const updates: UpdatedMessage[] = [];
+  const channels = new Map(Object.entries(CHANNELS));
+  /** Messages that exist: ts → its channel, and its parent's ts if it is a reply. */
+  const live = new Map<string, { channel: string; thread_ts?: string }>();
   let seq = 0;
 
   const server = await createFakeServer((req) => {
-    if (req.method === 'POST' && req.path === '/api/chat.postMessage') {
-      // The Web API answers HTTP 200 with { ok: false, error } for everything but rate limits.
-      if (req.headers.authorization !== `Bearer ${TOKEN}`)
-        return { body: { ok: false, error: 'invalid_auth' } };
-      if (!String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
-        return { body: { ok: false, error: 'invalid_form_data' } };
-      }
+    const isApi = req.method === 'POST' && req.path.startsWith('/api/');
+    // The Web API answers HTTP 200 with { ok: false, error } for everything but rate limits.
+    if (isApi && req.headers.authorization !== `Bearer ${TOKEN}`) {
+      return { body: { ok: false, error: 'invalid_auth' } };
+    }
+    if (isApi && !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+      return { body: { ok: false, error: 'invalid_form_data' } };
+    }
+    if (isApi && req.path === '/api/chat.update') {
       const form = req.form();
-      const channel = CHANNELS[form.get('channel') ?? ''];
+      // chat.update takes the channel's ID only, not a #name.
+      const channel = form.get('channel') ?? '';
+      if (!channels.has(channel) || channels.get(channel) !== channel) {
+        return { body: { ok: false, error: 'channel_not_found' } };
+      }
+      const ts = form.get('ts') ?? '';
+      if (live.get(ts)?.channel !== channel) return { body: { ok: false, error: 'message_not_found' } };
+      const update: UpdatedMessage = { channel, ts, blocks: [] };
+      try {
+        update.blocks = JSON.parse(form.get('blocks') ?? '[]');
+      } catch {
+        return { body: { ok: false, error: 'invalid_blocks_format' } };
+      }
+      const text = form.get('text');
+      if (text !== null) update.text = text;
+      if (!update.text && update.blocks.length === 0) return { body: { ok: false, error: 'no_text' } };
+      const problems = validateMessage(update);
+      if (problems.length > 0) return { body: { ok: false, error: 'invalid_blocks', errors: problems } };
+      updates.push(update);
+      return {
+        body: { ok: true, channel, ts, text: update.text, message: { type: 'message', text: update.text } },
+      };
+    }
+    if (isApi && req.path === '/api/chat.postMessage') {
+      const form = req.form();
+      const channel = channels.get(form.get('channel') ?? '');
       if (!channel) return { body: { ok: false, error: 'channel_not_found' } };
       const message: PostedMessage = { mode: 'bot_token', channel, blocks: [] };
       try {
@@ -75,11 +127,17 @@ export async function startSlackFake(): Promise<SlackFake> {
       if (!message.text && message.blocks.length === 0) return { body: { ok: false, error: 'no_text' } };
       const problems = validateMessage(message);
       if (problems.length > 0) return { body: { ok: false, error: 'invalid_blocks', errors: problems } };
-      if (message.thread_ts !== undefined && !parents.has(message.thread_ts)) {
-        return { body: { ok: false, error: 'thread_not_found' } };
+      if (message.thread_ts !== undefined) {
+        const parent = live.get(message.thread_ts);
+        if (parent === undefined || parent.channel !== channel || parent.thread_ts !== undefined) {
+          return { body: { ok: false, error: 'thread_not_found' } };
+        }
       }
       message.ts = `1764081000.${String(++seq).padStart(6, '0')}`;
-      if (message.thread_ts === undefined) parents.add(message.ts);
+      live.set(message.ts, {
+        channel,
+        ...(message.thread_ts === undefined ? {} : { thread_ts: message.thread_ts }),
+      });
       messages.push(message);
       return {
         body: { ok: true, channel, ts: message.ts, message: { type: 'message', text: message.text } },
@@ -108,7 +166,12 @@ export async function startSlackFake(): Promise<SlackFake> {
     url: server.url,
     webhookUrl: `${server.url}${WEBHOOK_PATH}`,
     messages,
-    forgetThreads: () => parents.clear(),
+    updates,
+    forgetThreads: () => live.clear(),
+    deleteMessage: (ts) => void live.delete(ts),
+    deleteChannel: (id) => {
+      for (const [name, value] of channels) if (value === id) channels.delete(name);
+    },
     failures: {
       bot: {
         server_error: {

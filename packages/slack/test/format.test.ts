@@ -1,4 +1,4 @@
-import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
+import { createEvent, EVENT_TYPES, type IncidentContext, registerEventType } from '@empathy/webhooks-core';
 import { summarizeEvent } from '@empathy/webhooks-core/kit';
 import { hostileEvent, sampleEvent } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,12 @@ function mrkdwnTexts(message: SlackMessage): string[] {
 
 function allText(message: SlackMessage): string {
   return JSON.stringify(message);
+}
+
+/** The text of a message's header block. */
+function headerOf(message: SlackMessage): string | undefined {
+  const header = message.blocks[0]!;
+  return header.type === 'header' ? header.text.text : undefined;
 }
 
 /** Every string anywhere in a message. */
@@ -116,6 +122,77 @@ describe('golden messages', () => {
   }
 });
 
+/** Where an incident stands, as core hands it to an attempt (first seen at the seed's time). */
+function incident(status: 'firing' | 'resolved', occurrences: number, folded = 1): IncidentContext {
+  return {
+    key: 'empathy:alert:0123456789abcdef0123456789abcdef',
+    status,
+    occurrences,
+    folded,
+    firstSeenAt: '2025-11-25T14:30:09.120Z',
+    ref: { channel: 'C0AIALERTS', ts: '1764081000.000001' },
+  };
+}
+
+describe('golden messages of an incident', () => {
+  const cases: [string, Parameters<typeof buildPayload>[0], IncidentContext][] = [
+    ['alert.seen-4', sampleEvent('alert'), incident('firing', 4)],
+    ['alert.resolved', sampleEvent('alert', { resolved: true }), incident('resolved', 4)],
+    ['alert.resolved-once', sampleEvent('alert', { resolved: true }), incident('resolved', 1)],
+    ['test_failure.seen-50', sampleEvent('test_failure'), incident('firing', 50, 50)],
+  ];
+  for (const [name, event, state] of cases) {
+    it(name, async () => {
+      const payload = buildPayload(event, POSTING, state);
+      expect(validateMessage(payload)).toEqual([]);
+      await expect(`${JSON.stringify(payload, null, 2)}\n`).toMatchFileSnapshot(`./__golden__/${name}.json`);
+    });
+  }
+});
+
+describe('an incident in the message', () => {
+  it('a repeat says "seen N times" in the notification text and a Seen field, first of the facts', () => {
+    const message = formatMessage(sampleEvent('test_failure'), incident('firing', 50, 50));
+    expect(message.text).toBe(
+      '❌ Test failed: test_login_rejects_expired_token (seen 50 times): AssertionError: expected 401, got 200',
+    );
+    expect(message.blocks[2]).toMatchObject({
+      type: 'section',
+      fields: [{ type: 'mrkdwn', text: '*Seen:*\n50 times since 2025-11-25 14:30 UTC' }, {}, {}],
+    });
+  });
+
+  it('the first notification of an incident reads as the event alone', () => {
+    expect(formatMessage(sampleEvent('alert'), incident('firing', 1))).toEqual(
+      formatMessage(sampleEvent('alert')),
+    );
+  });
+
+  it('a resolution names the first-seen time, once; not when the webhook never saw it fire', () => {
+    const event = sampleEvent('alert', { resolved: true });
+    const once = formatMessage(event, incident('resolved', 1));
+    expect(headerOf(once)).toBe('✅ Resolved: Error rate above 5% on checkout');
+    expect(mrkdwnTexts(once)).toContain('*First seen:*\n2025-11-25 14:30 UTC');
+    const often = formatMessage(event, incident('resolved', 4));
+    expect(mrkdwnTexts(often)).toContain('*Seen:*\n4 times since 2025-11-25 14:30 UTC');
+    expect(JSON.stringify(often)).not.toContain('First seen');
+    const unknown = formatMessage(event, { ...incident('resolved', 0), ref: undefined });
+    expect(unknown).toEqual(formatMessage(event));
+  });
+
+  it('a resolution without data.resolved is still shown resolved: the incident says so', () => {
+    const message = formatMessage(sampleEvent('alert'), incident('resolved', 2));
+    expect(headerOf(message)).toBe('✅ Resolved: Error rate above 5% on checkout');
+  });
+
+  it("leaves the seed's prediction layout as it is", () => {
+    const prediction = sampleEvent('prediction', { incident_key: 'P-1' } as never);
+    expect(formatMessage(prediction, { ...incident('firing', 3), key: 'P-1' })).toEqual(
+      formatMessage(prediction),
+    );
+  });
+});
+
 describe('every event type', () => {
   for (const type of EVENT_TYPES) {
     it(`${type}: stays within Slack's limits, even with long hostile text`, () => {
@@ -157,10 +234,6 @@ describe('every event type', () => {
 
 describe('what each event type shows', () => {
   const text = (type: (typeof EVENT_TYPES)[number]) => allText(formatMessage(sampleEvent(type)));
-  const headerOf = (message: SlackMessage) => {
-    const header = message.blocks[0]!;
-    return header.type === 'header' ? header.text.text : undefined;
-  };
 
   it("takes every title from core's reading, so Slack says what every integration says", () => {
     for (const type of EVENT_TYPES) {

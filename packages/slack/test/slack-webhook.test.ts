@@ -172,20 +172,22 @@ describe('bot token mode (chat.postMessage)', () => {
     expect(fake.messages[3]!.thread_ts).toBe(fake.messages[2]!.ts);
     await custom.dispatcher.close();
 
+    // Reviews of one pull request share the default thread key; they belong to no incident.
     const off = start('bot', { threadKey: false });
     await deliverAll(
       off.dispatcher,
-      sampleEvent('test_failure', {}, { eventId: 'evt_t1' }),
-      sampleEvent('test_failure', {}, { eventId: 'evt_t2' }),
+      sampleEvent('code_review_complete', {}, { eventId: 'evt_r1' }),
+      sampleEvent('code_review_complete', {}, { eventId: 'evt_r2' }),
     );
     expect(fake.messages.slice(4).map((m) => m.thread_ts)).toEqual([undefined, undefined]);
   });
 
   it('starts a new thread when the old parent is gone (thread_not_found is retried)', async () => {
+    // Incidents find their message by reference (test/lifecycle.test.ts); thread keys are for the rest.
     const { dispatcher: d, stats } = start('bot');
-    await deliverAll(d, sampleEvent('test_failure', {}, { eventId: 'evt_f1' }));
+    await deliverAll(d, sampleEvent('code_review_complete', {}, { eventId: 'evt_r1' }));
     fake.forgetThreads();
-    await deliverAll(d, sampleEvent('test_failure', {}, { eventId: 'evt_f2' }));
+    await deliverAll(d, sampleEvent('code_review_complete', {}, { eventId: 'evt_r2' }));
     expect(stats()).toMatchObject({ successCount: 2, retriedCount: 1, failedCount: 0 });
     expect(fake.server.requests[1]!.form().get('thread_ts')).toBe(fake.messages[0]!.ts);
     expect(fake.messages[1]!.thread_ts).toBeUndefined();

@@ -2,6 +2,8 @@ import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
 import {
   cleanText,
   type EventSummary,
+  type IncidentContext,
+  oneLine,
   SEVERITY_LABELS,
   summarizeEvent as summarize,
   truncateText as truncate,
@@ -64,7 +66,7 @@ export interface TeamsMessage {
   ];
 }
 
-/** Header colours by severity; a resolved alert is green. */
+/** Header colours by severity; a resolved alert or incident is green. */
 export const SEVERITY_TONES: Record<
   Severity | 'none' | 'resolved',
   { style: ContainerStyle; color: CardColor }
@@ -104,15 +106,35 @@ const SCALES = [1, 0.5, 0.25, 0.1, 0.05];
  * a footer, and an `Action.OpenUrl` per link. Event text goes into `TextRun`s, which Teams shows
  * as typed (no markdown); FactSet values do read markdown, so links in them are defused. Long
  * text is cut so that the message stays under {@link MAX_MESSAGE_BYTES}. Pure.
+ *
+ * With `incident` (the attempt's `ctx.incident`) the card shows where the incident stands: a
+ * repeat's FactSet starts with `Seen: N times since <first seen>`; a resolved card is green and
+ * names the original: `Resolved: <its title>` (the title kept in `incident.ref.title` when the
+ * first card was posted, else this event's) and when it was first seen.
  */
-export function formatTeamsMessage(event: EmpathyEvent): TeamsMessage {
-  const summary = summarize(event);
+export function formatTeamsMessage(event: EmpathyEvent, incident?: IncidentContext): TeamsMessage {
+  const summary = summarize(event, incident);
+  if (incident?.status === 'resolved') nameOriginal(summary, incident);
   let message: TeamsMessage | undefined;
   for (const scale of SCALES) {
     message = wrap(formatCard(event, summary, scale));
     if (Buffer.byteLength(JSON.stringify(message)) <= MAX_MESSAGE_BYTES) break;
   }
   return message!;
+}
+
+/**
+ * A Workflows card cannot be edited, so the resolved card is a new one that must say which card
+ * it closes: the original's title, and its first-seen time (core's `Seen` fact gives it only past
+ * one occurrence, as "N times since …").
+ */
+function nameOriginal(summary: EventSummary, incident: IncidentContext): void {
+  const original = incident.ref?.title;
+  if (typeof original === 'string' && oneLine(original) !== '')
+    summary.title = `Resolved: ${oneLine(original)}`;
+  if (summary.occurrences === undefined && incident.occurrences > 0) {
+    summary.facts.unshift({ name: 'First seen', value: displayTime(incident.firstSeenAt) });
+  }
 }
 
 function wrap(card: AdaptiveCard): TeamsMessage {

@@ -6,7 +6,15 @@ import {
   type RateLimit,
   WebhookConfigError,
 } from '@empathy/webhooks-core';
-import { parseEndpointOption, userAgent, WebhookBase, type WebhookOptions } from '@empathy/webhooks-core/kit';
+import {
+  type IncidentContext,
+  parseEndpointOption,
+  summarizeEvent,
+  truncateText,
+  userAgent,
+  WebhookBase,
+  type WebhookOptions,
+} from '@empathy/webhooks-core/kit';
 import pkg from '../package.json' with { type: 'json' };
 import { workflowsError } from './errors.js';
 import { fitTeamsMessage, formatTeamsMessage, type TeamsMessage } from './format.js';
@@ -44,14 +52,19 @@ export const DEFAULT_TEAMS_EVENTS = [
   'error',
 ] as const satisfies readonly EventSelector[];
 
+/** The longest original title an incident keeps for its resolved card (the card's own title cap). */
+const MAX_KEPT_TITLE = 200;
+
 /** The default rate limit of a {@link TeamsWebhook}. */
 export const DEFAULT_TEAMS_RATE_LIMIT = { maxRequestsPerMinute: 60 } as const satisfies RateLimit;
 
 /**
  * Posts each event to a Microsoft Teams chat or channel through a Workflows webhook, as an
  * Adaptive Card 1.4: a header in the severity's colour, the event's fields as a FactSet, the
- * recommendation, and a button for the event's link. One attempt per `deliver`; retries,
- * Retry-After, rate limiting and timeouts are core's.
+ * recommendation, and a button for the event's link. A Workflows card cannot be edited: an
+ * incident's repeats post a card that says how many times it fired, its resolution a green card
+ * that names the first. One attempt per `deliver`; retries, Retry-After, rate limiting and
+ * timeouts are core's.
  *
  * @example
  * const teams = new TeamsWebhook({
@@ -93,15 +106,22 @@ export class TeamsWebhook extends WebhookBase<TeamsMessage> {
     this.target = url.origin;
   }
 
-  /** The Adaptive Card message for `event`: what `format` receives as `defaults`. */
-  protected render(event: EmpathyEvent): TeamsMessage {
-    return formatTeamsMessage(event);
+  /**
+   * The Adaptive Card message for `event`, showing where its incident stands (seen N times,
+   * resolved): what `format` receives as `defaults`.
+   */
+  protected render(event: EmpathyEvent, incident?: IncidentContext): TeamsMessage {
+    return formatTeamsMessage(event, incident);
   }
 
-  /** One POST of the card. Workflows answers 202 Accepted with an empty body and the run's id. */
+  /**
+   * One POST of the card. Workflows answers 202 Accepted with an empty body and the run's id;
+   * a posted card cannot be edited, so an incident's repeats and resolution are new cards. The
+   * first card's title is kept as the incident's `ref.title`, for the resolved card to name it.
+   */
   protected async send(
     message: TeamsMessage,
-    _event: EmpathyEvent,
+    event: EmpathyEvent,
     ctx: DeliveryContext,
   ): Promise<DeliveryReceipt> {
     const response = await this.postJson(this.#url, message, ctx);
@@ -111,6 +131,10 @@ export class TeamsWebhook extends WebhookBase<TeamsMessage> {
     const receipt: DeliveryReceipt = { status: response.status };
     const runId = response.headers.get('x-ms-workflow-run-id');
     if (runId && /^[\w-]{1,100}$/.test(runId)) receipt.id = runId;
+    const incident = ctx.incident;
+    if (incident?.status === 'firing' && incident.ref === undefined) {
+      receipt.incidentRef = { title: truncateText(summarizeEvent(event).title, MAX_KEPT_TITLE) };
+    }
     return receipt;
   }
 }

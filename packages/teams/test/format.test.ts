@@ -1,8 +1,7 @@
-import { createEvent, EVENT_TYPES, registerEventType } from '@empathy/webhooks-core';
+import { createEvent, EVENT_TYPES, type IncidentContext, registerEventType } from '@empathy/webhooks-core';
 import { HOSTILE_TEXT, hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
-  type AdaptiveCard,
   type CardElement,
   defuseMarkdown,
   fitTeamsMessage,
@@ -11,18 +10,10 @@ import {
   type TeamsMessage,
 } from '../src/format.js';
 import { parseCard } from '../src/validate-card.js';
+import { expectValidCard } from './expect-valid-card.js';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 const cardOf = (message: TeamsMessage) => message.attachments[0].content;
-
-/** Asserts that Microsoft's parser accepts the card as Adaptive Cards 1.4 and reads it back whole. */
-function expectValidCard(card: AdaptiveCard) {
-  const { problems, parsed } = parseCard(card);
-  expect(problems, 'adaptivecards validation').toEqual([]);
-  // A misspelled or unknown property is dropped by the parser: the round trip would differ.
-  const { msteams: _teamsOnly, ...portable } = card;
-  expect(parsed).toEqual(portable);
-}
 
 /** Every string in a value (JSON.stringify would hide control characters behind escapes). */
 function strings(value: unknown): string[] {
@@ -62,6 +53,64 @@ describe('formatTeamsMessage: golden cards', () => {
       await expect(json(message)).toMatchFileSnapshot(`./__golden__/hostile/${type}.json`);
     });
   }
+});
+
+/** Where an incident stands, as core hands it to an attempt: first seen 28 minutes before the sample. */
+const incident = (
+  status: 'firing' | 'resolved',
+  occurrences: number,
+  /** The first card's title, kept as the incident's ref; `null`: nothing kept. */
+  original: string | null = 'Error rate above 5% on checkout',
+): IncidentContext => ({
+  key: 'empathy:alert:0123456789abcdef0123456789abcdef',
+  status,
+  occurrences,
+  folded: 1,
+  firstSeenAt: '2025-11-25T14:02:09.120Z',
+  ref: original === null ? undefined : { title: original },
+});
+
+describe('formatTeamsMessage: incident goldens', () => {
+  const cases = {
+    repeat: [sampleEvent('alert'), incident('firing', 4)],
+    resolved: [sampleEvent('alert', { resolved: true }), incident('resolved', 4)],
+    'resolved-once': [sampleEvent('alert', { resolved: true }), incident('resolved', 1)],
+  } as const;
+  for (const [name, [event, state]] of Object.entries(cases)) {
+    it(`alert ${name}`, async () => {
+      const message = formatTeamsMessage(event, state);
+      expectValidCard(cardOf(message));
+      await expect(json(message)).toMatchFileSnapshot(`./__golden__/incident/alert-${name}.json`);
+    });
+  }
+
+  it('says seen N times on a repeat; a resolved card is green and names the original and when it began', () => {
+    const repeat = cardOf(formatTeamsMessage(sampleEvent('alert'), incident('firing', 4)));
+    expect(repeat.body.find((e) => e.type === 'FactSet')!.facts[0]).toEqual({
+      title: 'Seen',
+      value: '4 times since 2025-11-25 14:02 UTC',
+    });
+    // Resolved under another title (an explicit incident_key): the card names the first one's.
+    const event = sampleEvent('alert', { title: 'Error rate back to 0.4%', resolved: true });
+    const resolved = cardOf(formatTeamsMessage(event, incident('resolved', 1)));
+    expect(resolved.body[0]).toMatchObject({ style: 'good' });
+    expect(JSON.stringify(resolved.body[0])).toContain(
+      '"text":"✅ Resolved: Error rate above 5% on checkout","size":"Large","weight":"Bolder","color":"Good"',
+    );
+    expect(resolved.fallbackText).toBe('✅ Resolved: Error rate above 5% on checkout');
+    expect(resolved.body.find((e) => e.type === 'FactSet')!.facts[0]).toEqual({
+      title: 'First seen',
+      value: '2025-11-25 14:02 UTC',
+    });
+    // Nothing known of the incident (its state expired): the event's own title, no first-seen time.
+    const unknown = cardOf(formatTeamsMessage(event, incident('resolved', 0, null)));
+    expect(unknown.fallbackText).toBe('✅ Resolved: Error rate back to 0.4%');
+    expect(JSON.stringify(unknown)).not.toContain('First seen');
+    // The first notification of an incident is the event's card as it always was.
+    expect(formatTeamsMessage(sampleEvent('alert'), incident('firing', 1, null))).toEqual(
+      formatTeamsMessage(sampleEvent('alert')),
+    );
+  });
 });
 
 describe('formatTeamsMessage', () => {

@@ -9,14 +9,11 @@ import type {
 import { describeWebhook, integrationOf, originOf, type WebhookDescription } from '../describe.js';
 import type { QueueAccess } from '../queue-source.js';
 
-/** One webhook as the dashboard shows it. `null`: the source cannot tell (shown as '–'). */
-export interface WebhookView {
-  name: string;
-  integration: string;
-  events: string[];
-  origin: string;
-  rateLimit: string;
-  retryPolicy: string;
+/**
+ * One webhook as the dashboard shows it: its description (as `check` prints it), then figures.
+ * `null`: the source cannot tell (shown as '–').
+ */
+export interface WebhookView extends Omit<WebhookDescription, 'policies'> {
   delivered: number | null;
   failed: number | null;
   retried: number | null;

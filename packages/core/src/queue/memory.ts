@@ -1,6 +1,7 @@
 import { WebhookConfigError, WebhookError } from '../errors.js';
 import { type LongTimeout, setLongTimeout } from '../timers.js';
 import { MinHeap } from './heap.js';
+import { jobFromDeadLetter } from './job.js';
 import { LaneScheduler, type Lane as LaneState, newLane } from './lanes.js';
 import type {
   DeadLetter,
@@ -209,19 +210,6 @@ export function createDeadLetterStore(
 ): DeadLetterStore {
   const matching = (filter?: { webhook?: string }) =>
     [...letters.values()].filter((l) => filter?.webhook === undefined || l.webhook === filter.webhook);
-  const toJob = (letter: DeadLetter): DeliveryJob => {
-    const now = Date.now();
-    const job: DeliveryJob = {
-      id: letter.id,
-      webhook: letter.webhook,
-      event: letter.event,
-      attempt: 0,
-      availableAt: now,
-      enqueuedAt: now,
-    };
-    if (letter.trace) job.trace = letter.trace;
-    return job;
-  };
   return {
     async list(filter) {
       const all = matching(filter);
@@ -234,13 +222,13 @@ export function createDeadLetterStore(
       const letter = letters.get(id);
       if (!letter) return false;
       letters.delete(id);
-      await requeue([toJob(letter)]);
+      await requeue([jobFromDeadLetter(letter)]);
       return true;
     },
     async replayAll(filter) {
       const all = matching(filter);
       for (const letter of all) letters.delete(letter.id);
-      await requeue(all.map(toJob));
+      await requeue(all.map(jobFromDeadLetter));
       return all.length;
     },
     async delete(id) {
