@@ -153,8 +153,8 @@ describe('PagerDuty incident lifecycle', () => {
     await dispatcher.flush();
     const key = incidentOf(alert('x'))!.key;
     expect(calls()).toEqual([['trigger', key, 10]]);
-    // The trigger is the first event's (the one that opened the group), counting all ten.
-    expect(server.requests[0]!.json().payload.custom_details.message).toBe('backlog 100');
+    // One trigger for all ten, showing the condition as it is now (the latest event).
+    expect(server.requests[0]!.json().payload.custom_details.message).toBe('backlog 1000');
     expect(dispatcher.monitor.getWebhookStats(pagerduty.name)).toMatchObject({
       successCount: 1,
       foldedCount: 9,
