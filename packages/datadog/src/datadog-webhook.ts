@@ -10,6 +10,7 @@ import {
 } from '@empathy/webhooks-core';
 import {
   type ErrorScope,
+  type IncidentContext,
   networkError,
   parseEndpointOption,
   permanentError,
@@ -112,7 +113,10 @@ export interface DatadogWebhookOptions extends WebhookOptions<DatadogEvent> {
    * @example ['env:prod', 'team:platform']
    */
   tags?: string[] | undefined;
-  /** Your own aggregation key (events with one key group together). @default a fingerprint */
+  /**
+   * Your own aggregation key (events with one key group together; more than 100 characters are
+   * hashed down). @default `data.aggregation_key`, else the event's incident key (`ctx.incident.key`)
+   */
   aggregationKey?: ((event: EmpathyEvent) => string) | undefined;
   /** Metric batching. */
   metrics?: DatadogMetricsOptions | undefined;
@@ -222,9 +226,13 @@ export class DatadogWebhook extends WebhookBase<DatadogEvent> {
     });
   }
 
-  /** The event as a Datadog event, from core's shared reading. */
-  protected render(event: EmpathyEvent): DatadogEvent {
-    return formatDatadogEvent(event, this.#format);
+  /**
+   * The event as a Datadog event, from core's shared reading. With the attempt's `incident`, the
+   * incident key is the aggregation key, a repeat says how often it fired, a resolution is a
+   * `success` event titled `Resolved: …`.
+   */
+  protected render(event: EmpathyEvent, incident?: IncidentContext): DatadogEvent {
+    return formatDatadogEvent(event, this.#format, incident);
   }
 
   /**

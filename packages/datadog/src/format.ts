@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { EmpathyEvent, Severity } from '@empathy/webhooks-core';
 import {
   cleanText,
   conditionFingerprint,
   type EventSummary,
+  type IncidentContext,
+  incidentOf,
   oneLine,
   summarizeEvent,
   truncateText,
@@ -23,7 +26,10 @@ export interface DatadogEvent {
   text: string;
   alertType: DatadogAlertType;
   tags: string[];
-  /** Events with the same key are grouped in the event stream. At most 100 characters. */
+  /**
+   * Events with the same key are grouped in the event stream: the incident key. At most 100
+   * characters (a longer one is hashed down, see {@link fitAggregationKey}).
+   */
   aggregationKey: string;
   /** POSIX seconds; left out for events older than Datadog accepts (18 hours). */
   dateHappened?: number | undefined;
@@ -33,7 +39,7 @@ export interface DatadogEvent {
 export interface FormatOptions {
   /** Tags put first on every event. */
   tags?: readonly string[] | undefined;
-  /** Overrides the fingerprint used as `aggregationKey`. */
+  /** Overrides the incident key used as `aggregationKey`. */
   aggregationKey?: ((event: EmpathyEvent) => string) | undefined;
   /** The current time in ms, to decide whether `dateHappened` is still accepted. @default Date.now() */
   now?: number | undefined;
@@ -74,16 +80,24 @@ export const ALERT_TYPE_MAP = {
  * same title every integration shows), a markdown body within 4000 characters (the text, facts,
  * lists, recommendation and links), an alert type from the severity, tags (`event_type`,
  * `severity`, `user`, and `service` / `endpoint` / `environment` when the event names them) and
- * an aggregation key that is the same for repeats of one condition.
+ * the incident key as aggregation key, the same for repeats of one condition.
+ *
+ * `incident` is the attempt's `ctx.incident`: a repeat's body starts with how often the condition
+ * fired (`Seen: 4 times since …`), a resolved one is titled `Resolved: …` with alert type
+ * `success`, and its key groups them all.
  */
-export function formatDatadogEvent(event: EmpathyEvent, options: FormatOptions = {}): DatadogEvent {
-  const summary = summarizeEvent(event);
+export function formatDatadogEvent(
+  event: EmpathyEvent,
+  options: FormatOptions = {},
+  incident?: IncidentContext,
+): DatadogEvent {
+  const summary = summarizeEvent(event, incident);
   const out: DatadogEvent = {
     title: plain(summary.title, MAX_TITLE),
     text: markdown(sections(summary), footer(event, summary)),
-    alertType: alertType(event),
+    alertType: summary.resolved ? 'success' : alertType(event),
     tags: eventTags(event, options.tags ?? []),
-    aggregationKey: aggregationKey(event, options.aggregationKey),
+    aggregationKey: aggregationKey(event, options.aggregationKey, incident),
   };
   const happened = Date.parse(event.timestamp);
   const now = options.now ?? Date.now();
@@ -96,7 +110,8 @@ export function formatDatadogEvent(event: EmpathyEvent, options: FormatOptions =
 /**
  * Datadog's limits applied to an event the user's `format` returned: a one-line title of at most
  * 100 characters, text cut to 4000 (inside the markdown delimiters when it has them), tags of at
- * most 200 characters, an aggregation key of at most 100, text cleaned by the text policy.
+ * most 200 characters, an aggregation key of at most 100 ({@link fitAggregationKey}), text
+ * cleaned by the text policy.
  * Throws what cannot be sent at all (no title, an unknown alert type).
  */
 export function fitDatadogEvent(event: DatadogEvent): DatadogEvent {
@@ -126,28 +141,60 @@ export function fitDatadogEvent(event: DatadogEvent): DatadogEvent {
       ? `${MD_OPEN}${cutMarkdown(text.slice(MD_OPEN.length, -MD_CLOSE.length), MAX_TEXT - MD_OPEN.length - MD_CLOSE.length)}${MD_CLOSE}`
       : truncateText(text, MAX_TEXT),
     tags: [...new Set(event.tags.map((t) => truncateText(oneLine(t), MAX_TAG)).filter((t) => t !== ''))],
-    aggregationKey: plain(event.aggregationKey, MAX_AGGREGATION_KEY),
+    aggregationKey: fitAggregationKey(event.aggregationKey),
   };
 }
 
-/** `success` for an alert that has cleared, else the severity's type (`error` / `info` without one). */
+/**
+ * `success` for an event that says its condition cleared (`data.resolved: true`), else the
+ * severity's type (`error` / `info` without one).
+ */
 export function alertType(event: EmpathyEvent): DatadogAlertType {
-  if (event.event_type === 'alert' && event.data.resolved === true) return 'success';
+  if ((event.data as { resolved?: unknown }).resolved === true) return 'success';
   if (event.severity !== undefined) return ALERT_TYPE_MAP[event.severity];
   return event.event_type === 'error' ? 'error' : 'info';
 }
 
 /**
  * The aggregation key of an event: `aggregationKey(event)` if given, else `data.aggregation_key`,
- * else core's `conditionFingerprint` (`empathy:<event_type>:<32 hex digits>`, a SHA-256 of the
- * fields that identify the condition, not of text that changes between occurrences).
+ * else its incident key: `incident.key` (the attempt's `ctx.incident`), which is core's
+ * `incidentOf` (`data.incident_key`, else the condition's fingerprint
+ * `empathy:<event_type>:<32 hex digits>`, a SHA-256 of the fields that identify the condition,
+ * not of text that changes between occurrences). An event outside any incident gets the same
+ * kind of fingerprint. Always within Datadog's 100 characters ({@link fitAggregationKey}).
  */
-export function aggregationKey(event: EmpathyEvent, custom?: (event: EmpathyEvent) => string): string {
+export function aggregationKey(
+  event: EmpathyEvent,
+  custom?: (event: EmpathyEvent) => string,
+  incident?: Pick<IncidentContext, 'key'>,
+): string {
   const explicit = custom ? custom(event) : (event.data as { aggregation_key?: unknown }).aggregation_key;
-  if (typeof explicit === 'string' && explicit.trim() !== '') {
-    return plain(explicit, MAX_AGGREGATION_KEY);
-  }
-  return conditionFingerprint(event);
+  const own = typeof explicit === 'string' ? fitAggregationKey(explicit) : '';
+  if (own !== '') return own;
+  const key = (incident ?? incidentOf(event))?.key;
+  const fitted = key === undefined ? '' : fitAggregationKey(key);
+  return fitted !== '' ? fitted : conditionFingerprint(event);
+}
+
+/** Room for the readable start of a key that is hashed down: `<start>~<32 hex digits>` is 100. */
+const HASHED_PREFIX = MAX_AGGREGATION_KEY - 33;
+
+/**
+ * A key as Datadog takes it: one line, cleaned, mentions neutralised (`@` → `＠`). One of more
+ * than 100 characters (an `incident_key` may have 200) is hashed down, deterministically:
+ * its first 67 characters, `~`, and 32 hex digits of its SHA-256, so two long keys that differ
+ * only at the end stay two groups, and every event of one incident gets the same key.
+ *
+ * @example fitAggregationKey('a'.repeat(150)) // 'aaa…a~4f0c…' (67 + 1 + 32 characters)
+ */
+export function fitAggregationKey(key: string): string {
+  const line = oneLine(String(key)).replace(/@/g, '＠');
+  if (line.length <= MAX_AGGREGATION_KEY) return line;
+  const hash = createHash('sha256').update(line).digest('hex').slice(0, 32);
+  let start = line.slice(0, HASHED_PREFIX);
+  // Never half a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(start)) start = start.slice(0, -1);
+  return `${start}~${hash}`;
 }
 
 /** Tags of an event: the option tags, then `key:value` tags made from the event. */

@@ -15,8 +15,10 @@ export {
   type DatadogEvent,
   eventTags,
   type FormatOptions,
+  fitAggregationKey,
   fitDatadogEvent,
   formatDatadogEvent,
+  MAX_AGGREGATION_KEY,
   MAX_TEXT,
   MAX_TITLE,
 } from './format.js';

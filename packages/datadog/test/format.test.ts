@@ -1,14 +1,22 @@
 import { ObjectSerializer as V1 } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v1/models/ObjectSerializer.js';
 import { ObjectSerializer as V2 } from '@datadog/datadog-api-client/dist/packages/datadog-api-client-v2/models/ObjectSerializer.js';
-import { createEvent, EVENT_TYPES, type Severity } from '@empathy/webhooks-core';
+import {
+  createEvent,
+  EVENT_TYPES,
+  type IncidentContext,
+  incidentOf,
+  type Severity,
+} from '@empathy/webhooks-core';
 import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   ALERT_TYPE_MAP,
   type DatadogEvent,
   eventMetricPoints,
+  fitAggregationKey,
   fitDatadogEvent,
   formatDatadogEvent,
+  MAX_AGGREGATION_KEY,
   MAX_TEXT,
   MAX_TITLE,
   toSeries,
@@ -55,6 +63,76 @@ describe('formatDatadogEvent', () => {
     await expect(`${JSON.stringify(wire(event), null, 2)}\n`).toMatchFileSnapshot(
       './__golden__/alert-resolved.json',
     );
+  });
+
+  describe('incidents', () => {
+    /** Where the sample alert's incident stands at its fourth firing. */
+    const repeat: IncidentContext = {
+      key: 'empathy:alert:8174c4c94a0d9b1fbeb26737440f07ad',
+      status: 'firing',
+      occurrences: 4,
+      folded: 1,
+      firstSeenAt: '2025-11-25T14:02:00.000Z',
+      ref: undefined,
+    };
+
+    it('says how often a repeat fired, under its incident key (golden)', async () => {
+      const event = formatDatadogEvent(sampleEvent('alert'), { now: NOW }, repeat);
+      expect(event.title).toBe('Error rate above 5% on checkout');
+      expect(event.alertType).toBe('error');
+      expect(event.aggregationKey).toBe(repeat.key);
+      expect(event.text).toContain('**Seen:** 4 times since 2025-11-25 14:02 UTC');
+      expect(eventErrors({ ...wire(event), date_happened: undefined })).toEqual([]);
+      await expect(`${JSON.stringify(wire(event), null, 2)}\n`).toMatchFileSnapshot(
+        './__golden__/alert-repeat.json',
+      );
+    });
+
+    it('makes any resolved incident a success titled Resolved, with the same key', () => {
+      const failure = sampleEvent('test_failure', { resolved: true });
+      const key = incidentOf(failure)!.key;
+      const event = formatDatadogEvent(failure, { now: NOW }, { ...repeat, key, status: 'resolved' });
+      expect(event).toMatchObject({
+        title: 'Resolved: Test failed: test_login_rejects_expired_token',
+        alertType: 'success',
+        aggregationKey: key,
+      });
+      expect(event.text).toContain('**Seen:** 4 times since 2025-11-25 14:02 UTC');
+      // Without the incident (formatting by hand), data.resolved says the same.
+      expect(formatDatadogEvent(failure, { now: NOW }).alertType).toBe('success');
+    });
+
+    it('takes the option, then data.aggregation_key, then the incident key', () => {
+      const alert = sampleEvent('alert', { incident_key: 'INC-7' });
+      expect(formatDatadogEvent(alert).aggregationKey).toBe('INC-7');
+      expect(formatDatadogEvent(alert, {}, { ...repeat, key: 'INC-7' }).aggregationKey).toBe('INC-7');
+      const own = sampleEvent('alert', { incident_key: 'INC-7', aggregation_key: 'checkout' });
+      expect(formatDatadogEvent(own).aggregationKey).toBe('checkout');
+      expect(formatDatadogEvent(own, { aggregationKey: () => 'mine' }).aggregationKey).toBe('mine');
+    });
+
+    it('hashes a key over 100 characters down: deterministic, 100 long, distinct per key', () => {
+      const long = (end: string) => `team-payments/${'checkout-eu-west-1/'.repeat(8)}${end}`;
+      const a = fitAggregationKey(long('5xx'));
+      expect(a).toHaveLength(MAX_AGGREGATION_KEY);
+      expect(a.slice(0, 68)).toBe(`${long('5xx').slice(0, 67)}~`);
+      expect(a.slice(68)).toMatch(/^[0-9a-f]{32}$/);
+      expect(fitAggregationKey(long('5xx'))).toBe(a);
+      // Two keys that share their first 100 characters stay two groups (a cut would merge them).
+      expect(fitAggregationKey(long('latency'))).not.toBe(a);
+      // Keys within the limit are kept as they are; mentions are neutralised either way.
+      expect(fitAggregationKey('x'.repeat(100))).toBe('x'.repeat(100));
+      expect(fitAggregationKey('@oncall')).toBe('＠oncall');
+      // Never half an emoji at the cut.
+      const emoji = fitAggregationKey(`${'a'.repeat(66)}🚨${'b'.repeat(40)}`);
+      expect(emoji).toMatch(/^a{66}~[0-9a-f]{32}$/);
+      // What a format returns gets the same treatment.
+      const formatted = fitDatadogEvent({
+        ...formatDatadogEvent(sampleEvent('alert')),
+        aggregationKey: long('5xx'),
+      });
+      expect(formatted.aggregationKey).toBe(a);
+    });
   });
 
   it('maps every severity to an alert type; none is info, or error for error events', () => {

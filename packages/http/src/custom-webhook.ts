@@ -12,6 +12,7 @@ import {
   cleanJson,
   guardedLookup,
   httpError,
+  type IncidentContext,
   networkError,
   parseHeaders,
   parseRetryAfter,
@@ -24,15 +25,16 @@ import {
 import { Pool } from 'undici';
 import pkg from '../package.json' with { type: 'json' };
 import { send } from './transport.js';
+import { type CustomWebhookEvent, wireIncident } from './wire-incident.js';
 
 /** HTTP methods a webhook may use. */
 export type WebhookMethod = 'POST' | 'PUT' | 'PATCH';
 
 /**
- * What a {@link CustomWebhook} sends as its JSON body: the event envelope by default, or what
- * the user's `format` returns.
+ * What a {@link CustomWebhook} sends as its JSON body: the event envelope (with its `incident`
+ * block for an incident's event) by default, or what the user's `format` returns.
  */
-export type CustomWebhookBody = EmpathyEvent | Record<string, unknown>;
+export type CustomWebhookBody = CustomWebhookEvent | Record<string, unknown>;
 
 /** Options of {@link CustomWebhook}: the seed's options in camelCase, plus `name`, `concurrency`, `allowPrivateNetwork`, `format`. */
 export interface CustomWebhookOptions extends WebhookOptions<CustomWebhookBody> {
@@ -169,9 +171,14 @@ export class CustomWebhook extends WebhookBase<CustomWebhookBody> {
     await pool?.destroy();
   }
 
-  /** The event envelope itself: the seed's payload. */
-  protected render(event: EmpathyEvent): CustomWebhookBody {
-    return event;
+  /**
+   * The event envelope itself: the seed's payload. An event that belongs to an incident also
+   * carries `incident: { key, status, occurrences, first_seen_at }` (the attempt's
+   * `ctx.incident`), so a receiver can group its notifications; any other event is sent as is.
+   */
+  protected render(event: EmpathyEvent, incident?: IncidentContext): CustomWebhookBody {
+    if (incident === undefined) return event;
+    return { ...event, incident: wireIncident(incident) };
   }
 
   /**

@@ -3,6 +3,8 @@ import {
   boundedData,
   cleanText,
   conditionFingerprint,
+  type IncidentContext,
+  incidentOf,
   oneLine,
   safeLink,
   summarizeEvent,
@@ -55,7 +57,7 @@ export interface FormatOptions {
   source?: string | undefined;
   component?: string | undefined;
   group?: string | undefined;
-  /** Overrides the fingerprint. */
+  /** Overrides the incident key. */
   dedupKey?: ((event: EmpathyEvent) => string) | undefined;
 }
 
@@ -104,19 +106,27 @@ const DETAILS = { string: 1000, items: 20, keys: 50, depth: 4 };
 const MAX_DETAILS_BYTES = 256 * 1024;
 
 /**
- * The Events API v2 body for an event: a `trigger` with a stable `dedup_key`, or a `resolve`
- * when `data.resolved` is `true` (the condition has cleared), or the action an event made by
- * `resolve()` / `acknowledge()` asks for. The summary, links and severity come from core's one
- * reading of the event; `custom_details` holds its data, cleaned and bounded.
+ * The Events API v2 body for an event: a `trigger` whose `dedup_key` is the event's incident key,
+ * or a `resolve` with that key when the condition has cleared (`data.resolved: true`), or the
+ * action an event made by `resolve()` / `acknowledge()` asks for. The summary, links and severity
+ * come from core's one reading of the event; `custom_details` holds its data, cleaned and bounded.
+ *
+ * `incident` is the attempt's `ctx.incident`: its key is the `dedup_key` (unless the `dedupKey`
+ * option gives one), and a trigger's `custom_details` say how often the condition fired
+ * (`occurrences`, `first_seen_at`), folded repeats included.
  */
-export function formatPagerDutyEvent(event: EmpathyEvent, options: FormatOptions = {}): PagerDutyEventBody {
+export function formatPagerDutyEvent(
+  event: EmpathyEvent,
+  options: FormatOptions = {},
+  incident?: IncidentContext,
+): PagerDutyEventBody {
   const requested = requestedAction(event);
   if (requested !== undefined) return requested;
-  const dedup_key = incidentKey(event, options.dedupKey);
-  if ((event.data as { resolved?: unknown }).resolved === true) {
+  const dedup_key = incidentKey(event, options.dedupKey, incident);
+  if (incident?.status === 'resolved' || (event.data as { resolved?: unknown }).resolved === true) {
     return { event_action: 'resolve', dedup_key };
   }
-  const reading = summarizeEvent(event);
+  const reading = summarizeEvent(event, incident);
   const payload: PagerDutyPayload = {
     summary: truncate(
       oneLine(reading.text === undefined ? reading.title : `${reading.title}: ${reading.text}`),
@@ -129,7 +139,7 @@ export function formatPagerDutyEvent(event: EmpathyEvent, options: FormatOptions
   if (options.component !== undefined) payload.component = options.component;
   if (options.group !== undefined) payload.group = options.group;
   payload.class = event.event_type;
-  payload.custom_details = customDetails(event);
+  payload.custom_details = customDetails(event, incident);
   const body: PagerDutyEventBody = {
     event_action: 'trigger',
     dedup_key,
@@ -210,15 +220,21 @@ export function fitPagerDutyEvent(body: PagerDutyEventBody): PagerDutyEventBody 
 }
 
 /**
- * The incident key of an event: `custom(event)` when given (the `dedupKey` option), else
- * `data.dedup_key`; when that is missing or blank, a fingerprint of the fields that identify the
- * condition (not of volatile text such as measured values), so a repeat of the same condition
- * updates the open incident instead of paging again.
+ * The `dedup_key` of an event: `custom(event)` when given (the `dedupKey` option), else its
+ * incident key: `incident.key` (the attempt's `ctx.incident`), which is core's `incidentOf`:
+ * `data.incident_key`, else `data.dedup_key` (1-200 characters), else a fingerprint of the fields
+ * that identify the condition (not of volatile text such as measured values), so a repeat of the
+ * same condition updates the open incident instead of paging again. An event outside any
+ * incident (a prediction) gets the same kind of fingerprint.
  *
  * @example incidentKey(alert) // 'empathy:alert:3f6c…' (32 hex digits)
  */
-export function incidentKey(event: EmpathyEvent, custom?: (event: EmpathyEvent) => string): string {
-  const explicit = custom ? custom(event) : (event.data as { dedup_key?: unknown }).dedup_key;
+export function incidentKey(
+  event: EmpathyEvent,
+  custom?: (event: EmpathyEvent) => string,
+  incident?: Pick<IncidentContext, 'key'>,
+): string {
+  const explicit = custom ? custom(event) : (incident ?? incidentOf(event))?.key;
   const key = typeof explicit === 'string' ? cleanText(explicit).trim() : '';
   if (key !== '') return truncate(key, MAX_DEDUP_KEY);
   return conditionFingerprint(event);
@@ -235,8 +251,11 @@ function pickSource(event: EmpathyEvent, fallback: string | undefined): string {
   return truncate(own !== '' ? own : (fallback ?? DEFAULT_SOURCE), MAX_FIELD);
 }
 
-/** The event's data plus its envelope fields, trimmed so the event stays far below 512 KB. */
-function customDetails(event: EmpathyEvent): Record<string, unknown> {
+/**
+ * The event's data plus its envelope fields (and, for an incident, how often it fired), trimmed so
+ * the event stays far below 512 KB.
+ */
+function customDetails(event: EmpathyEvent, incident: IncidentContext | undefined): Record<string, unknown> {
   const envelope: Record<string, unknown> = {
     event_id: event.event_id,
     event_type: event.event_type,
@@ -247,6 +266,11 @@ function customDetails(event: EmpathyEvent): Record<string, unknown> {
   if (event.classification !== undefined) envelope.classification = event.classification;
   if (typeof event.metadata.model === 'string') envelope.model = cleanText(event.metadata.model);
   envelope.framework_version = event.metadata.framework_version;
+  if (incident !== undefined) {
+    // PagerDuty appends a repeat trigger to the open alert's log: these say how many it stands for.
+    envelope.occurrences = incident.occurrences;
+    envelope.first_seen_at = incident.firstSeenAt;
+  }
   const { resolved: _resolved, dedup_key: _key, ...data } = event.data as Record<string, unknown>;
   const details = { ...(boundedData(data, DETAILS) as Record<string, unknown>), ...envelope };
   if (Buffer.byteLength(JSON.stringify(details)) <= MAX_DETAILS_BYTES) return details;

@@ -8,6 +8,7 @@ import {
   WebhookConfigError,
 } from '@empathy/webhooks-core';
 import {
+  type IncidentContext,
   parseEndpointOption,
   permanentError,
   readBodyJson,
@@ -74,7 +75,8 @@ export interface PagerDutyWebhookOptions extends WebhookOptions<PagerDutyEventBo
   /**
    * Computes the `dedup_key` (at most 255 characters). Events with the same key update one
    * incident; a resolve with it closes that incident.
-   * @default `data.dedup_key` if set, else a fingerprint of the fields that identify the condition
+   * @default the event's incident key (`ctx.incident.key`): `data.incident_key`, else
+   * `data.dedup_key`, else a fingerprint of the fields that identify the condition
    */
   dedupKey?: ((event: EmpathyEvent) => string) | undefined;
   /** @default { maxRequestsPerMinute: 120 } (PagerDuty's limit per routing key) */
@@ -100,8 +102,9 @@ const MAX_ANSWER = 4096;
 
 /**
  * Opens, updates and resolves PagerDuty incidents through the Events API v2. Each event becomes a
- * `trigger` whose `dedup_key` is a stable fingerprint of the condition, so repeats update one
- * incident; an event with `data.resolved: true` resolves it.
+ * `trigger` whose `dedup_key` is the event's incident key (core's `incidentOf`: `data.incident_key`,
+ * else a stable fingerprint of the condition), so repeats update one incident and say how often
+ * it fired; an event with `data.resolved: true` resolves it with the same key.
  *
  * @example
  * const pagerduty = new PagerDutyWebhook({
@@ -234,10 +237,13 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
     return event;
   }
 
-  /** The Events API event for `event`: what `format` receives as `defaults`. */
-  protected render(event: EmpathyEvent): PagerDutyEventBody {
+  /**
+   * The Events API event for `event`: what `format` receives as `defaults`. With the attempt's
+   * `incident`, its key is the `dedup_key` and a trigger's `custom_details` carry the count.
+   */
+  protected render(event: EmpathyEvent, incident?: IncidentContext): PagerDutyEventBody {
     try {
-      return formatPagerDutyEvent(event, this.#format);
+      return formatPagerDutyEvent(event, this.#format, incident);
     } catch (error) {
       // A `dedupKey` option that throws, or an action event without its key: no retry helps.
       throw permanentError(

@@ -1,4 +1,10 @@
-import { createEvent, EVENT_TYPES, type Severity } from '@empathy/webhooks-core';
+import {
+  createEvent,
+  EVENT_TYPES,
+  type IncidentContext,
+  incidentOf,
+  type Severity,
+} from '@empathy/webhooks-core';
 import { hostileEvent, sampleEvent, UNSAFE_CHARACTERS } from '@empathy/webhooks-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +16,16 @@ import {
   SEVERITY_MAP,
 } from '../src/index.js';
 import { eventsApi, ROUTING_KEY } from './fake-pagerduty.js';
+
+/** Where the sample alert's incident stands at its fourth firing. */
+const REPEAT: IncidentContext = {
+  key: 'empathy:alert:8174c4c94a0d9b1fbeb26737440f07ad',
+  status: 'firing',
+  occurrences: 4,
+  folded: 1,
+  firstSeenAt: '2025-11-25T14:02:00.000Z',
+  ref: undefined,
+};
 
 /** Every string and key in a value (JSON.stringify would hide control characters behind escapes). */
 const strings = (value: unknown): string[] =>
@@ -125,6 +141,38 @@ describe('formatPagerDutyEvent', () => {
     expect(incidentKey(a)).not.toBe(incidentKey(c));
     const done = (id: string) => sampleEvent('completion', {}, { eventId: id });
     expect(incidentKey(done('evt_1'))).not.toBe(incidentKey(done('evt_2')));
+  });
+
+  it('keys an event by its incident: incident_key, else dedup_key, else the fingerprint; the option wins', () => {
+    const alert = sampleEvent('alert');
+    expect(incidentKey(alert)).toBe(incidentOf(alert)!.key);
+    expect(incidentKey(sampleEvent('alert', { dedup_key: 'old-7' }))).toBe('old-7');
+    expect(incidentKey(sampleEvent('alert', { incident_key: 'INC-7', dedup_key: 'old-7' }))).toBe('INC-7');
+    expect(incidentKey(sampleEvent('alert', { incident_key: 'INC-7' }), () => 'mine')).toBe('mine');
+    const incident = { key: 'INC-9' };
+    expect(formatPagerDutyEvent(alert, {}, { ...REPEAT, ...incident }).dedup_key).toBe('INC-9');
+    expect(formatPagerDutyEvent(alert, { dedupKey: () => 'mine' }, REPEAT).dedup_key).toBe('mine');
+  });
+
+  it('says how often a repeat fired in custom_details (golden)', async () => {
+    const body = formatPagerDutyEvent(sampleEvent('alert'), {}, REPEAT);
+    expect(body.event_action).toBe('trigger');
+    expect(body.dedup_key).toBe(REPEAT.key);
+    expect(body.payload?.custom_details).toMatchObject({
+      occurrences: 4,
+      first_seen_at: '2025-11-25T14:02:00.000Z',
+    });
+    expect(accepted(body)).toBe(202);
+    await expect(`${JSON.stringify(body, null, 2)}\n`).toMatchFileSnapshot('./__golden__/alert-repeat.json');
+  });
+
+  it('resolves any event of a resolved incident with its key, alone', () => {
+    const failure = sampleEvent('test_failure', { resolved: true });
+    const resolved = { ...REPEAT, status: 'resolved' as const, key: incidentOf(failure)!.key };
+    expect(formatPagerDutyEvent(failure, {}, resolved)).toEqual({
+      event_action: 'resolve',
+      dedup_key: resolved.key,
+    });
   });
 });
 

@@ -4,6 +4,7 @@ export {
   readNodeBody,
   readWebBody,
 } from './read-body.js';
+export type { ReceivedEvent, ReceivedIncident } from './received-event.js';
 export { createReceiver, type Receiver, type ReceiverOptions } from './receiver.js';
 export {
   isReplayStore,

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  type EmpathyEvent,
   type HeaderSource,
   headerValue,
   isWebhookPayloadError,
@@ -14,6 +13,7 @@ import {
   WebhookSignatureError,
 } from '@empathy/webhooks-core';
 import { type BodyResult, readNodeBody, readWebBody } from './read-body.js';
+import type { ReceivedEvent } from './received-event.js';
 import { isReplayStore, MemoryReplayStore, type ReplayStore } from './replay-store.js';
 
 /** Options of {@link createReceiver}. Give `secret` or `secrets`, not both. */
@@ -41,15 +41,16 @@ export interface ReceiverOptions {
   /**
    * Handles each verified event once. The request is answered 200 when it resolves, and 500 when
    * it throws or rejects (the sender retries; the id is forgotten so that the retry is handled).
-   * Needed by `fetch()` and `node()` unless `node()` is given Express's `next`.
+   * Needed by `fetch()` and `node()` unless `node()` is given Express's `next`. An event that
+   * belongs to an incident carries `event.incident` (`{ key, status, occurrences, first_seen_at }`).
    */
-  onEvent?: ((event: EmpathyEvent) => unknown) | undefined;
+  onEvent?: ((event: ReceivedEvent) => unknown) | undefined;
   /**
    * Told about errors the sender must not see: `onEvent` failures, a misconfigured server (a
    * body parser ahead of the receiver), a replay store that failed.
    * @default console.error
    */
-  onError?: ((error: unknown, event: EmpathyEvent | undefined) => void) | undefined;
+  onError?: ((error: unknown, event: ReceivedEvent | undefined) => void) | undefined;
   /** Where accepted ids are remembered. @default a new MemoryReplayStore() per receiver */
   replayStore?: ReplayStore | undefined;
   /**
@@ -78,7 +79,7 @@ export interface Receiver {
    * @throws {WebhookPayloadError} when it is authentic but not an Empathy event (not JSON, or no
    *   `event_type` / `event_id`).
    */
-  verify(rawBody: RawBody, headers: HeaderSource): EmpathyEvent;
+  verify(rawBody: RawBody, headers: HeaderSource): ReceivedEvent;
   /**
    * A web-standard handler (Hono, Next.js App Router, Bun, Deno, Cloudflare Workers): reads the
    * body (bounded), verifies, rejects replays, runs `onEvent`, and answers. Never throws.
@@ -125,8 +126,8 @@ interface Resolved {
   secrets: string[];
   toleranceSeconds: number;
   replayWindowMs: number;
-  onEvent: ((event: EmpathyEvent) => unknown) | undefined;
-  onError: (error: unknown, event: EmpathyEvent | undefined) => void;
+  onEvent: ((event: ReceivedEvent) => unknown) | undefined;
+  onError: (error: unknown, event: ReceivedEvent | undefined) => void;
   store: ReplayStore;
   allowXSignatureOnly: boolean;
   maxBodyBytes: number;
@@ -244,7 +245,7 @@ function defaultOnError(error: unknown): void {
 export function createReceiver(options: ReceiverOptions): Receiver {
   const o = resolveOptions(options);
 
-  const verify = (rawBody: RawBody, headers: HeaderSource): EmpathyEvent => {
+  const verify = (rawBody: RawBody, headers: HeaderSource): ReceivedEvent => {
     const xSignature = headerValue(headers, 'x-signature');
     const standard = ['webhook-id', 'webhook-timestamp', 'webhook-signature'].some(
       (name) => headerValue(headers, name) !== undefined,
@@ -287,9 +288,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   const handle = async (
     body: Buffer,
     headers: HeaderSource,
-    run: ((event: EmpathyEvent) => unknown) | undefined,
-  ): Promise<{ answer: Answer; event?: EmpathyEvent; id?: string }> => {
-    let event: EmpathyEvent;
+    run: ((event: ReceivedEvent) => unknown) | undefined,
+  ): Promise<{ answer: Answer; event?: ReceivedEvent; id?: string }> => {
+    let event: ReceivedEvent;
     try {
       event = verify(body, headers);
     } catch (error) {
@@ -321,14 +322,14 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return { answer: ANSWERS.ok };
   };
 
-  const release = async (id: string, event: EmpathyEvent) => {
+  const release = async (id: string, event: ReceivedEvent) => {
     try {
       await o.store.release(id);
     } catch (error) {
       o.onError(error, event);
     }
   };
-  const complete = async (id: string, event: EmpathyEvent) => {
+  const complete = async (id: string, event: ReceivedEvent) => {
     try {
       await o.store.complete(id, Date.now() + o.replayWindowMs);
     } catch (error) {
@@ -407,7 +408,7 @@ function toText(body: RawBody): string {
 }
 
 /** The verified body as an Empathy event, or a {@link WebhookPayloadError} saying what it is instead. */
-function asEvent(body: unknown): EmpathyEvent {
+function asEvent(body: unknown): ReceivedEvent {
   if (body === undefined) throw new WebhookPayloadError('body is empty');
   if (typeof body === 'string') throw new WebhookPayloadError('body is not JSON');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -420,7 +421,7 @@ function asEvent(body: unknown): EmpathyEvent {
   if (typeof event.event_id !== 'string' || event.event_id === '') {
     throw new WebhookPayloadError('body is not an Empathy event: it has no event_id');
   }
-  return body as EmpathyEvent;
+  return body as ReceivedEvent;
 }
 
 function bodyAnswer(read: Extract<BodyResult, { ok: false }>, onError: Resolved['onError']): Answer {

@@ -105,8 +105,11 @@ describe('receiver.node on a node:http server, receiving real deliveries from Cu
       'webhook-signature': captured['webhook-signature'] as string,
       'content-type': 'application/json',
     };
-    // The exact request again (a replay), then the same id signed afresh (a sender's retry).
-    const again = await fetch(s.url, { method: 'POST', body: JSON.stringify(event), headers: replay });
+    // The exact request again (a replay), then the same id signed afresh (a sender's retry). The
+    // body is the one received: a deployment risk's carries its incident block besides the event.
+    const body = JSON.stringify(s.received[0]);
+    expect(body).toContain('"incident":{');
+    const again = await fetch(s.url, { method: 'POST', body, headers: replay });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ status: 'ok', duplicate: true });
     const { stats } = await deliver(s.url, [event]);
