@@ -24,9 +24,10 @@ export interface CommonEventData {
   /**
    * The incident this event belongs to (1-200 characters): events with one key are one
    * condition, so a repeat updates the first notification and a resolved event clears it
-   * (see `incidentOf`). Without it, a condition event's key is its `conditionFingerprint`.
+   * (see `incidentOf`). Without it, a condition event's key is its `conditionFingerprint`;
+   * `null` puts the event in no incident (it is sent as it is, never folded or updated).
    */
-  incident_key?: string | undefined;
+  incident_key?: string | null | undefined;
   /** `true`: the condition this event reports has cleared (its incident is resolved). */
   resolved?: boolean | undefined;
   /** The older name of {@link incident_key}, still read when `incident_key` is absent. */

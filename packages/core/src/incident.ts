@@ -38,12 +38,16 @@ const cache = new WeakMap<EmpathyEvent, EventIncident | null>();
  * event's `data.incident_key` when it has one (1-200 characters; `data.dedup_key`, its older
  * name, is read when it is absent), else core's
  * `conditionFingerprint` (`empathy:<event_type>:<32 hex digits>`), so one condition firing again
- * gets the same key. `data.resolved: true` marks the event that clears it.
+ * gets the same key. `data.resolved: true` marks the event that clears it. `data.incident_key:
+ * null` puts an event in no incident (a command about one, such as PagerDuty's acknowledge, or an
+ * alert that should always be its own notification).
  *
  * @example incidentOf(createEvent('alert', { message: 'CPU 95%', resolved: true })) // { key: 'empathy:alert:…', resolved: true }
  */
 export function incidentOf(event: EmpathyEvent): EventIncident | undefined {
   const data = (event.data ?? {}) as { incident_key?: unknown; dedup_key?: unknown; resolved?: unknown };
+  // `incident_key: null` opts an event out: a command about an incident, a one-off alert.
+  if (data.incident_key === null) return undefined;
   const explicit = data.incident_key ?? data.dedup_key;
   // The common case (a prediction, a completion) costs two reads and a Set lookup.
   if (explicit === undefined && !INCIDENT_TYPES.has(event.event_type)) return undefined;
@@ -70,9 +74,10 @@ export function incidentKeyProblem(data: unknown): string | undefined {
   const key = d.incident_key;
   if (
     key !== undefined &&
+    key !== null &&
     (typeof key !== 'string' || key.length === 0 || key.length > MAX_INCIDENT_KEY_LENGTH)
   ) {
-    return `data.incident_key must be a string of 1-${MAX_INCIDENT_KEY_LENGTH} characters`;
+    return `data.incident_key must be a string of 1-${MAX_INCIDENT_KEY_LENGTH} characters, or null for no incident`;
   }
   if (d.resolved !== undefined && typeof d.resolved !== 'boolean') {
     return `data.resolved must be true or false (got ${typeof d.resolved})`;

@@ -70,6 +70,11 @@ describe('incident identity', () => {
     expect(incidentOf(prediction)).toEqual({ key: 'P-1', resolved: false });
   });
 
+  it('leaves an event with incident_key: null outside any incident, whatever its type', () => {
+    expect(incidentOf(disk({ incident_key: null }))).toBeUndefined();
+    expect(incidentOf(disk({ incident_key: null, dedup_key: 'k', resolved: true }))).toBeUndefined();
+  });
+
   it('leaves events that report no condition outside any incident', () => {
     const prediction = createEvent('prediction', { prediction: 'p', confidence: 0.5 }, { userId: 'u' });
     expect(incidentOf(prediction)).toBeUndefined();

@@ -229,7 +229,9 @@ export class PagerDutyWebhook extends WebhookBase<PagerDutyEventBody> {
         title: `PagerDuty ${action}`,
         message: `${action === 'resolve' ? 'Resolve' : 'Acknowledge'} the incident ${dedupKey}`,
         dedup_key: dedupKey,
-        ...(action === 'resolve' ? { resolved: true } : {}),
+        // A resolve clears the incident; an acknowledge is a command about it, not an occurrence
+        // (it must not be counted, folded by `group`, or mistaken for a repeat).
+        ...(action === 'resolve' ? { resolved: true } : { incident_key: null }),
       },
       { userId, metadata: { [ACTION_METADATA]: action } },
     );

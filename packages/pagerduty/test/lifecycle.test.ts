@@ -140,6 +140,31 @@ describe('PagerDuty incident lifecycle', () => {
     expect(first![1]).toMatch(/^empathy:test_failure:/);
   });
 
+  it('sends acknowledge() at once, with group too, and does not count it as a repeat', async () => {
+    const pagerduty = make({ group: { waitSeconds: 0, intervalSeconds: 0 } });
+    const d = new Dispatcher({ webhooks: [pagerduty] });
+    const alert = createEvent(
+      'alert',
+      { title: 'Disk full', message: '97%', source: 'db-1' },
+      { userId: 'ops' },
+    );
+    const key = incidentOf(alert)!.key;
+    await d.dispatch(alert);
+    await d.flush();
+    await pagerduty.acknowledge(key);
+    await d.flush();
+    await d.dispatch(
+      createEvent('alert', { title: 'Disk full', message: '98%', source: 'db-1' }, { userId: 'ops' }),
+    );
+    await d.flush();
+    await d.close();
+    expect(calls()).toEqual([
+      ['trigger', key, 1],
+      ['acknowledge', key, undefined],
+      ['trigger', key, 2],
+    ]);
+  });
+
   it('with group.waitSeconds, folds 10 repeats into one trigger whose custom_details say 10', async () => {
     const pagerduty = make({ group: { waitSeconds: 2 } });
     const dispatcher = new Dispatcher({ webhooks: [pagerduty] });
