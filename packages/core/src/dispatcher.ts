@@ -6,6 +6,7 @@ import {
   WebhookTimeoutError,
 } from './errors.js';
 import { type EmpathyEvent, unknownEventType } from './events.js';
+import { InFlight } from './in-flight.js';
 import { ON_ABORT } from './kit/abort.js';
 import { WebhookMonitor } from './monitor.js';
 import {
@@ -100,7 +101,7 @@ export class Dispatcher implements JobHandler {
    * Attempts in flight, each with the function that abandons it, so that close() can cancel the
    * ones its deadline leaves behind.
    */
-  readonly #active = new Map<AttemptContext, () => void>();
+  readonly #active = new InFlight<AttemptContext, () => void>();
   readonly #telemetry: DeliveryTelemetry | undefined;
   #unobserve: (() => void) | undefined;
   #closed = false;
@@ -456,7 +457,7 @@ export class Dispatcher implements JobHandler {
       // close() gave up on this attempt: its queue no longer listens, so whatever the plugin does
       // next is not reported (a durable queue hands the job out again), and its timer must not
       // keep the process alive.
-      this.#active.set(ctx, () => {
+      const slot = this.#active.add(ctx, () => {
         settled = true;
         clearTimeout(timer);
         if (scope)
@@ -466,7 +467,7 @@ export class Dispatcher implements JobHandler {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.#active.delete(ctx);
+        this.#active.delete(slot);
         resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown, scope));
       };
       const timer = setTimeout(() => {
@@ -486,7 +487,7 @@ export class Dispatcher implements JobHandler {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.#active.delete(ctx);
+        this.#active.delete(slot);
         entry.breaker?.record(true, Date.now());
         const durationMs = performance.now() - started;
         this.monitor.record({
