@@ -10,10 +10,11 @@ export interface InFlightSlot<K, V> {
  * The dispatcher's attempts in flight, each with a value (the function that abandons it): a
  * doubly linked list whose removed slots let go of their key and value at once.
  *
- * Not a Map, for the garbage collector's sake: measured with `bench/delivery-cost.ts`, a Map here
- * kept the objects of attempts that had already ended alive through young-generation GCs, so
- * every delivery's request, closures and promises were copied into the old generation (more
- * than 3 KB per delivery, GC time up by half). The list adds one small object per attempt.
+ * Not a Map, for the garbage collector's sake: with a Map here, attempts that had already ended
+ * (deleted) still survived young-generation GCs, so every delivery's request, closures and
+ * promises were copied into the old generation: 3.3 KB per delivery, scavenges 3–4× longer
+ * (`node --trace-gc-nvp`, docs/benchmarks.md, session 3). The list adds one small object per
+ * attempt.
  */
 export class InFlight<K, V> {
   #head: InFlightSlot<K, V> | undefined;
