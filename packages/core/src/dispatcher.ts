@@ -1,3 +1,4 @@
+import { InFlight } from './attempts-in-flight.js';
 import {
   toDeliveryError,
   WebhookConfigError,
@@ -6,7 +7,6 @@ import {
   WebhookTimeoutError,
 } from './errors.js';
 import { type EmpathyEvent, unknownEventType } from './events.js';
-import { InFlight } from './in-flight.js';
 import { ON_ABORT } from './kit/abort.js';
 import { WebhookMonitor } from './monitor.js';
 import {
