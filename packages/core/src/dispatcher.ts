@@ -1,3 +1,4 @@
+import { InFlight } from './attempts-in-flight.js';
 import {
   toDeliveryError,
   WebhookConfigError,
@@ -129,7 +130,7 @@ export class Dispatcher implements JobHandler {
    * Attempts in flight, each with the function that abandons it, so that close() can cancel the
    * ones its deadline leaves behind.
    */
-  readonly #active = new Map<AttemptContext, () => void>();
+  readonly #active = new InFlight<AttemptContext, () => void>();
   readonly #telemetry: DeliveryTelemetry | undefined;
   readonly #incidents: IncidentStore;
   readonly #incidentTtlMs: number;
@@ -655,7 +656,7 @@ export class Dispatcher implements JobHandler {
       // close() gave up on this attempt: its queue no longer listens, so whatever the plugin does
       // next is not reported (a durable queue hands the job out again), and its timer must not
       // keep the process alive.
-      this.#active.set(ctx, () => {
+      const slot = this.#active.add(ctx, () => {
         settled = true;
         clearTimeout(timer);
         if (scope)
@@ -665,7 +666,7 @@ export class Dispatcher implements JobHandler {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.#active.delete(ctx);
+        this.#active.delete(slot);
         resolve(this.#failed(job, entry, attempt, performance.now() - started, thrown, scope));
       };
       const timer = setTimeout(() => {
@@ -685,7 +686,7 @@ export class Dispatcher implements JobHandler {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.#active.delete(ctx);
+        this.#active.delete(slot);
         entry.breaker?.record(true, Date.now());
         const durationMs = performance.now() - started;
         this.monitor.record({
