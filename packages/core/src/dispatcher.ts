@@ -907,8 +907,9 @@ class AttemptContext implements DeliveryContext {
   traceHeaders: Readonly<Record<string, string>> | undefined = undefined;
   incident: IncidentContext | undefined = undefined;
   #controller: AbortController | undefined;
-  #timedOut = false;
   #listeners: ((reason: Error) => void)[] | undefined;
+  /** Why the attempt was aborted, once it was. */
+  #aborted: Error | undefined;
 
   constructor(
     readonly attempt: number,
@@ -919,23 +920,27 @@ class AttemptContext implements DeliveryContext {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
-      if (this.#timedOut) this.#controller.abort(new WebhookTimeoutError(this.timeoutMs));
+      // Read after the deadline or the host's close: born aborted, with the same reason.
+      if (this.#aborted !== undefined) this.#controller.abort(this.#aborted);
     }
     return this.#controller.signal;
   }
 
   /** The kit's `onAbort`: a listener without an AbortController (the hot path's transport). */
   [ON_ABORT](listener: (reason: Error) => void): void {
-    if (this.#listeners) this.#listeners.push(listener);
+    // Registered after the deadline (a plugin that awaited before sending): abort it at once.
+    if (this.#aborted !== undefined) listener(this.#aborted);
+    else if (this.#listeners) this.#listeners.push(listener);
     else this.#listeners = [listener];
   }
 
   timeout(): void {
-    this.#timedOut = true;
     this.abort(new WebhookTimeoutError(this.timeoutMs));
   }
 
   abort(reason: Error): void {
+    if (this.#aborted !== undefined) return;
+    this.#aborted = reason;
     this.#controller?.abort(reason);
     const listeners = this.#listeners;
     this.#listeners = undefined;
