@@ -79,6 +79,20 @@ interface JiraCalls {
   transition(issueKey: string, id: string): Promise<unknown>;
 }
 
+/**
+ * What a delivery uses of jira.js's `Issues` and `IssueComments` sections, alike in Version3
+ * (Cloud) and Version2 (Server/Data Center): the payloads are built by the caller.
+ */
+interface IssueSections {
+  issues: {
+    createIssue(parameters: never): Promise<{ id: string; key: string }>;
+    getIssue(parameters: { issueIdOrKey: string; fields: string[] }): Promise<unknown>;
+    getTransitions(parameters: { issueIdOrKey: string }): Promise<unknown>;
+    doTransition(parameters: { issueIdOrKey: string; transition: { id: string } }): Promise<unknown>;
+  };
+  comments: { addComment(parameters: { issueIdOrKey: string; comment: never }): Promise<{ id: string }> };
+}
+
 /** An answer's `status` (jira.js keeps the HTTP status on its errors). */
 const isNotFound = (error: unknown): boolean => (error as { status?: unknown } | null)?.status === 404;
 
@@ -435,48 +449,44 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
       handleSuccessResponse: (response, callback) => client.handleSuccessResponse(response, callback),
       handleFailedResponse: (error, callback) => client.handleFailedResponse(error, callback),
     };
-    const fields = ['summary', 'status'];
-    const properties = [ISSUE_PROPERTY_KEY];
-    if (this.deployment === 'cloud') {
-      const search = new sdk.Version3.IssueSearch(scoped);
-      const issues = new sdk.Version3.Issues(scoped);
-      const comments = new sdk.Version3.IssueComments(scoped);
-      return {
-        async search(jql, reconcileIssues) {
-          // POST /rest/api/3/search/jql is eventually consistent; reconcileIssues makes the
-          // issues we just created visible: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/
-          const result = await search.searchForIssuesUsingJqlEnhancedSearchPost({
-            jql,
-            maxResults: 1,
-            fields,
-            properties,
-            ...(reconcileIssues.length > 0 ? { reconcileIssues } : {}),
-          });
-          return firstIssue(result);
-        },
-        create: (payload) => issues.createIssue(payload as never) as Promise<{ id: string; key: string }>,
-        comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as never }),
-        statusCategory: async (issueIdOrKey) =>
-          categoryOf(await issues.getIssue({ issueIdOrKey, fields: ['status'] })),
-        transitions: (issueIdOrKey) => issues.getTransitions({ issueIdOrKey }),
-        transition: (issueIdOrKey, id) => issues.doTransition({ issueIdOrKey, transition: { id } }),
-      };
-    }
-    const search = new sdk.Version2.IssueSearch(scoped);
-    const issues = new sdk.Version2.Issues(scoped);
-    const comments = new sdk.Version2.IssueComments(scoped);
+    // Cloud's v3 and Server/Data Center's v2 API share the issue and comment sections (the
+    // comment body is ADF or wiki text, built by the caller); only the search differs.
+    const api = this.deployment === 'cloud' ? sdk.Version3 : sdk.Version2;
+    const issues: IssueSections['issues'] = new api.Issues(scoped);
+    const comments: IssueSections['comments'] = new api.IssueComments(scoped);
     return {
-      async search(jql) {
-        const result = await search.searchForIssuesUsingJqlPost({ jql, maxResults: 1, fields, properties });
-        return firstIssue(result);
-      },
-      create: (payload) => issues.createIssue(payload as never) as Promise<{ id: string; key: string }>,
-      comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as string }),
+      search: this.#search(sdk, scoped),
+      create: (payload) => issues.createIssue(payload as never),
+      comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as never }),
       statusCategory: async (issueIdOrKey) =>
         categoryOf(await issues.getIssue({ issueIdOrKey, fields: ['status'] })),
       transitions: (issueIdOrKey) => issues.getTransitions({ issueIdOrKey }),
       transition: (issueIdOrKey, id) => issues.doTransition({ issueIdOrKey, transition: { id } }),
     };
+  }
+
+  /** The search for a finding's open issue, by the deployment's search API. */
+  #search(sdk: Sdk['sdk'], client: Client): JiraCalls['search'] {
+    const fields = ['summary', 'status'];
+    const properties = [ISSUE_PROPERTY_KEY];
+    if (this.deployment === 'cloud') {
+      const search = new sdk.Version3.IssueSearch(client);
+      return async (jql, reconcileIssues) => {
+        // POST /rest/api/3/search/jql is eventually consistent; reconcileIssues makes the
+        // issues we just created visible: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/
+        const result = await search.searchForIssuesUsingJqlEnhancedSearchPost({
+          jql,
+          maxResults: 1,
+          fields,
+          properties,
+          ...(reconcileIssues.length > 0 ? { reconcileIssues } : {}),
+        });
+        return firstIssue(result);
+      };
+    }
+    const search = new sdk.Version2.IssueSearch(client);
+    return async (jql) =>
+      firstIssue(await search.searchForIssuesUsingJqlPost({ jql, maxResults: 1, fields, properties }));
   }
 }
 
