@@ -103,48 +103,29 @@ export function noArguments(command: string, positionals: readonly string[]): vo
   }
 }
 
-/** An integer flag within [min, max], or a {@link UsageError} naming the flag. */
-export function integerFlag(
-  value: string | undefined,
-  flag: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  return numericFlag(value, flag, fallback, { min, max, integer: true });
-}
+/**
+ * Where a numeric flag's value may lie: an integer from `min` to `max`, or any number greater
+ * than `above` and at most `max` (a duration, where 0 means nothing).
+ */
+export type FlagRange = { integer: true; min: number; max: number } | { above: number; max: number };
 
-/** A number flag within (min, max], or a {@link UsageError} naming the flag. */
+/** A numeric flag within `range` (`fallback` when absent), or a {@link UsageError} naming the flag. */
 export function numberFlag(
   value: string | undefined,
   flag: string,
   fallback: number,
-  min: number,
-  max: number,
-): number {
-  return numericFlag(value, flag, fallback, { min, max, integer: false });
-}
-
-function numericFlag(
-  value: string | undefined,
-  flag: string,
-  fallback: number,
-  range: { min: number; max: number; integer: boolean },
+  range: FlagRange,
 ): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  const { min, max, integer } = range;
-  const ok = integer
-    ? /^\d+$/.test(value.trim()) && Number.isInteger(n) && n >= min && n <= max
-    : value.trim() !== '' && Number.isFinite(n) && n > min && n <= max;
-  if (!ok) {
-    throw new UsageError(
-      integer
-        ? `option --${flag} must be an integer from ${min} to ${max}`
-        : `option --${flag} must be a number greater than ${min} and at most ${max}`,
-    );
+  if ('integer' in range) {
+    if (/^\d+$/.test(value.trim()) && Number.isInteger(n) && n >= range.min && n <= range.max) return n;
+    throw new UsageError(`option --${flag} must be an integer from ${range.min} to ${range.max}`);
   }
-  return n;
+  if (value.trim() !== '' && Number.isFinite(n) && n > range.above && n <= range.max) return n;
+  throw new UsageError(
+    `option --${flag} must be a number greater than ${range.above} and at most ${range.max}`,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { integerFlag, noArguments, parseCommand, UsageError } from './args.js';
+import { noArguments, numberFlag, parseCommand, UsageError } from './args.js';
 import { startupLines } from './dashboard/index.js';
 import { startDashboardServer } from './dashboard/server.js';
 import { queueSource } from './dashboard/state.js';
@@ -17,7 +17,7 @@ export async function dashboard(args: string[], io: CliIO): Promise<number> {
   if (!parsed) return EXIT.ok;
   const { values, positionals } = parsed;
   noArguments('dashboard', positionals);
-  const port = integerFlag(values.port, 'port', 8788, 0, 65_535);
+  const port = numberFlag(values.port, 'port', 8788, { integer: true, min: 0, max: 65_535 });
   const host = values.host ?? '127.0.0.1';
   if (host === '') throw new UsageError('option --host must not be empty');
   const { queue, webhooks } = await openQueue(values, io.cwd ?? process.cwd());

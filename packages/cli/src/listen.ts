@@ -8,7 +8,7 @@ import {
 } from '@empathy/webhooks-core';
 import { summarizeEvent, truncateText } from '@empathy/webhooks-core/kit';
 import { createReceiver, type Receiver, readNodeBody } from '@empathy/webhooks-receiver';
-import { integerFlag, noArguments, parseCommand, secretFlag, UsageError } from './args.js';
+import { noArguments, numberFlag, parseCommand, secretFlag, UsageError } from './args.js';
 import { LISTEN_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { clock, jsonLine, line, type Palette, pad, palette } from './output.js';
@@ -77,8 +77,12 @@ export async function listen(args: string[], io: CliIO): Promise<number> {
   noArguments('listen', positionals);
   const path = values.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError('option --path must start with /');
-  const port = integerFlag(values.port, 'port', 8787, 0, 65535);
-  const toleranceSeconds = integerFlag(values.tolerance, 'tolerance', 300, 0, 86_400);
+  const port = numberFlag(values.port, 'port', 8787, { integer: true, min: 0, max: 65_535 });
+  const toleranceSeconds = numberFlag(values.tolerance, 'tolerance', 300, {
+    integer: true,
+    min: 0,
+    max: 86_400,
+  });
   const secret = secretFlag(values, io.env);
   const options: ListenOptions = {
     port,

@@ -14,7 +14,7 @@ import {
 import { SAMPLE_DATA, sampleEvent } from '@empathy/webhooks-core/fakes';
 import { assertEventType } from '@empathy/webhooks-core/kit';
 import { CustomWebhook } from '@empathy/webhooks-http';
-import { integerFlag, numberFlag, parseCommand, secretFlag, UsageError } from './args.js';
+import { numberFlag, parseCommand, secretFlag, UsageError } from './args.js';
 import { TRIGGER_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
 import { duration, jsonLine, line, type Palette, pad, palette } from './output.js';
@@ -60,10 +60,10 @@ export async function trigger(args: string[], io: CliIO): Promise<number> {
   const type = eventType(values.event ?? 'prediction');
   const data = await eventData(type, values.data, values['data-file']);
   const severity = severityFlag(values.severity) ?? (data.custom ? undefined : sample(type).severity);
-  const retries = integerFlag(values.retries, 'retries', 3, 0, 100);
-  const timeoutSeconds = numberFlag(values.timeout, 'timeout', 10, 0, 600);
-  const initialDelaySeconds = numberFlag(values['retry-delay'], 'retry-delay', 1, 0, 3600);
-  const count = integerFlag(values.count, 'count', 1, 1, 10_000);
+  const retries = numberFlag(values.retries, 'retries', 3, { integer: true, min: 0, max: 100 });
+  const timeoutSeconds = numberFlag(values.timeout, 'timeout', 10, { above: 0, max: 600 });
+  const initialDelaySeconds = numberFlag(values['retry-delay'], 'retry-delay', 1, { above: 0, max: 3600 });
+  const count = numberFlag(values.count, 'count', 1, { integer: true, min: 1, max: 10_000 });
   const secret = secretFlag(values, io.env);
   const headers = headerFlags(values.header ?? []);
   const json = values.json === true;

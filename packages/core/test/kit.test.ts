@@ -367,4 +367,67 @@ describe('WebhookBase', () => {
       /'allowPrivateNetwork' must be a boolean/,
     );
   });
+
+  it('sends JSON with any method: the body, content-type, user agent and headers of postJson', async () => {
+    // A plugin that creates a record with a POST and updates it with a PATCH, as Discord and Grafana do.
+    class Records extends WebhookBase<{ id: string; text: string }> {
+      readonly target: string;
+      constructor(readonly origin: string) {
+        super({ allowPrivateNetwork: true }, { name: 'records', events: ['*'], userAgent: 'records/1.0' });
+        this.target = origin;
+      }
+      protected render(event: EmpathyEvent) {
+        return { id: event.event_id, text: event.event_type };
+      }
+      protected async send(payload: { id: string; text: string }, _e: EmpathyEvent, c: DeliveryContext) {
+        const created = await this.postJson(`${this.origin}/records`, payload, c);
+        await created.body?.cancel();
+        const edited = await this.sendJson(
+          'PATCH',
+          `${this.origin}/records/${payload.id}`,
+          '{"text":"x"}',
+          c,
+          {
+            authorization: 'Bearer t',
+          },
+        );
+        await edited.body?.cancel();
+        return { status: edited.status };
+      }
+    }
+    const seen: unknown[] = [];
+    const server = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const { 'content-type': type, 'user-agent': agent, authorization } = req.headers;
+      seen.push({ method: req.method, url: req.url, type, agent, authorization, body });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const records = new Records(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      const event = sampleEvent('alert');
+      expect(await records.deliver(event, ctx)).toEqual({ status: 200 });
+      const common = { type: 'application/json', agent: 'records/1.0' };
+      expect(seen).toEqual([
+        {
+          method: 'POST',
+          url: '/records',
+          ...common,
+          authorization: undefined,
+          body: JSON.stringify({ id: event.event_id, text: 'alert' }),
+        },
+        {
+          method: 'PATCH',
+          url: `/records/${event.event_id}`,
+          ...common,
+          authorization: 'Bearer t',
+          body: '{"text":"x"}',
+        },
+      ]);
+    } finally {
+      await records.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

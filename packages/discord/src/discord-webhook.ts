@@ -87,8 +87,6 @@ const WEBHOOK_PATH = /^\/api(?:\/v\d+)?\/webhooks\/(\d{1,25})\/([\w-]{1,200})\/?
  * echoes the message (at most ~6000 characters of embed text plus its JSON), far below this.
  */
 const MAX_SUCCESS_BODY = 64 * 1024;
-/** This package's versioned user agent, on the POST (the kit's `postJson`) and on edits alike. */
-const USER_AGENT = userAgent(pkg);
 /** A Discord snowflake, as a message id stored with an incident must be before it goes in a path. */
 const SNOWFLAKE = /^\d{1,25}$/;
 /** Discord's code for "Unknown Message": the message to edit was deleted (or is in another thread). */
@@ -124,7 +122,7 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
     super(options, {
       fit: fitDiscordMessage,
       name: 'discord',
-      userAgent: USER_AGENT,
+      userAgent: userAgent(pkg),
       events: DEFAULT_DISCORD_EVENTS,
       concurrency: 1,
       rateLimit: DEFAULT_DISCORD_RATE_LIMIT,
@@ -251,12 +249,7 @@ export class DiscordWebhook extends WebhookBase<DiscordMessage> {
     // Not `new URL(id, base)`: a relative reference would drop the base's query (`thread_id`).
     const url = new URL(this.#messages);
     url.pathname += messageId;
-    const response = await this.http.fetch(url, {
-      method: 'PATCH',
-      body: JSON.stringify(toMessageEdit(message)),
-      signal: ctx.signal,
-      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-    });
+    const response = await this.sendJson('PATCH', url, toMessageEdit(message), ctx);
     if (!response.ok) {
       const error = await discordError(this.errors, response);
       if (response.status === 404 && error.code === UNKNOWN_MESSAGE) return undefined;

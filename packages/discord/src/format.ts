@@ -215,19 +215,11 @@ export function fitDiscordMessage(message: DiscordMessage): DiscordMessage {
   const given = Array.isArray(message.embeds) ? message.embeds : [];
   for (const embed of given.slice(0, MAX_EMBEDS)) {
     if (embed === null || typeof embed !== 'object' || room <= 0) continue;
-    const fitted: DiscordEmbed = { ...embed };
+    // In this order: what comes first takes the room first.
     const author = take(embed.author?.name, DISCORD_LIMITS.author);
-    if (author === undefined) delete fitted.author;
-    else fitted.author = { ...embed.author, name: author };
     const title = take(embed.title, DISCORD_LIMITS.title);
-    if (title === undefined) delete fitted.title;
-    else fitted.title = title;
     const footer = take(embed.footer?.text, DISCORD_LIMITS.footer);
-    if (footer === undefined) delete fitted.footer;
-    else fitted.footer = { ...embed.footer, text: footer };
     const description = take(embed.description, DISCORD_LIMITS.description);
-    if (description === undefined) delete fitted.description;
-    else fitted.description = description;
     const fields: DiscordEmbedField[] = [];
     for (const field of Array.isArray(embed.fields) ? embed.fields.slice(0, DISCORD_LIMITS.fields) : []) {
       const name = truncate(clean(String(field?.name ?? '')), DISCORD_LIMITS.fieldName);
@@ -237,9 +229,15 @@ export function fitDiscordMessage(message: DiscordMessage): DiscordMessage {
       room -= name.length + value.length;
       fields.push({ ...field, name, value });
     }
-    if (fields.length > 0) fitted.fields = fields;
-    else delete fitted.fields;
-    embeds.push(fitted);
+    // What is left empty is left out (`undefined` is not sent): Discord refuses empty parts.
+    embeds.push({
+      ...embed,
+      author: author === undefined ? undefined : { ...embed.author, name: author },
+      title,
+      footer: footer === undefined ? undefined : { ...embed.footer, text: footer },
+      description,
+      fields: fields.length > 0 ? fields : undefined,
+    });
   }
   out.embeds = embeds;
   if (out.content === undefined && embeds.length === 0) {

@@ -105,43 +105,14 @@ export function formatReviewComment(
   if (seen !== undefined) lines.push(`**Seen:** ${span(seen, 100)}`, '');
   if (summary.text !== undefined) lines.push(inline(summary.text, SUMMARY_LIMIT), '');
 
+  const bulleted = (item: string) => `- ${inline(item, ITEM_LIMIT)}`;
   const positives = strings(data.positives);
-  if (positives.length > 0) {
-    lines.push(
-      '### ✅ Looks Good',
-      ...section(
-        positives,
-        (p) => `- ${inline(p, ITEM_LIMIT)}`,
-        () => '-',
-      ),
-      '',
-    );
-  }
-
+  if (positives.length > 0) lines.push('### ✅ Looks Good', ...section(positives, bulleted, () => '-'), '');
   const suggestions = Array.isArray(data.suggestions) ? data.suggestions : [];
-  lines.push('### ⚠️ Suggestions');
-  if (suggestions.length === 0) lines.push('- No suggestions');
-  else
-    lines.push(
-      ...section(
-        suggestions,
-        (s, i) => `${i + 1}. ${suggestion(s)}`,
-        (n) => `${n}.`,
-      ),
-    );
-  lines.push('');
-
+  const numbered = (s: ReviewSuggestion | string, i: number) => `${i + 1}. ${suggestion(s)}`;
+  lines.push('### ⚠️ Suggestions', ...section(suggestions, numbered, (n) => `${n}.`, '- No suggestions'), '');
   const security = strings(data.security);
-  lines.push('### 🔒 Security');
-  if (security.length === 0) lines.push('- No security issues detected');
-  else
-    lines.push(
-      ...section(
-        security,
-        (s) => `- ${inline(s, ITEM_LIMIT)}`,
-        () => '-',
-      ),
-    );
+  lines.push('### 🔒 Security', ...section(security, bulleted, () => '-', '- No security issues detected'));
 
   const confidence = fact(summary, 'Confidence');
   if (confidence !== undefined) lines.push('', `Confidence: ${span(confidence, 20)}`);
@@ -158,13 +129,15 @@ function suggestion(s: ReviewSuggestion | string): string {
 
 /**
  * Renders list items while they fit {@link SECTION_LIMIT}, then says how many were left out
- * (those are not rendered at all).
+ * (those are not rendered at all). No items: the `empty` line, if any.
  */
 function section<T>(
   items: readonly T[],
   render: (item: T, index: number) => string,
   bullet: (position: number) => string,
+  empty?: string,
 ): string[] {
+  if (items.length === 0) return empty === undefined ? [] : [empty];
   const out: string[] = [];
   let size = 0;
   for (const [index, item] of items.entries()) {

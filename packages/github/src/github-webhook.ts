@@ -475,9 +475,7 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
     // Outside a dispatcher (a direct `deliver`) there is no ctx.incident: the event says it.
     const resolved = incident ? incident.status === 'resolved' : incidentOf(event)?.resolved === true;
     const update = (number: number) =>
-      resolved
-        ? this.#closeIssue(number, event, fingerprint, signal, incident)
-        : this.#commentIssue(number, event, fingerprint, signal, incident);
+      this.#updateIssue(number, event, fingerprint, resolved, signal, incident);
     const known = storedId(incident?.ref?.issue);
     if (known !== undefined) {
       // The incident's own issue: no search. Gone, or closed while the finding is still detected:
@@ -551,37 +549,30 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
     }
   }
 
-  /** "Seen again" on the finding's issue; `undefined` when the issue is gone. */
-  async #commentIssue(
-    number: number,
-    event: EmpathyEvent<FindingType>,
-    fingerprint: string,
-    signal: AbortSignal,
-    incident: IncidentContext | undefined,
-  ): Promise<DeliveryReceipt | undefined> {
-    const comment = await this.#addIssueComment(number, formatIssueComment(event, false, incident), signal);
-    if (comment === undefined) return undefined;
-    return {
-      status: comment.status,
-      id: comment.id,
-      detail: { action: 'issue_commented', issue: number, url: comment.url, fingerprint },
-      incidentRef: { issue: String(number) },
-    };
-  }
-
   /**
-   * The finding cleared: a "Resolved" comment, then the issue closed as completed. `undefined`
-   * when the issue is gone. Commented first, so the issue never closes without saying why.
+   * The finding's issue told what happened: a "Seen again" comment, or, when the finding cleared,
+   * a "Resolved" comment and then the issue closed as completed (commented first, so the issue
+   * never closes without saying why). `undefined` when the issue is gone.
    */
-  async #closeIssue(
+  async #updateIssue(
     number: number,
     event: EmpathyEvent<FindingType>,
     fingerprint: string,
+    resolved: boolean,
     signal: AbortSignal,
     incident: IncidentContext | undefined,
   ): Promise<DeliveryReceipt | undefined> {
-    const comment = await this.#addIssueComment(number, formatIssueComment(event, true, incident), signal);
+    const comment = await this.#addIssueComment(
+      number,
+      formatIssueComment(event, resolved, incident),
+      signal,
+    );
     if (comment === undefined) return undefined;
+    const incidentRef = { issue: String(number) };
+    if (!resolved) {
+      const detail = { action: 'issue_commented', issue: number, url: comment.url, fingerprint };
+      return { status: comment.status, id: comment.id, detail, incidentRef };
+    }
     const { data, status } = await this.#octokit.rest.issues.update({
       owner: this.#owner,
       repo: this.#repo,
@@ -590,12 +581,8 @@ export class GitHubWebhook extends WebhookBase<GitHubPayload> {
       state_reason: 'completed',
       request: { signal },
     });
-    return {
-      status,
-      id: this.#id(data, 'issue', 'number'),
-      detail: { action: 'issue_closed', issue: number, url: data.html_url, fingerprint },
-      incidentRef: { issue: String(number) },
-    };
+    const detail = { action: 'issue_closed', issue: number, url: data.html_url, fingerprint };
+    return { status, id: this.#id(data, 'issue', 'number'), detail, incidentRef };
   }
 
   /** Adds a comment to an issue; `undefined` when the issue is gone. */

@@ -93,8 +93,6 @@ const MAX_BATCH_BYTES = 1024 * 1024;
 const MAX_REMEMBERED = 10_000;
 /** Grafana answers an annotation with `{ message, id }`: a few dozen bytes. */
 const MAX_ANNOTATION_ANSWER = 4096;
-/** Sent with every request: the one for `POST`s (the kit's `postJson`) and for updates. */
-const USER_AGENT = userAgent(pkg);
 /** An annotation id as Grafana gives it (int64) and this webhook stores it. */
 const ANNOTATION_ID = /^[1-9]\d{0,18}$/;
 
@@ -135,7 +133,7 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
   #batcher: LokiBatcher | undefined;
 
   constructor(options: GrafanaWebhookOptions) {
-    super(options, { name: 'grafana', events: ['*'], concurrency: 16, userAgent: USER_AGENT });
+    super(options, { name: 'grafana', events: ['*'], concurrency: 16, userAgent: userAgent(pkg) });
     const fail: (message: string) => never = (message) => {
       throw new WebhookConfigError(message, { webhook: this.name });
     };
@@ -295,17 +293,15 @@ export class GrafanaWebhook extends WebhookBase<GrafanaPayload> {
     const scope: ErrorScope = { ...this.errors, target: 'Grafana annotations' };
     let response: Response;
     try {
-      // postJson sends only POSTs: the same request, as a PATCH, with the same headers.
-      response = await this.http.fetch(`${api.endpoint.href}/${id}`, {
-        method: 'PATCH',
-        body: JSON.stringify(body),
-        signal,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': USER_AGENT,
+      response = await this.sendJson(
+        'PATCH',
+        `${api.endpoint.href}/${id}`,
+        body,
+        { signal },
+        {
           authorization: api.authorization,
         },
-      });
+      );
     } catch (error) {
       throw networkError(scope, error);
     }

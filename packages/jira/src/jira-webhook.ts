@@ -79,6 +79,20 @@ interface JiraCalls {
   transition(issueKey: string, id: string): Promise<unknown>;
 }
 
+/**
+ * What a delivery uses of jira.js's `Issues` and `IssueComments` sections, alike in Version3
+ * (Cloud) and Version2 (Server/Data Center): the payloads are built by the caller.
+ */
+interface IssueSections {
+  issues: {
+    createIssue(parameters: never): Promise<{ id: string; key: string }>;
+    getIssue(parameters: { issueIdOrKey: string; fields: string[] }): Promise<unknown>;
+    getTransitions(parameters: { issueIdOrKey: string }): Promise<unknown>;
+    doTransition(parameters: { issueIdOrKey: string; transition: { id: string } }): Promise<unknown>;
+  };
+  comments: { addComment(parameters: { issueIdOrKey: string; comment: never }): Promise<{ id: string }> };
+}
+
 /** An answer's `status` (jira.js keeps the HTTP status on its errors). */
 const isNotFound = (error: unknown): boolean => (error as { status?: unknown } | null)?.status === 404;
 
@@ -223,10 +237,7 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
       const calls = await this.#calls(signal);
       // Outside a dispatcher (a direct `deliver`) there is no ctx.incident: the event says it.
       const resolved = incident ? incident.status === 'resolved' : incidentOf(event)?.resolved === true;
-      const update = (key: string) =>
-        resolved
-          ? this.#resolve(calls, key, event, fingerprint, incident)
-          : this.#comment(calls, key, event, fingerprint, incident);
+      const update = (key: string) => this.#update(calls, key, event, fingerprint, resolved, incident);
       const known = incident?.ref?.issue;
       if (known !== undefined) {
         // The incident's own ticket: no search needed. Gone, or closed while the condition still
@@ -283,72 +294,76 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
     return category !== 'done';
   }
 
-  /** "Seen again" on the ticket; `undefined` when the ticket is gone (404). */
-  async #comment(
-    calls: JiraCalls,
-    key: string,
-    event: EmpathyEvent,
-    fingerprint: string,
-    incident: IncidentContext | undefined,
-  ): Promise<DeliveryReceipt | undefined> {
-    const comment = await this.#addComment(calls, key, event, 'seen_again', incident);
-    return comment && { ...this.#receipt(201, key, 'commented', fingerprint), id: `${key}#${comment.id}` };
-  }
-
   /**
-   * The condition cleared: the ticket moves through `resolveTransition` when it has one of that
-   * name, then gets a "Resolved at" comment. `undefined` when the ticket is gone (404).
+   * The ticket told what happened: a "Seen again" comment, or, when the condition cleared, a move
+   * through `resolveTransition` when the ticket has one of that name, then a "Resolved at" comment.
+   * `undefined` when the ticket is gone (404).
    */
-  async #resolve(
+  async #update(
     calls: JiraCalls,
     key: string,
     event: EmpathyEvent,
     fingerprint: string,
+    resolved: boolean,
     incident: IncidentContext | undefined,
   ): Promise<DeliveryReceipt | undefined> {
-    const wanted = this.#config.resolveTransition;
-    let moved: string | undefined;
-    let note: string | undefined;
-    if (wanted !== undefined) {
-      const answer = await calls.transitions(key).catch((error: unknown) => {
-        if (isNotFound(error)) return null;
-        throw error;
-      });
-      if (answer === null) return undefined;
-      const transitions = (answer as { transitions?: unknown } | undefined)?.transitions;
-      if (!Array.isArray(transitions)) {
-        throw Object.assign(new Error(`Jira answered the transitions of ${key} with something else`), {
-          code: 'EBADRESPONSE',
-        });
-      }
-      const available = (transitions as Partial<Transition>[]).filter(
-        (t): t is Transition =>
-          typeof t?.id === 'string' && typeof t.name === 'string' && t.isAvailable !== false,
-      );
-      const match = available.find((t) => t.name.trim().toLowerCase() === wanted.toLowerCase());
-      if (match) {
-        // Moved first: a retry after a lost comment finds it moved and only comments.
-        await calls.transition(key, match.id);
-        moved = oneLine(match.name);
-      } else {
-        const names = available.map((t) => `'${truncateText(oneLine(t.name), 60)}'`).slice(0, 10);
-        note =
-          `no transition named '${wanted}' is available for ${key} ` +
-          `(available: ${names.length > 0 ? names.join(', ') : 'none'}); the issue was commented on, not moved`;
-      }
-    }
-    const comment = await this.#addComment(calls, key, event, 'resolved', incident);
+    const transition = resolved ? await this.#transitionResolved(calls, key) : {};
+    if (transition === undefined) return undefined;
+    const comment = await this.#addComment(calls, key, event, resolved ? 'resolved' : 'seen_again', incident);
     if (!comment) return undefined;
+    const { moved, note } = transition;
     const receipt = this.#receipt(201, key, moved ? 'transitioned' : 'commented', fingerprint);
+    const id = `${key}#${comment.id}`;
+    if (!resolved) return { ...receipt, id };
     return {
       ...receipt,
-      id: `${key}#${comment.id}`,
+      id,
       detail: {
         ...receipt.detail,
         resolved: true,
         ...(moved ? { transition: moved } : {}),
         ...(note ? { note } : {}),
       },
+    };
+  }
+
+  /**
+   * Moves a cleared condition's ticket through `resolveTransition` when it has one of that name:
+   * the transition's name (`moved`), or a `note` saying why not; nothing when no
+   * `resolveTransition` is set. `undefined` when the ticket is gone (404).
+   */
+  async #transitionResolved(
+    calls: JiraCalls,
+    key: string,
+  ): Promise<{ moved?: string; note?: string } | undefined> {
+    const wanted = this.#config.resolveTransition;
+    if (wanted === undefined) return {};
+    const answer = await calls.transitions(key).catch((error: unknown) => {
+      if (isNotFound(error)) return null;
+      throw error;
+    });
+    if (answer === null) return undefined;
+    const transitions = (answer as { transitions?: unknown } | undefined)?.transitions;
+    if (!Array.isArray(transitions)) {
+      throw Object.assign(new Error(`Jira answered the transitions of ${key} with something else`), {
+        code: 'EBADRESPONSE',
+      });
+    }
+    const available = (transitions as Partial<Transition>[]).filter(
+      (t): t is Transition =>
+        typeof t?.id === 'string' && typeof t.name === 'string' && t.isAvailable !== false,
+    );
+    const match = available.find((t) => t.name.trim().toLowerCase() === wanted.toLowerCase());
+    if (match) {
+      // Moved first: a retry after a lost comment finds it moved and only comments.
+      await calls.transition(key, match.id);
+      return { moved: oneLine(match.name) };
+    }
+    const names = available.map((t) => `'${truncateText(oneLine(t.name), 60)}'`).slice(0, 10);
+    return {
+      note:
+        `no transition named '${wanted}' is available for ${key} ` +
+        `(available: ${names.length > 0 ? names.join(', ') : 'none'}); the issue was commented on, not moved`,
     };
   }
 
@@ -435,48 +450,44 @@ export class JiraWebhook extends WebhookBase<JiraIssueFields> {
       handleSuccessResponse: (response, callback) => client.handleSuccessResponse(response, callback),
       handleFailedResponse: (error, callback) => client.handleFailedResponse(error, callback),
     };
-    const fields = ['summary', 'status'];
-    const properties = [ISSUE_PROPERTY_KEY];
-    if (this.deployment === 'cloud') {
-      const search = new sdk.Version3.IssueSearch(scoped);
-      const issues = new sdk.Version3.Issues(scoped);
-      const comments = new sdk.Version3.IssueComments(scoped);
-      return {
-        async search(jql, reconcileIssues) {
-          // POST /rest/api/3/search/jql is eventually consistent; reconcileIssues makes the
-          // issues we just created visible: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/
-          const result = await search.searchForIssuesUsingJqlEnhancedSearchPost({
-            jql,
-            maxResults: 1,
-            fields,
-            properties,
-            ...(reconcileIssues.length > 0 ? { reconcileIssues } : {}),
-          });
-          return firstIssue(result);
-        },
-        create: (payload) => issues.createIssue(payload as never) as Promise<{ id: string; key: string }>,
-        comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as never }),
-        statusCategory: async (issueIdOrKey) =>
-          categoryOf(await issues.getIssue({ issueIdOrKey, fields: ['status'] })),
-        transitions: (issueIdOrKey) => issues.getTransitions({ issueIdOrKey }),
-        transition: (issueIdOrKey, id) => issues.doTransition({ issueIdOrKey, transition: { id } }),
-      };
-    }
-    const search = new sdk.Version2.IssueSearch(scoped);
-    const issues = new sdk.Version2.Issues(scoped);
-    const comments = new sdk.Version2.IssueComments(scoped);
+    // Cloud's v3 and Server/Data Center's v2 API share the issue and comment sections (the
+    // comment body is ADF or wiki text, built by the caller); only the search differs.
+    const api = this.deployment === 'cloud' ? sdk.Version3 : sdk.Version2;
+    const issues: IssueSections['issues'] = new api.Issues(scoped);
+    const comments: IssueSections['comments'] = new api.IssueComments(scoped);
     return {
-      async search(jql) {
-        const result = await search.searchForIssuesUsingJqlPost({ jql, maxResults: 1, fields, properties });
-        return firstIssue(result);
-      },
-      create: (payload) => issues.createIssue(payload as never) as Promise<{ id: string; key: string }>,
-      comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as string }),
+      search: this.#search(sdk, scoped),
+      create: (payload) => issues.createIssue(payload as never),
+      comment: (issueIdOrKey, comment) => comments.addComment({ issueIdOrKey, comment: comment as never }),
       statusCategory: async (issueIdOrKey) =>
         categoryOf(await issues.getIssue({ issueIdOrKey, fields: ['status'] })),
       transitions: (issueIdOrKey) => issues.getTransitions({ issueIdOrKey }),
       transition: (issueIdOrKey, id) => issues.doTransition({ issueIdOrKey, transition: { id } }),
     };
+  }
+
+  /** The search for a finding's open issue, by the deployment's search API. */
+  #search(sdk: Sdk['sdk'], client: Client): JiraCalls['search'] {
+    const fields = ['summary', 'status'];
+    const properties = [ISSUE_PROPERTY_KEY];
+    if (this.deployment === 'cloud') {
+      const search = new sdk.Version3.IssueSearch(client);
+      return async (jql, reconcileIssues) => {
+        // POST /rest/api/3/search/jql is eventually consistent; reconcileIssues makes the
+        // issues we just created visible: https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/
+        const result = await search.searchForIssuesUsingJqlEnhancedSearchPost({
+          jql,
+          maxResults: 1,
+          fields,
+          properties,
+          ...(reconcileIssues.length > 0 ? { reconcileIssues } : {}),
+        });
+        return firstIssue(result);
+      };
+    }
+    const search = new sdk.Version2.IssueSearch(client);
+    return async (jql) =>
+      firstIssue(await search.searchForIssuesUsingJqlPost({ jql, maxResults: 1, fields, properties }));
   }
 }
 

@@ -8,6 +8,7 @@ import {
 } from '@empathy/webhooks-core';
 import {
   type DeliveryJob,
+  deadLetterOf,
   type JobError,
   type JobHandler,
   type JobOutcome,
@@ -469,9 +470,8 @@ export class BullMQQueue implements DeliveryQueue {
     token: string | undefined,
   ): Promise<void> {
     const data = job.data;
-    const outcome = this.#closed
-      ? HANDED_BACK
-      : await this.#untilHandedBack(handler.handle(toDeliveryJob(lane.webhook, data)));
+    const delivery = toDeliveryJob(lane.webhook, data);
+    const outcome = this.#closed ? HANDED_BACK : await this.#untilHandedBack(handler.handle(delivery));
     if (outcome === HANDED_BACK) {
       // close() reached its deadline first: the job is due again now, with its attempt count
       // unchanged, rather than once its lock lapses. The attempt itself is abandoned.
@@ -492,15 +492,7 @@ export class BullMQQueue implements DeliveryQueue {
         throw Worker.RateLimitError();
       }
       case 'dead':
-        await this.deadLetters.put({
-          id: deliveryJobId(lane.webhook, data.event),
-          webhook: lane.webhook,
-          event: data.event,
-          attempts: outcome.attempts,
-          error: outcome.error,
-          failedAt: Date.now(),
-          ...(data.trace && { trace: data.trace }),
-        });
+        await this.deadLetters.put(deadLetterOf(delivery, outcome));
         return;
     }
   }

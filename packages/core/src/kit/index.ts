@@ -57,4 +57,10 @@ export {
   ResponseTooLargeError,
 } from './transport.js';
 export { type PackageIdentity, userAgent } from './user-agent.js';
-export { type FormatHook, WebhookBase, type WebhookDefaults, type WebhookOptions } from './webhook-base.js';
+export {
+  type FormatHook,
+  type JsonMethod,
+  WebhookBase,
+  type WebhookDefaults,
+  type WebhookOptions,
+} from './webhook-base.js';

@@ -36,6 +36,9 @@ export interface WebhookOptions<TPayload> extends CommonWebhookOptions {
   format?: FormatHook<TPayload> | undefined;
 }
 
+/** The methods {@link WebhookBase.sendJson} sends a JSON body with. */
+export type JsonMethod = 'POST' | 'PUT' | 'PATCH';
+
 /** The defaults an integration gives for the common options. */
 export interface WebhookDefaults<TPayload = unknown> {
   /** The name when the user gives none (`'slack'`). */
@@ -53,7 +56,7 @@ export interface WebhookDefaults<TPayload = unknown> {
    * {@link WebhookBase.fit}); an integration whose limits need its own state overrides `fit`.
    */
   fit?: ((payload: TPayload) => TPayload) | undefined;
-  /** The `user-agent` of {@link WebhookBase.postJson}, e.g. `userAgent(pkg)`. @default '@empathy/webhooks' */
+  /** The `user-agent` of {@link WebhookBase.sendJson} (and `postJson`), e.g. `userAgent(pkg)`. @default '@empathy/webhooks' */
   userAgent?: string | undefined;
 }
 
@@ -235,8 +238,26 @@ export abstract class WebhookBase<TPayload> implements WebhookPlugin {
     ctx: Pick<DeliveryContext, 'signal'>,
     headers: Readonly<Record<string, string>> = {},
   ): Promise<Response> {
+    return this.sendJson('POST', url, body, ctx, headers);
+  }
+
+  /**
+   * {@link postJson} with another method, for vendor APIs that update what a POST created
+   * (`PATCH` a message, `PUT` a record): the same JSON body, `content-type`, `user-agent` and
+   * abort at the attempt's signal. `headers` are added to (and may override) those two.
+   *
+   * @example
+   * const response = await this.sendJson('PATCH', `${this.#messages}/${id}`, edit, ctx, { authorization });
+   */
+  protected sendJson(
+    method: JsonMethod,
+    url: URL | string,
+    body: unknown,
+    ctx: Pick<DeliveryContext, 'signal'>,
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<Response> {
     return this.http.fetch(url, {
-      method: 'POST',
+      method,
       body: typeof body === 'string' ? body : JSON.stringify(body),
       signal: ctx.signal,
       headers: { 'content-type': 'application/json', 'user-agent': this.#userAgent, ...headers },

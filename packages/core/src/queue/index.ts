@@ -24,7 +24,7 @@ export {
   type ResolvedRetryPolicy,
 } from '../policies/retry.js';
 export { type LongTimeout, MAX_TIMER_DELAY_MS, setLongTimeout } from '../timers.js';
-export { jobFromDeadLetter, newJob } from './job.js';
+export { deadLetterOf, jobFromDeadLetter, newJob } from './job.js';
 export { type Lane, LaneScheduler, type LaneSource, newLane } from './lanes.js';
 export { createDeadLetterStore } from './memory.js';
 export { serializeEvent } from './serialize.js';

@@ -1,6 +1,6 @@
 import type { EmpathyEvent } from '../events.js';
 import type { TraceCarrier } from '../telemetry.js';
-import type { DeadLetter, DeliveryJob } from './types.js';
+import type { DeadLetter, DeliveryJob, JobOutcome } from './types.js';
 
 /**
  * A new job (no attempt made yet) of `event` for `webhook`, runnable from `availableAt` (epoch ms,
@@ -31,4 +31,22 @@ export function jobFromDeadLetter(letter: DeadLetter): DeliveryJob {
   const job = newJob(letter.event, letter.webhook, undefined, letter.trace);
   job.id = letter.id;
   return job;
+}
+
+/**
+ * The dead letter of a job its handler gave up on (`outcome.kind === 'dead'`): the job's id,
+ * webhook, event and trace, the outcome's attempts and error, failed now. The inverse of
+ * {@link jobFromDeadLetter}.
+ */
+export function deadLetterOf(job: DeliveryJob, outcome: Extract<JobOutcome, { kind: 'dead' }>): DeadLetter {
+  const letter: DeadLetter = {
+    id: job.id,
+    webhook: job.webhook,
+    event: job.event,
+    attempts: outcome.attempts,
+    error: outcome.error,
+    failedAt: Date.now(),
+  };
+  if (job.trace) letter.trace = job.trace;
+  return letter;
 }

@@ -1,7 +1,7 @@
 import { WebhookConfigError, WebhookError } from '../errors.js';
 import { type LongTimeout, setLongTimeout } from '../timers.js';
 import { MinHeap } from './heap.js';
-import { jobFromDeadLetter } from './job.js';
+import { deadLetterOf, jobFromDeadLetter } from './job.js';
 import { LaneScheduler, type Lane as LaneState, newLane } from './lanes.js';
 import type {
   DeadLetter,
@@ -176,15 +176,7 @@ export class MemoryQueue implements DeliveryQueue {
         break;
       case 'dead':
         this.#outstanding--;
-        this.#dead.set(job.id, {
-          id: job.id,
-          webhook: job.webhook,
-          event: job.event,
-          attempts: outcome.attempts,
-          error: outcome.error,
-          failedAt: Date.now(),
-          ...(job.trace && { trace: job.trace }),
-        });
+        this.#dead.set(job.id, deadLetterOf(job, outcome));
         break;
     }
     if (this.#stopped) {
