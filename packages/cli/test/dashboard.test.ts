@@ -113,6 +113,7 @@ describe('serveDashboard(empathy) in a real browser', () => {
       Target: receiver.url,
       Delivered: '3',
       Failed: '0',
+      Folded: '0',
       Pending: '0',
       'Dead letters': '0',
       'Success rate': '100.0%',

@@ -17,7 +17,7 @@ export interface ServeDashboardOptions extends DashboardServerOptions {
 
 /**
  * Serves the dashboard of an application's own `EmpathyOS` (or `Dispatcher`), in its process: live
- * figures per webhook (delivered, failed, retried, pending, dead letters, success rate, p95
+ * figures per webhook (delivered, failed, retried, folded, pending, dead letters, success rate, p95
  * latency, last error, circuit state), a live feed of delivery outcomes, and the dead letters with
  * replay and delete. Works on every queue; it is the only way to see an in-memory queue. Actions
  * need the printed token, sent by the page in the `X-Dashboard-Token` header.

@@ -17,6 +17,8 @@ export interface WebhookView extends Omit<WebhookDescription, 'policies'> {
   delivered: number | null;
   failed: number | null;
   retried: number | null;
+  /** Events folded into another notification of their incident by the webhook's `group` option. */
+  folded: number | null;
   pending: number | null;
   deadLetters: number;
   /** 0..1 */
@@ -101,6 +103,7 @@ export function hostSource(host: DashboardHost): DashboardSource {
           delivered: stats.successCount,
           failed: stats.failedCount,
           retried: stats.retriedCount,
+          folded: stats.foldedCount,
           pending: stats.pendingCount,
           deadLetters: letters.filter((l) => l.webhook === name).length,
           successRate: finished === 0 ? null : stats.successRate,
@@ -145,6 +148,7 @@ export function queueSource(queue: QueueAccess, configured: readonly WebhookPlug
           delivered: delivered === undefined ? null : delivered.filter((d) => d.webhook === name).length,
           failed: null,
           retried: null,
+          folded: null,
           pending: pending[name] ?? 0,
           deadLetters: mine.length,
           successRate: null,
@@ -160,7 +164,7 @@ export function queueSource(queue: QueueAccess, configured: readonly WebhookPlug
           (delivered === undefined
             ? 'Delivered: this queue keeps no delivery records. '
             : 'Delivered: the delivery records the file keeps (deliveredRetentionMs, one hour by default). ') +
-          'Last error: the newest dead letter’s. Failed and retried counts, latency and circuit state live in each worker process’s monitor: serve the dashboard in-process to see them.',
+          'Last error: the newest dead letter’s. Failed, retried and folded counts, latency and circuit state live in each worker process’s monitor: serve the dashboard in-process to see them.',
         webhooks,
         deadLetters: views(letters),
         deadLetterTotal: letters.length,
