@@ -278,9 +278,34 @@ export class Dispatcher implements JobHandler {
     const targets = this.route(event);
     const incident = this.#grouped > 0 && targets.length > 0 ? incidentOf(event) : undefined;
     if (incident !== undefined) {
-      return this.#admit(event, targets, incident).then(({ queued, at }) => this.#store(event, queued, at));
+      return this.#admitAndStore(event, targets, incident);
     }
     return this.#store(event, targets, undefined);
+  }
+
+  async #admitAndStore(
+    event: EmpathyEvent,
+    targets: WebhookPlugin[],
+    incident: EventIncident,
+  ): Promise<number> {
+    const { queued, at } = await this.#admit(event, targets, incident);
+    try {
+      return await this.#store(event, queued, at);
+    } catch (error) {
+      // Not stored: the incidents must not wait for a notification that will never run.
+      for (const plugin of queued) {
+        if (!this.#entries.get(plugin.name)?.group) continue;
+        await this.#incidents
+          .update(
+            plugin.name,
+            incident.key,
+            (state) => afterDeadNotification(state) ?? state!,
+            this.#incidentTtlMs,
+          )
+          .catch(() => {});
+      }
+      throw error;
+    }
   }
 
   #store(event: EmpathyEvent, targets: WebhookPlugin[], at: number[] | undefined): Promise<number> {

@@ -9,6 +9,7 @@ import {
   incidentOf,
   isWebhookConfigError,
   MemoryIncidentStore,
+  MemoryQueue,
   type WebhookPlugin,
 } from '../src/index.js';
 import { summarizeEvent } from '../src/kit/index.js';
@@ -382,5 +383,26 @@ describe('first seen', () => {
     for (let i = 0; i < 3; i++) await dispatcher.dispatch(disk());
     await dispatcher.flush();
     expect(new Set(seen).size).toBe(1);
+  });
+});
+
+describe('a queue that cannot store', () => {
+  it('leaves no grouped incident waiting for a notification that was never queued', async () => {
+    const { plugin, calls } = recorder('chat', { group: { waitSeconds: 0 } });
+    let refuse = true;
+    const queue = new MemoryQueue();
+    const store = queue.enqueueSync.bind(queue);
+    queue.enqueueSync = (jobs) => {
+      if (refuse) throw new Error('disk full');
+      store(jobs);
+    };
+    dispatcher = new Dispatcher({ webhooks: [plugin], queue });
+    await expect(dispatcher.dispatch(disk())).rejects.toThrow('disk full');
+    refuse = false;
+    await dispatcher.dispatch(disk());
+    await dispatcher.flush();
+    // The second event was queued (not folded into the first, which never was): it counts both.
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.incident).toMatchObject({ occurrences: 2, folded: 2 });
   });
 });
