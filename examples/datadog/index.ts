@@ -1,5 +1,8 @@
 /**
  * DatadogWebhook against a local fake of the Datadog API: no credentials, no network.
+ * A performance issue is an incident: it fires, fires again and clears (`resolved: true`).
+ * Datadog events cannot be edited, so each is an event of its own, grouped in the stream by the
+ * incident's `aggregation_key`; the resolution is `alert_type: success`.
  * Run: cd /work/main && npx tsx examples/datadog/index.ts
  */
 import { EmpathyOS } from '@empathy/os';
@@ -9,7 +12,8 @@ import { DatadogWebhook } from '@empathy/webhooks-datadog';
 const API_KEY = '0123456789abcdef0123456789abcdef'; // process.env.DATADOG_API_KEY
 
 // A tiny Datadog: the events stream (v1) and the metrics intake (v2), checking the API key.
-const stream: { title: string; alert_type: string; tags: string[]; aggregation_key: string }[] = [];
+const stream: { title: string; text: string; alert_type: string; tags: string[]; aggregation_key: string }[] =
+  [];
 const series: { metric: string; points: { value: number }[]; tags: string[] }[] = [];
 let rateLimitOnce = true;
 const datadogApi = await createFakeServer((req: RecordedRequest) => {
@@ -60,30 +64,27 @@ const degraded = {
   metric: 'p95_response_time',
   threshold: 500,
 };
-await empathy.emit(
-  'performance_issue',
-  {
-    ...degraded,
-    value: 1840,
-    metrics: { avg_response_time: 612, p95_response_time: 1840, error_rate: 0.012 },
-  },
-  { severity: 'warning', userId: 'developer_123' },
-);
-await empathy.emit(
-  'performance_issue',
-  {
-    ...degraded,
-    value: 2310,
-    metrics: { avg_response_time: 701, p95_response_time: 2310, error_rate: 0.015 },
-  },
-  { severity: 'warning', userId: 'developer_123' },
-);
+const measured = (p95: number, avg: number) => ({
+  ...degraded,
+  value: p95,
+  metrics: { avg_response_time: avg, p95_response_time: p95, error_rate: 0.012 },
+});
+const developer = { severity: 'warning', userId: 'developer_123' } as const;
+await empathy.emit('performance_issue', measured(1840, 612), developer);
 await empathy.emit(
   'prediction',
   { prediction: 'Auth deployment may conflict with user-service v2.1', confidence: 0.87 },
-  { severity: 'warning', userId: 'developer_123' },
+  developer,
 );
 await empathy.emit('alert', { message: 'not subscribed: never sent to Datadog' });
+await empathy.flush(); // the first event meets a 429 and is retried
+// The performance issue again, then cleared.
+await empathy.emit('performance_issue', measured(2310, 701), developer);
+await empathy.emit(
+  'performance_issue',
+  { ...measured(420, 180), resolved: true },
+  { userId: 'developer_123' },
+);
 
 // Custom metrics, as in the seed: batched into jobs of the webhook (retried, rate limited,
 // monitored and dead-lettered like events), never one request per value.
@@ -92,8 +93,11 @@ datadog.sendMetric('empathy.interactions.duration_ms', 1234, ['user:developer_12
 
 await empathy.flush();
 console.log('events in the stream (repeats share an aggregation key):');
-for (const e of stream)
-  console.log(`  [${e.alert_type}] ${e.title}  ${e.aggregation_key}\n    tags: ${e.tags.join(', ')}`);
+for (const e of stream) {
+  const seen = /\*\*(?:First seen|Seen):\*\* [^\n]+/.exec(e.text)?.[0].replaceAll('**', '');
+  console.log(`  [${e.alert_type}] ${e.title}  ${e.aggregation_key}${seen ? `\n    ${seen}` : ''}`);
+  console.log(`    tags: ${e.tags.join(', ')}`);
+}
 console.log(`metrics waiting for the next batch: ${datadog.pendingMetrics}`);
 
 await empathy.close(); // queues the waiting metrics as one job and delivers it before closing

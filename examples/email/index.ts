@@ -5,7 +5,9 @@
  * The fakes in `@empathy/webhooks-core/fakes` speak HTTP; email needs an SMTP peer, so this
  * example brings a tiny one (./smtp-sink.ts, node:net only). It answers one message with a
  * transient 451 to show core's retry, and refuses an unknown recipient with 550 to show a
- * permanent failure ending in the dead letters.
+ * permanent failure ending in the dead letters. The SQL injection is an incident: found, found
+ * again, then fixed (`resolved: true`); the repeat and the resolution reply in the first mail's
+ * thread (`In-Reply-To` / `References` its Message-ID).
  */
 import { EmpathyOS } from '@empathy/os';
 import { EmailWebhook } from '@empathy/webhooks-email';
@@ -43,28 +45,29 @@ const lost = new EmailWebhook({
 
 const empathy = new EmpathyOS({ userId: 'developer_123', webhooks: [email, lost] });
 
-await empathy.emit(
-  'security_vulnerability',
-  {
-    title: 'SQL injection',
-    description: 'User input concatenated directly into SQL query',
-    file: 'auth.py',
-    line: 45,
-    fix: 'cursor.execute("SELECT * FROM users WHERE id = %s", (user_id,))',
-    cwe: 'CWE-89',
-  },
-  { severity: 'critical' },
-);
+const sqlInjection = {
+  title: 'SQL injection',
+  description: 'User input concatenated directly into SQL query',
+  file: 'auth.py',
+  line: 45,
+  fix: 'cursor.execute("SELECT * FROM users WHERE id = %s", (user_id,))',
+  cwe: 'CWE-89',
+};
+await empathy.emit('security_vulnerability', sqlInjection, { severity: 'critical' });
 await empathy.emit(
   'alert',
   { title: 'Error rate above 5%', message: '<b>7.2%</b> 5xx on checkout' },
   { severity: 'high' },
 );
 await empathy.flush();
+// The same finding again, then fixed: two more mails in the first one's thread.
+await empathy.emit('security_vulnerability', sqlInjection, { severity: 'critical' });
+await empathy.emit('security_vulnerability', { ...sqlInjection, resolved: true });
+await empathy.flush();
 
 for (const mail of sink.messages) {
   console.log(`\n${mail.reply}  MAIL FROM:<${mail.from}> RCPT TO:${mail.to.map((a) => `<${a}>`).join(',')}`);
-  for (const name of ['subject', 'message-id', 'x-empathy-event-id', 'x-priority']) {
+  for (const name of ['subject', 'message-id', 'in-reply-to', 'x-empathy-incident-status', 'x-priority']) {
     if (mail.headers[name]) console.log(`  ${name}: ${mail.headers[name]}`);
   }
 }

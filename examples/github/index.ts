@@ -1,12 +1,16 @@
 /**
  * GitHubWebhook against a local fake of the GitHub REST API: no credentials, no network.
+ * A review comment kept up to date, a dispatch, and a finding as an incident: found (an issue is
+ * opened), found again (a "Seen again" comment), fixed with `resolved: true` (a comment, then the
+ * issue is closed).
  * Run: cd /work/main && npx tsx examples/github/index.ts
  */
 import { EmpathyOS } from '@empathy/os';
 import { createFakeServer, type RecordedRequest, SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
 import { GitHubWebhook } from '@empathy/webhooks-github';
 
-// A tiny GitHub: PR comments (list / create / update), issues (list / create) and dispatches.
+// A tiny GitHub: PR and issue comments (list / create / update), issues (list / create / get /
+// update) and dispatches.
 const comments: { id: number; issue: number; body: string; user: { login: string } }[] = [];
 const issues: { number: number; title: string; body: string; labels: { name: string }[]; state: string }[] =
   [];
@@ -43,6 +47,11 @@ const github = await createFakeServer((req: RecordedRequest) => {
     issues.push(issue);
     return { status: 201, body: issue };
   }
+  const one = /^(GET|PATCH) \/issues\/(\d+)$/.exec(route);
+  const issue = issues.find((i) => i.number === Number(one?.[2]));
+  if (one && !issue) return { status: 404, body: { message: 'Not Found' } };
+  if (one?.[1] === 'GET') return { body: issue };
+  if (one?.[1] === 'PATCH') return { body: Object.assign(issue!, req.json()) };
   if (route === 'POST /dispatches') return { status: 204 };
   return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
 });
@@ -68,24 +77,39 @@ await empathy.emit('code_review_complete', {
   suggestions: [],
   confidence: 0.97,
 });
-// The same vulnerability found twice: one issue.
+// The same vulnerability found twice, then fixed: one issue, a comment per sighting, closed.
 await empathy.emit('security_vulnerability', SAMPLE_DATA.security_vulnerability, { severity: 'critical' });
 await empathy.emit('security_vulnerability', { ...SAMPLE_DATA.security_vulnerability, line: 47 });
+await empathy.emit('security_vulnerability', { ...SAMPLE_DATA.security_vulnerability, resolved: true });
 // A risky deployment: a repository_dispatch a workflow can run on.
 await empathy.emit('deployment_risk', SAMPLE_DATA.deployment_risk, { severity: 'high' });
 await empathy.flush();
 
-console.log(`PR #123 has ${comments.length} comment(s); it reads now:\n`);
-console.log(comments[0]?.body.split('\n').slice(1).join('\n'));
-console.log(
-  `\nIssues opened: ${issues.map((i) => `#${i.number} ${i.title} [${i.labels.map((l) => l.name).join(', ')}]`).join('; ')}`,
-);
+const review = comments.filter((c) => c.issue === 123);
+console.log(`PR #123 has ${review.length} comment(s); it reads now:\n`);
+console.log(review[0]?.body.split('\n').slice(1).join('\n'));
+console.log('\nThe finding, as GitHub received it:');
+for (const req of github.requests.filter((r) => /\/issues(\/\d+)?(\/comments)?$/.test(r.path))) {
+  if (req.path.endsWith('/123/comments')) continue; // the review's
+  const body = req.method === 'GET' ? undefined : req.json();
+  const what =
+    body === undefined
+      ? ''
+      : (body.title ??
+        body.body?.split('\n')[0] ??
+        `state: ${body.state}, state_reason: ${body.state_reason}`);
+  console.log(
+    `  ${req.method} ${req.path.replace('/repos/Smart-AI-Memory/empathy', '')} → ${req.status}  ${what}`.trimEnd(),
+  );
+}
+for (const i of issues) {
+  const labels = i.labels.map((l) => l.name).join(', ');
+  console.log(
+    `  issue #${i.number} [${labels}] is ${i.state}: ${comments.filter((c) => c.issue === i.number).length} comments`,
+  );
+}
 const dispatch = github.requests.find((r) => r.path.endsWith('/dispatches'))!.json();
 console.log(`repository_dispatch: ${dispatch.event_type} — ${dispatch.client_payload.summary}`);
-console.log(
-  '\nRequests:',
-  github.requests.map((r) => `${r.method} ${r.path} → ${r.status}`),
-);
 console.log('Stats:', empathy.monitor.getWebhookStats('github'));
 
 await empathy.close();

@@ -1,5 +1,7 @@
 /**
  * PagerDutyWebhook against a local fake of the Events API v2: no credentials, no network.
+ * An incident is one `dedup_key`: the alert triggers, triggers again (PagerDuty adds it to the
+ * open alert, no new page) and resolves with `resolved: true`; another is acknowledged by hand.
  * Run: cd /work/main && npx tsx examples/pagerduty/index.ts
  */
 import { EmpathyOS } from '@empathy/os';
@@ -74,6 +76,14 @@ const acknowledged = await pagerduty.acknowledge(backlog, { userId: 'sre_on_call
 await empathy.flush();
 console.log(`acknowledge(): queued ${acknowledged.event_id}, delivered`);
 
+console.log('what PagerDuty received:');
+for (const req of pagerdutyApi.requests) {
+  const { event_action, dedup_key, payload } = req.json();
+  const occurrences = payload?.custom_details?.occurrences;
+  console.log(
+    `  ${event_action.padEnd(11)} ${dedup_key}${occurrences ? `  occurrences ${occurrences}` : ''}`,
+  );
+}
 console.log('now:');
 for (const [key, incident] of incidents)
   console.log(`  ${key}  ${incident.status}  x${incident.alerts}  ${incident.summary}`);

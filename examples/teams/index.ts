@@ -1,5 +1,7 @@
 /**
  * TeamsWebhook against a local fake of a Teams Workflows webhook: no credentials, no network.
+ * The violation is an incident: seen, seen again, fixed (`resolved: true`). A Workflows webhook
+ * cannot edit a card, so each is a new card saying where the incident stands.
  * Run: cd /work/main && npx tsx examples/teams/index.ts
  */
 import { EmpathyOS } from '@empathy/os';
@@ -33,33 +35,36 @@ empathy.monitor.on((outcome) => {
   if (outcome.kind === 'delivered') console.log(`delivered ${outcome.eventType} (HTTP ${outcome.status})`);
 });
 
-await empathy.emit(
-  'compliance_violation',
-  {
-    regulation: 'HIPAA',
-    description: 'Patient identifiers written to application logs',
-    rule: '164.312(b)',
-    resource: 'services/intake/logger.ts',
-    url: 'https://dashboards.example.com/compliance/4411',
-  },
-  { severity: 'high', classification: 'SENSITIVE' },
-);
+const violation = {
+  regulation: 'HIPAA',
+  description: 'Patient identifiers written to application logs',
+  rule: '164.312(b)',
+  resource: 'services/intake/logger.ts',
+  url: 'https://dashboards.example.com/compliance/4411',
+};
+const sensitive = { severity: 'high', classification: 'SENSITIVE' } as const;
+await empathy.emit('compliance_violation', violation, sensitive);
 await empathy.emit(
   'phi_access',
   { resource: 'patients/8812/record', accessor: 'dr_chen', purpose: 'treatment' },
   { severity: 'info', classification: 'INTERNAL' }, // filtered out: not SENSITIVE
 );
+// The same violation found again, then fixed.
+await empathy.emit('compliance_violation', violation, sensitive);
+await empathy.emit('compliance_violation', { ...violation, resolved: true }, sensitive);
 await empathy.flush();
 
-// What the flow received: one Adaptive Card 1.4 per event.
+// What the flow received: one Adaptive Card 1.4 per event (the first in full).
 for (const req of workflows.requests) {
   const card = req.json().attachments[0].content;
   console.log(`HTTP ${req.status}  Adaptive Card ${card.version}  "${card.fallbackText}"`);
   for (const element of card.body) {
     if (element.type === 'FactSet') {
-      for (const fact of element.facts) console.log(`  ${fact.title}: ${fact.value}`);
+      const facts = req === workflows.requests[0] ? element.facts : element.facts.slice(0, 1);
+      for (const fact of facts) console.log(`  ${fact.title}: ${fact.value}`);
     }
   }
+  if (req !== workflows.requests[0]) continue;
   for (const action of card.actions ?? []) console.log(`  [${action.title}] → ${action.url}`);
 }
 const stats = empathy.monitor.getWebhookStats('compliance-teams');
