@@ -538,7 +538,15 @@ export class Dispatcher implements JobHandler {
       let state: IncidentState | undefined;
       try {
         state = await store.get(job.webhook, incident.key);
-        plan = planNotification(state, incident, entry.group, Date.now());
+        const emitted = Date.parse(job.event.timestamp);
+        const now = Date.now();
+        plan = planNotification(
+          state,
+          incident,
+          entry.group,
+          now,
+          Number.isNaN(emitted) ? now : Math.min(emitted, now),
+        );
       } catch (error) {
         // The store is unreachable: this attempt fails like one whose endpoint is, and is retried.
         const failure = new WebhookError(`the incident store failed: ${(error as Error)?.message ?? error}`, {

@@ -267,7 +267,8 @@ export function admitEvent(
 }
 
 /**
- * What one queued notification should say, decided when its job runs: the {@link IncidentContext}
+ * What one queued notification should say, decided when its job runs (`now`; `emittedAt` is when
+ * its event was emitted, the start of an incident it opens): the {@link IncidentContext}
  * for `deliver`, or `undefined` when there is nothing left to say (a grouped notification whose
  * events a resolved notification already covered).
  */
@@ -276,6 +277,7 @@ export function planNotification(
   event: EventIncident,
   group: ResolvedGroup | undefined,
   now: number,
+  emittedAt: number = now,
 ): IncidentContext | undefined {
   if (event.resolved) {
     // Also after an earlier resolved notification: updating the original again beats a new post.
@@ -284,7 +286,7 @@ export function planNotification(
       status: 'resolved',
       occurrences: state?.count ?? 0,
       folded: state ? Math.max(0, state.count - state.notified) : 0,
-      firstSeenAt: new Date(state?.openedAt ?? now).toISOString(),
+      firstSeenAt: new Date(state?.openedAt ?? emittedAt).toISOString(),
       ref: state?.ref,
     };
   }
@@ -314,7 +316,8 @@ export function planNotification(
     status: 'firing',
     occurrences,
     folded,
-    firstSeenAt: new Date(live?.openedAt ?? now).toISOString(),
+    // A new incident began when its event was emitted, not when a (retried) attempt ran.
+    firstSeenAt: new Date(live?.openedAt ?? emittedAt).toISOString(),
     ref: repost ? undefined : live?.ref,
   };
 }

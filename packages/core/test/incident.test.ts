@@ -406,3 +406,19 @@ describe('a queue that cannot store', () => {
     expect(calls[0]!.incident).toMatchObject({ occurrences: 2, folded: 2 });
   });
 });
+
+describe('when an incident began', () => {
+  it('is when its first event was emitted, also when the first attempt failed and was retried', async () => {
+    const { plugin, calls } = recorder(
+      'chat',
+      { retryPolicy: { maxRetries: 2, initialDelaySeconds: 0.2, jitter: false } },
+      (n) => n === 1,
+    );
+    dispatcher = new Dispatcher({ webhooks: [plugin] });
+    const first = disk();
+    await dispatcher.dispatch(first);
+    await dispatcher.flush();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.incident!.firstSeenAt).toBe(first.timestamp);
+  });
+});
