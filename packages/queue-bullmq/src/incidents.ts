@@ -34,13 +34,14 @@ export class RedisIncidentStore implements IncidentStore {
   async update(
     webhook: string,
     key: string,
-    change: (state: IncidentState | undefined) => IncidentState,
+    change: (state: IncidentState | undefined) => IncidentState | undefined,
     ttlMs: number,
-  ): Promise<IncidentState> {
+  ): Promise<IncidentState | undefined> {
     const redisKey = incidentKey(this.#prefix, webhook, key);
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const { version, state } = await this.#read(redisKey);
       const next = change(state);
+      if (next === undefined) return state;
       const written = await this.#run(
         'empathyIncidentSet',
         [redisKey],
