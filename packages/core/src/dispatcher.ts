@@ -11,12 +11,9 @@ import {
   admitEvent,
   afterDeadNotification,
   afterNotification,
-  afterRetriedNotification,
   cleanIncidentRef,
   DEFAULT_INCIDENT_TTL_SECONDS,
   type EventIncident,
-  FOLD,
-  foldIntoPending,
   type IncidentContext,
   type IncidentState,
   type IncidentStore,
@@ -299,7 +296,12 @@ export class Dispatcher implements JobHandler {
       for (const plugin of queued) {
         if (!this.#entries.get(plugin.name)?.group) continue;
         await this.#incidents
-          .update(plugin.name, incident.key, afterDeadNotification, this.#incidentTtlMs)
+          .update(
+            plugin.name,
+            incident.key,
+            (state) => afterDeadNotification(state) ?? state!,
+            this.#incidentTtlMs,
+          )
           .catch(() => {});
       }
       throw error;
@@ -538,22 +540,13 @@ export class Dispatcher implements JobHandler {
         state = await store.get(job.webhook, incident.key);
         const emitted = Date.parse(job.event.timestamp);
         const now = Date.now();
-        const planned = planNotification(
+        plan = planNotification(
           state,
           incident,
           entry.group,
           now,
           Number.isNaN(emitted) ? now : Math.min(emitted, now),
-          job.id,
         );
-        if (planned === FOLD) {
-          // Counted in the first notification, which waits for its retry: it will say so.
-          await store.update(job.webhook, incident.key, foldIntoPending, this.#incidentTtlMs);
-          this.monitor.recordFolded(job.webhook);
-          this.monitor.recordQueued(job.webhook, -1);
-          return { kind: 'delivered', receipt: { detail: { folded: true } } };
-        }
-        plan = planned;
       } catch (error) {
         // The store is unreachable: this attempt fails like one whose endpoint is, and is retried.
         const failure = new WebhookError(`the incident store failed: ${(error as Error)?.message ?? error}`, {
@@ -563,8 +556,7 @@ export class Dispatcher implements JobHandler {
         return await this.#failed(job, entry, job.attempt + 1, 0, failure, undefined);
       }
       if (plan === undefined) {
-        // A grouped notification whose events a resolved notification already counted, or a first
-        // notification the resolution overtook while it waited for its retry.
+        // A grouped notification whose events a resolved notification already counted.
         this.monitor.recordFolded(job.webhook);
         this.monitor.recordQueued(job.webhook, -1);
         return { kind: 'delivered', receipt: { detail: { folded: true } } };
@@ -575,13 +567,8 @@ export class Dispatcher implements JobHandler {
       const outcome = await this.#gated(latest ? { ...job, event: latest } : job, entry, plan);
       if (outcome.kind === 'delivered')
         await this.#noteDelivered(job, entry, incident, plan, outcome.receipt);
-      else if (outcome.kind === 'dead') {
-        await this.#updateIncident(job, incident, (state) => afterDeadNotification(state, job.id));
-      } else if (outcome.kind === 'retry') {
-        const sent = plan;
-        await this.#updateIncident(job, incident, (state) =>
-          afterRetriedNotification(state, sent, job.id, entry.group),
-        );
+      else if (outcome.kind === 'dead' && entry.group) {
+        await this.#updateIncident(job, incident, (state) => afterDeadNotification(state) ?? state!);
       }
       return outcome;
     } finally {

@@ -198,12 +198,6 @@ export interface IncidentState {
   postedAt?: number | undefined;
   /** A grouped notification is queued to run at this epoch ms: repeats until then fold into it. */
   dueAt?: number | undefined;
-  /**
-   * The job id of an incident's first notification whose attempt failed and waits for its retry:
-   * repeats fold into it instead of posting first (without `group`), and it is dropped if the
-   * incident resolves before it is sent.
-   */
-  pendingFirst?: string | undefined;
   /** The resolved notification was delivered: the next firing event opens a new incident. */
   resolved: boolean;
   /** The vendor's references to the incident's notification. */
@@ -228,16 +222,16 @@ export interface IncidentStore {
   /**
    * Replaces the state with what `change` returns, atomically with respect to other updates of
    * the same (webhook, key), in this process and (for shared stores) in others. `change` may be
-   * called more than once (optimistic stores retry it) and must be pure; when it returns
-   * `undefined` nothing is written. The entry expires `ttlMs` after this update.
-   * @returns the state now stored
+   * called more than once (optimistic stores retry it) and must be pure. The entry expires `ttlMs`
+   * after this update.
+   * @returns the new state
    */
   update(
     webhook: string,
     key: string,
-    change: (state: IncidentState | undefined) => IncidentState | undefined,
+    change: (state: IncidentState | undefined) => IncidentState,
     ttlMs: number,
-  ): Promise<IncidentState | undefined>;
+  ): Promise<IncidentState>;
   /** Releases what the store holds (connections, timers). */
   close?(): Promise<void>;
 }
@@ -272,15 +266,11 @@ export function admitEvent(
   return { state: next, queueAt: next.dueAt };
 }
 
-/** {@link planNotification}'s answer for a repeat that is counted in a pending first notification. */
-export const FOLD = 'fold';
-
 /**
  * What one queued notification should say, decided when its job runs (`now`; `emittedAt` is when
  * its event was emitted, the start of an incident it opens): the {@link IncidentContext}
- * for `deliver`; {@link FOLD} when the event is counted in a first notification that waits for its
- * retry; or `undefined` when there is nothing left to say (a grouped notification whose events a
- * resolved notification already covered, a first notification overtaken by the resolution).
+ * for `deliver`, or `undefined` when there is nothing left to say (a grouped notification whose
+ * events a resolved notification already covered).
  */
 export function planNotification(
   state: IncidentState | undefined,
@@ -288,8 +278,7 @@ export function planNotification(
   group: ResolvedGroup | undefined,
   now: number,
   emittedAt: number = now,
-  jobId?: string,
-): IncidentContext | typeof FOLD | undefined {
+): IncidentContext | undefined {
   if (event.resolved) {
     // Also after an earlier resolved notification: updating the original again beats a new post.
     return {
@@ -302,13 +291,9 @@ export function planNotification(
     };
   }
   const live = state !== undefined && !state.resolved ? state : undefined;
-  // The first notification was still waiting for its retry when the incident resolved: too late.
-  if (state?.resolved && state.pendingFirst !== undefined && state.pendingFirst === jobId) return undefined;
   let occurrences: number;
   let folded: number;
   if (group === undefined) {
-    // The first notification waits for its retry: a repeat is counted in it, not posted first.
-    if (live?.pendingFirst !== undefined && live.pendingFirst !== jobId) return FOLD;
     // Every event is its own notification: count it now.
     occurrences = (live?.count ?? 0) + 1;
     folded = 1;
@@ -363,7 +348,6 @@ export function afterNotification(
         postedAt: posted ? now : state?.postedAt,
         resolved: true,
         ref: mergedRef,
-        pendingFirst: state?.pendingFirst,
       },
       followUpAt: undefined,
       followUp: undefined,
@@ -390,43 +374,13 @@ export function afterNotification(
 }
 
 /**
- * The state after a notification failed for good (or could not be queued): nothing is queued for
- * the incident any more, so the next repeat queues a new notification, which counts the events
- * this one stood for. `jobId`: the failed job, no longer a pending first notification.
+ * The state after a grouped notification failed for good: nothing is queued for the incident any
+ * more, so the next repeat queues a new notification (which counts the events this one stood for).
  */
-export function afterDeadNotification(
-  state: IncidentState | undefined,
-  jobId?: string,
-): IncidentState | undefined {
-  if (state === undefined) return state;
-  const pending = state.pendingFirst !== undefined && state.pendingFirst === jobId;
-  if (state.dueAt === undefined && !pending) return state;
-  const { dueAt: _, pendingFirst, ...rest } = state;
-  return pending ? rest : { ...rest, pendingFirst };
-}
-
-/**
- * The state after the attempt of a first notification (one that posts) failed and will be
- * retried, without `group`: repeats fold into it until it is sent. Other notifications leave the
- * state as it is.
- */
-export function afterRetriedNotification(
-  state: IncidentState | undefined,
-  sent: IncidentContext,
-  jobId: string,
-  group: ResolvedGroup | undefined,
-): IncidentState | undefined {
-  if (group !== undefined || sent.status !== 'firing' || sent.ref !== undefined) return state;
-  const live = state !== undefined && !state.resolved ? state : undefined;
-  return {
-    ...(live ?? { count: 0, notified: 0, openedAt: Date.parse(sent.firstSeenAt), resolved: false }),
-    pendingFirst: jobId,
-  };
-}
-
-/** The state after a repeat was counted in the pending first notification ({@link FOLD}). */
-export function foldIntoPending(state: IncidentState | undefined): IncidentState | undefined {
-  return state === undefined ? state : { ...state, count: state.count + 1 };
+export function afterDeadNotification(state: IncidentState | undefined): IncidentState | undefined {
+  if (state === undefined || state.dueAt === undefined) return state;
+  const { dueAt: _, ...rest } = state;
+  return rest;
 }
 
 /** The most references a receipt's `incidentRef` may hold, and their longest key and value. */
@@ -475,14 +429,12 @@ export class MemoryIncidentStore implements IncidentStore {
   update(
     webhook: string,
     key: string,
-    change: (state: IncidentState | undefined) => IncidentState | undefined,
+    change: (state: IncidentState | undefined) => IncidentState,
     ttlMs: number,
-  ): Promise<IncidentState | undefined> {
+  ): Promise<IncidentState> {
     const id = `${webhook}\u0000${key}`;
     const now = Date.now();
-    const current = this.#read(id, now);
-    const state = change(current);
-    if (state === undefined) return Promise.resolve(current);
+    const state = change(this.#read(id, now));
     // Re-inserted last, so the Map's order is the order of updates: eviction takes the oldest.
     this.#entries.delete(id);
     this.#entries.set(id, { state, expiresAt: now + ttlMs });

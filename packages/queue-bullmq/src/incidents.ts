@@ -34,14 +34,13 @@ export class RedisIncidentStore implements IncidentStore {
   async update(
     webhook: string,
     key: string,
-    change: (state: IncidentState | undefined) => IncidentState | undefined,
+    change: (state: IncidentState | undefined) => IncidentState,
     ttlMs: number,
-  ): Promise<IncidentState | undefined> {
+  ): Promise<IncidentState> {
     const redisKey = incidentKey(this.#prefix, webhook, key);
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const { version, state } = await this.#read(redisKey);
       const next = change(state);
-      if (next === undefined) return state;
       const written = await this.#run(
         'empathyIncidentSet',
         [redisKey],
