@@ -294,15 +294,8 @@ export class Dispatcher implements JobHandler {
     } catch (error) {
       // Not stored: the incidents must not wait for a notification that will never run.
       for (const plugin of queued) {
-        if (!this.#entries.get(plugin.name)?.group) continue;
-        await this.#incidents
-          .update(
-            plugin.name,
-            incident.key,
-            (state) => afterDeadNotification(state) ?? state!,
-            this.#incidentTtlMs,
-          )
-          .catch(() => {});
+        if (this.#entries.get(plugin.name)?.group)
+          await this.#releaseDue(plugin.name, incident.key, event.event_id);
       }
       throw error;
     }
@@ -567,9 +560,8 @@ export class Dispatcher implements JobHandler {
       const outcome = await this.#gated(latest ? { ...job, event: latest } : job, entry, plan);
       if (outcome.kind === 'delivered')
         await this.#noteDelivered(job, entry, incident, plan, outcome.receipt);
-      else if (outcome.kind === 'dead' && entry.group) {
-        await this.#updateIncident(job, incident, (state) => afterDeadNotification(state) ?? state!);
-      }
+      else if (outcome.kind === 'dead' && entry.group)
+        await this.#releaseDue(job.webhook, incident.key, job.event.event_id);
       return outcome;
     } finally {
       release();
@@ -586,41 +578,50 @@ export class Dispatcher implements JobHandler {
   ): Promise<void> {
     const ref = cleanIncidentRef(receipt.incidentRef);
     let followUp: EmpathyEvent | undefined;
-    let followUpAt = 0;
-    const stored = await this.#updateIncident(job, incident, (state) => {
+    let dueAt: number | undefined;
+    const stored = await this.#updateIncident(job.webhook, incident.key, job.event.event_id, (state) => {
       const next = afterNotification(state, sent, ref, entry.group, Date.now());
       followUp = next.followUp;
-      followUpAt = next.followUpAt ?? 0;
+      dueAt = next.state.dueAt;
       return next.state;
     });
     if (!stored || followUp === undefined) return;
     this.monitor.recordQueued(job.webhook);
     try {
-      await this.#enqueue([newJob(followUp, job.webhook, followUpAt, job.trace)]);
+      await this.#enqueue([newJob(followUp, job.webhook, dueAt, job.trace)]);
     } catch (error) {
-      this.#incidentFailed(error, job);
+      this.#incidentFailed(error, job.webhook, job.event.event_id);
     }
   }
 
-  /** An update of the incident store after an attempt; a failure is reported, not fatal. */
+  /**
+   * An update of the incident store after an attempt or a failed emit: a failure is reported to
+   * `onError`, not fatal.
+   */
   async #updateIncident(
-    job: DeliveryJob,
-    incident: EventIncident,
+    webhook: string,
+    key: string,
+    eventId: string,
     change: Parameters<IncidentStore['update']>[2],
   ): Promise<boolean> {
     try {
-      await this.#incidents.update(job.webhook, incident.key, change, this.#incidentTtlMs);
+      await this.#incidents.update(webhook, key, change, this.#incidentTtlMs);
       return true;
     } catch (error) {
-      this.#incidentFailed(error, job);
+      this.#incidentFailed(error, webhook, eventId);
       return false;
     }
   }
 
-  #incidentFailed(error: unknown, job: DeliveryJob): void {
+  /** Nothing is queued for the incident any more: the next repeat queues a notification. */
+  #releaseDue(webhook: string, key: string, eventId: string): Promise<boolean> {
+    return this.#updateIncident(webhook, key, eventId, (state) => afterDeadNotification(state) ?? state!);
+  }
+
+  #incidentFailed(error: unknown, webhook: string, eventId: string): void {
     this.#onError(error instanceof Error ? error : new Error(String(error)), {
-      webhook: job.webhook,
-      eventId: job.event.event_id,
+      webhook,
+      eventId,
       during: 'incident',
     });
   }

@@ -323,8 +323,8 @@ export function planNotification(
 }
 
 /**
- * The state after a notification was delivered, and whether events folded in the meantime need
- * a follow-up notification (`followUpAt`, epoch ms, for the event `followUp`). Pure.
+ * The state after a notification was delivered, and the event of a follow-up notification when
+ * events were folded in the meantime (queue it at the new state's `dueAt`). Pure.
  */
 export function afterNotification(
   state: IncidentState | undefined,
@@ -332,12 +332,13 @@ export function afterNotification(
   ref: Readonly<Record<string, string>> | undefined,
   group: ResolvedGroup | undefined,
   now: number,
-): { state: IncidentState; followUpAt: number | undefined; followUp: EmpathyEvent | undefined } {
+): { state: IncidentState; followUp: EmpathyEvent | undefined } {
   const live = state !== undefined && !state.resolved ? state : undefined;
   const posted = sent.ref === undefined;
   // The time the notification said the incident began: the next one must say the same.
   const opened = Date.parse(sent.firstSeenAt);
-  const mergedRef = posted ? (ref ? { ...ref } : undefined) : ref ? { ...sent.ref, ...ref } : { ...sent.ref };
+  // A new post's references replace the old ones; an update's are merged into them.
+  const mergedRef = posted ? ref && { ...ref } : { ...sent.ref, ...ref };
   if (sent.status === 'resolved') {
     return {
       state: {
@@ -349,7 +350,6 @@ export function afterNotification(
         resolved: true,
         ref: mergedRef,
       },
-      followUpAt: undefined,
       followUp: undefined,
     };
   }
@@ -366,11 +366,11 @@ export function afterNotification(
   };
   const followUp = live?.latest;
   if (group === undefined || next.count <= next.notified || followUp === undefined) {
-    return { state: next, followUpAt: undefined, followUp: undefined };
+    return { state: next, followUp: undefined };
   }
   // Repeats folded while this notification was in flight: one more, an interval from now.
   next.dueAt = now + group.intervalMs;
-  return { state: next, followUpAt: next.dueAt, followUp };
+  return { state: next, followUp };
 }
 
 /**
