@@ -12,13 +12,21 @@ export interface BenchRow {
   target?: string;
 }
 
-/** Starts the loopback sink in a child process; resolves with its URL and a stop function. */
+/**
+ * Starts the loopback sink in a child process; resolves with its URL and a stop function. `ok`
+ * answers at once, `hang` never, `slow` after `delayMs`.
+ */
 export async function startSink(
-  mode: 'ok' | 'hang' = 'ok',
+  mode: 'ok' | 'hang' | 'slow' = 'ok',
+  delayMs = 20,
 ): Promise<{ url: string; port: number; stop: () => void }> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./sink.mjs', import.meta.url)), [mode], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = fork(
+    fileURLToPath(new URL('./sink.mjs', import.meta.url)),
+    [mode, String(delayMs)],
+    {
+      stdio: 'ignore',
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port));
     child.once('error', reject);
