@@ -1,3 +1,4 @@
+import type { DeferReason } from '@empathy/webhooks-core';
 import type { CliIO, OutputStream } from './io.js';
 
 /** ANSI styles, or identity functions when colours are off. */
@@ -51,3 +52,10 @@ export function clock(date = new Date()): string {
 export function duration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 0)} s`;
 }
+
+/** Why a delivery waited, in words: the feed of `trigger` and of the dashboard. */
+export const DEFER_REASON_TEXT: Readonly<Record<DeferReason, string>> = {
+  rate_limit: 'rate limit',
+  circuit_open: 'circuit open',
+  incident_order: 'waits for an earlier notification of its incident',
+};

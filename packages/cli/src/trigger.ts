@@ -17,7 +17,7 @@ import { CustomWebhook } from '@empathy/webhooks-http';
 import { numberFlag, parseCommand, secretFlag, UsageError } from './args.js';
 import { TRIGGER_HELP } from './help.js';
 import { type CliIO, EXIT } from './io.js';
-import { duration, jsonLine, line, type Palette, pad, palette } from './output.js';
+import { DEFER_REASON_TEXT, duration, jsonLine, line, type Palette, pad, palette } from './output.js';
 
 /** Exit code when Ctrl-C interrupts `trigger` (128 + SIGINT). */
 const INTERRUPTED = 130;
@@ -254,7 +254,7 @@ export function describe(o: DeliveryOutcome, c: Palette): string {
   const parts = [kind(pad(o.kind, 9)), pad(o.eventType, 14), o.eventId, `attempt ${o.attempt}`];
   if (o.status !== undefined) parts.push(`HTTP ${o.status}`);
   if (o.durationMs !== undefined) parts.push(duration(o.durationMs));
-  if (o.kind === 'deferred') parts.push(o.reason === 'circuit_open' ? 'circuit open' : 'rate limit');
+  if (o.kind === 'deferred') parts.push(DEFER_REASON_TEXT[o.reason]);
   if (o.nextAttemptAt !== undefined)
     parts.push(`next try in ${duration(Math.max(0, o.nextAttemptAt - Date.now()))}`);
   const error = o.error === undefined ? '' : ` — ${c.dim(o.error)}`;

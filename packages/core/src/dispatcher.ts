@@ -14,6 +14,10 @@ import {
   cleanIncidentRef,
   DEFAULT_INCIDENT_TTL_SECONDS,
   type EventIncident,
+  extendHold,
+  HOLD_GRACE_MS,
+  heldByOther,
+  holdRecheckAt,
   type IncidentContext,
   type IncidentState,
   type IncidentStore,
@@ -22,9 +26,11 @@ import {
   normalizeGroup,
   planNotification,
   type ResolvedGroup,
+  releaseHold,
+  takeHold,
 } from './incident.js';
 import { ON_ABORT } from './kit/abort.js';
-import { WebhookMonitor } from './monitor.js';
+import { type DeferReason, WebhookMonitor } from './monitor.js';
 import {
   type DeliveryContext,
   type DeliveryReceipt,
@@ -520,8 +526,11 @@ export class Dispatcher implements JobHandler {
 
   /**
    * A job whose event belongs to an incident: one at a time per (webhook, incident) in this
-   * process, so a repeat finds the references its first notification stored. What to send is
-   * decided now, from the incident's state; what the vendor answered is stored after delivery.
+   * process, so a repeat finds the references its first notification stored. A notification that
+   * posts anew holds the incident in the store until it has posted or failed for good, so the
+   * incident's other notifications wait for it there too: across its retries, and across processes
+   * sharing the store. What to send is decided now, from the incident's state; what the vendor
+   * answered is stored after delivery.
    */
   async #handleIncident(job: DeliveryJob, entry: Entry, incident: EventIncident): Promise<JobOutcome> {
     const release = await this.#lockIncident(`${job.webhook}\u0000${incident.key}`);
@@ -529,17 +538,31 @@ export class Dispatcher implements JobHandler {
       const store = this.#incidents;
       let plan: IncidentContext | undefined;
       let state: IncidentState | undefined;
+      let held = false;
       try {
         state = await store.get(job.webhook, incident.key);
         const emitted = Date.parse(job.event.timestamp);
-        const now = Date.now();
-        plan = planNotification(
-          state,
-          incident,
-          entry.group,
-          now,
-          Number.isNaN(emitted) ? now : Math.min(emitted, now),
-        );
+        let now = Date.now();
+        const emittedAt = Number.isNaN(emitted) ? now : Math.min(emitted, now);
+        let hold = heldByOther(state, job.id, now);
+        if (hold) return this.#wait(job, holdRecheckAt(hold, now));
+        plan = planNotification(state, incident, entry.group, now, emittedAt);
+        if (plan !== undefined && (plan.ref === undefined || state?.holder?.job === job.id)) {
+          // It posts anew: hold the incident for the attempt (and its retries, see below).
+          const until = now + entry.policy.timeoutSeconds * 1000 + HOLD_GRACE_MS;
+          state = await store.update(
+            job.webhook,
+            incident.key,
+            (current) => takeHold(current, job.id, until, Date.now(), emittedAt),
+            this.#incidentTtlMs,
+          );
+          now = Date.now();
+          hold = heldByOther(state, job.id, now);
+          // Another process took it between the read and the update.
+          if (hold) return this.#wait(job, holdRecheckAt(hold, now));
+          held = true;
+          plan = planNotification(state, incident, entry.group, now, emittedAt);
+        }
       } catch (error) {
         // The store is unreachable: this attempt fails like one whose endpoint is, and is retried.
         const failure = new WebhookError(`the incident store failed: ${(error as Error)?.message ?? error}`, {
@@ -550,6 +573,7 @@ export class Dispatcher implements JobHandler {
       }
       if (plan === undefined) {
         // A grouped notification whose events a resolved notification already counted.
+        if (held) await this.#updateHold(job, incident, (s) => releaseHold(s, job.id));
         this.monitor.recordFolded(job.webhook);
         this.monitor.recordQueued(job.webhook, -1);
         return { kind: 'delivered', receipt: { detail: { folded: true } } };
@@ -558,14 +582,37 @@ export class Dispatcher implements JobHandler {
       // is now), under that event's id.
       const latest = plan.status === 'firing' ? state?.latest : undefined;
       const outcome = await this.#gated(latest ? { ...job, event: latest } : job, entry, plan);
-      if (outcome.kind === 'delivered')
+      if (outcome.kind === 'delivered') {
         await this.#noteDelivered(job, entry, incident, plan, outcome.receipt);
-      else if (outcome.kind === 'dead' && entry.group)
-        await this.#releaseDue(job.webhook, incident.key, job.event.event_id);
+      } else if (outcome.kind === 'dead') {
+        // Failed for good: the incident's next notification posts anew, and a grouped incident's
+        // next repeat queues one.
+        await this.#updateHold(job, incident, (s) => {
+          const released = releaseHold(s, job.id);
+          return entry.group ? afterDeadNotification(released) : released;
+        });
+      } else if (held) {
+        // It waits for its retry (or a rate limit, or the circuit): the others keep waiting for it.
+        await this.#updateHold(job, incident, (s) => extendHold(s, job.id, outcome.at));
+      }
       return outcome;
     } finally {
       release();
     }
+  }
+
+  /** A change of this job's hold on its incident (or of what a dead notification leaves). */
+  #updateHold(
+    job: DeliveryJob,
+    incident: EventIncident,
+    change: (state: IncidentState | undefined) => IncidentState | undefined,
+  ): Promise<boolean> {
+    return this.#updateIncident(
+      job.webhook,
+      incident.key,
+      job.event.event_id,
+      (state) => change(state) ?? state!,
+    );
   }
 
   /** Stores what the vendor answered for the incident and queues a follow-up for events folded meanwhile. */
@@ -583,6 +630,9 @@ export class Dispatcher implements JobHandler {
       const next = afterNotification(state, sent, ref, entry.group, Date.now());
       followUp = next.followUp;
       dueAt = next.state.dueAt;
+      // This notification's own hold ends with it; another's (taken after it lapsed) stays.
+      const holder = state?.holder;
+      if (holder !== undefined && holder.job !== job.id) next.state.holder = holder;
       return next.state;
     });
     if (!stored || followUp === undefined) return;
@@ -655,7 +705,18 @@ export class Dispatcher implements JobHandler {
     return this.#defer(job, now + wait, 'rate_limit');
   }
 
+  /** The job waits for another notification of its incident: only it moves, no attempt is spent. */
+  #wait(job: DeliveryJob, at: number): JobOutcome {
+    this.#recordDeferred(job, at, 'incident_order');
+    return { kind: 'wait', at };
+  }
+
   #defer(job: DeliveryJob, at: number, reason: 'rate_limit' | 'circuit_open'): JobOutcome {
+    this.#recordDeferred(job, at, reason);
+    return { kind: 'defer', at, reason };
+  }
+
+  #recordDeferred(job: DeliveryJob, at: number, reason: DeferReason): void {
     this.monitor.record({
       kind: 'deferred',
       webhook: job.webhook,
@@ -670,7 +731,6 @@ export class Dispatcher implements JobHandler {
       const deferral = { reason, until: at, attempt: job.attempt + 1 };
       this.#guard(job.event.event_id, job.webhook, () => telemetry.onDeferred!(job, deferral));
     }
-    return { kind: 'defer', at, reason };
   }
 
   /**

@@ -208,6 +208,85 @@ export interface IncidentState {
    * own event id, so receivers that de-duplicate by id take it).
    */
   latest?: EmpathyEvent | undefined;
+  /**
+   * A notification that posts anew (the incident has no reference yet) is being sent, or waits for
+   * its retry: the incident's other notifications wait for it, so that they update what it posts
+   * instead of posting before it (see {@link IncidentHold}).
+   */
+  holder?: IncidentHold | undefined;
+}
+
+/**
+ * The hold of one notification job on its incident, in every process that shares the store. It
+ * keeps the incident's notifications in order: a repeat or a resolution that comes while the
+ * first notification waits for its retry (or is still being sent, maybe by another worker) waits
+ * for it, and then updates the message it posted. Nothing is dropped: the waiting jobs are
+ * deferred, not folded.
+ */
+export interface IncidentHold {
+  /** The holding job's id. */
+  job: string;
+  /** Epoch ms when the hold lapses, should its holder vanish (a crashed process, a lost job). */
+  until: number;
+  /** Epoch ms of the holder's next attempt, when it waits for a retry, a rate limit or a circuit. */
+  resumeAt?: number | undefined;
+}
+
+/** How long a hold outlives what its holder is expected to do, should the holder vanish. */
+export const HOLD_GRACE_MS = 30_000;
+/** How often a notification waiting for another one's hold looks again. */
+export const HOLD_POLL_MS = 200;
+
+/** The hold of another job on this incident that is still in force, if any. */
+export function heldByOther(
+  state: IncidentState | undefined,
+  job: string,
+  now: number,
+): IncidentHold | undefined {
+  const holder = state?.holder;
+  return holder !== undefined && holder.job !== job && holder.until > now ? holder : undefined;
+}
+
+/** When a notification waiting for `hold` should look again. */
+export function holdRecheckAt(hold: IncidentHold, now: number): number {
+  return Math.min(hold.until, Math.max(now, hold.resumeAt ?? now) + HOLD_POLL_MS);
+}
+
+/**
+ * The state with `job` holding the incident until `until`, or unchanged when another job holds it
+ * (the caller then waits). An incident without state yet gets one that began at `openedAt`. Pure.
+ */
+export function takeHold(
+  state: IncidentState | undefined,
+  job: string,
+  until: number,
+  now: number,
+  openedAt: number,
+): IncidentState {
+  if (state !== undefined && heldByOther(state, job, now)) return state;
+  const base = state ?? { count: 0, notified: 0, openedAt, resolved: false };
+  return { ...base, holder: { job, until } };
+}
+
+/**
+ * The state after the holder's attempt did not post: it waits for its next attempt at
+ * `resumeAt`, and keeps its hold until a grace period after that. Pure; a state `job` does not
+ * hold is returned as it is.
+ */
+export function extendHold(
+  state: IncidentState | undefined,
+  job: string,
+  resumeAt: number,
+): IncidentState | undefined {
+  if (state?.holder?.job !== job) return state;
+  return { ...state, holder: { job, until: resumeAt + HOLD_GRACE_MS, resumeAt } };
+}
+
+/** The state without `job`'s hold (it posted, or failed for good). Pure. */
+export function releaseHold(state: IncidentState | undefined, job: string): IncidentState | undefined {
+  if (state?.holder?.job !== job) return state;
+  const { holder: _, ...rest } = state;
+  return rest;
 }
 
 /**

@@ -50,12 +50,14 @@ export {
   type GroupOptions,
   INCIDENT_EVENT_TYPES,
   type IncidentContext,
+  type IncidentHold,
   type IncidentState,
   type IncidentStore,
   incidentOf,
   MemoryIncidentStore,
 } from './incident.js';
 export {
+  type DeferReason,
   type DeliveryListener,
   type DeliveryOutcome,
   WebhookMonitor,

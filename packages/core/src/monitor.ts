@@ -14,7 +14,7 @@ export interface WebhookStats {
    * the whole picture: other processes' jobs are not counted here.
    */
   pendingCount: number;
-  /** Times a delivery waited for the rate limit or an open circuit. */
+  /** Times a delivery waited: for the rate limit, an open circuit, or an earlier notification of its incident. */
   deferredCount: number;
   /**
    * Events this webhook skipped because its `filter` threw or returned something other than a
@@ -40,6 +40,13 @@ export interface WebhookStats {
   /** ISO time of the most recent error. */
   lastErrorAt?: string | undefined;
 }
+
+/**
+ * Why a delivery waited without spending an attempt: its webhook's rate limit, its open circuit
+ * (both hold the webhook's whole lane), or an earlier notification of its incident that has not
+ * posted yet (only that job waits).
+ */
+export type DeferReason = 'rate_limit' | 'circuit_open' | 'incident_order';
 
 /**
  * What every {@link DeliveryOutcome} says: which delivery, which attempt. Fields that only some
@@ -81,12 +88,12 @@ export type DeliveryOutcome =
       nextAttemptAt: number;
       reason?: undefined;
     })
-  /** Not attempted now (rate limit, open circuit): no attempt spent. */
+  /** Not attempted now (rate limit, open circuit, an earlier notification of its incident): no attempt spent. */
   | (OutcomeBase & {
       kind: 'deferred';
       /** When the next try happens (epoch ms). */
       nextAttemptAt: number;
-      reason: 'rate_limit' | 'circuit_open';
+      reason: DeferReason;
       durationMs?: undefined;
       status?: undefined;
       error?: undefined;

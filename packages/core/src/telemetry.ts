@@ -1,4 +1,5 @@
 import type { EmpathyEvent } from './events.js';
+import type { DeferReason } from './monitor.js';
 import type { DeliveryJob, JobError } from './queue/types.js';
 
 /**
@@ -58,8 +59,8 @@ export interface AttemptScope {
 
 /** Why a job waits without an attempt being spent. */
 export interface Deferral {
-  reason: 'rate_limit' | 'circuit_open';
-  /** When the webhook's lane may send again (epoch ms). */
+  reason: DeferReason;
+  /** When the job may be tried again (epoch ms). */
   until: number;
   /** The attempt that waits (1-based). */
   attempt: number;

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { HOLD_POLL_MS, heldByOther, holdRecheckAt, takeHold } from '../src/incident.js';
 import {
   createEvent,
   type DeliveryContext,
   Dispatcher,
   type EmpathyEvent,
   type IncidentContext,
+  type IncidentState,
   type IncidentStore,
   incidentOf,
   isWebhookConfigError,
@@ -129,17 +131,115 @@ describe('lifecycle without group', () => {
     expect(calls[2]!.incident).toMatchObject({ status: 'firing', occurrences: 1, ref: undefined });
   });
 
-  it('keeps no ref from a failed attempt: the retry still posts anew', async () => {
+  it('keeps no ref from a failed attempt; a repeat waits for the retry, then updates what it posted', async () => {
     const { plugin, calls } = recorder('chat', {}, (n) => n === 1);
     dispatcher = new Dispatcher({ webhooks: [plugin] });
     await dispatcher.dispatch(disk());
-    await dispatcher.dispatch(disk());
+    await dispatcher.dispatch(disk({ message: 'Disk 95% full' }));
     await dispatcher.flush();
-    // Attempt 1 failed; the repeat waited for it (one incident at a time), so the retry came
-    // after the repeat had posted: whichever posted first, the other finds its ref.
-    const posted = calls.filter((c) => c.incident?.ref === undefined);
-    expect(posted).toHaveLength(2); // the failed attempt and the first success
-    expect(calls.at(-1)!.incident!.ref).toEqual({ message_id: 'm2' });
+    expect(
+      calls.map((c) => [c.event.data.message, c.incident?.occurrences, c.incident?.ref?.message_id]),
+    ).toEqual([
+      ['Disk 91% full', 1, undefined], // failed
+      ['Disk 91% full', 1, undefined], // its retry posts m2
+      ['Disk 95% full', 2, 'm2'], // the repeat, which waited for it, updates m2
+    ]);
+    expect(dispatcher.monitor.getWebhookStats('chat').successCount).toBe(2);
+  });
+
+  it('holds a resolution back while the first notification waits for its retry; it then resolves that post', async () => {
+    const { plugin, calls } = recorder(
+      'chat',
+      { retryPolicy: { maxRetries: 2, initialDelaySeconds: 0.3, jitter: false } },
+      (n) => n === 1,
+    );
+    dispatcher = new Dispatcher({ webhooks: [plugin] });
+    await dispatcher.dispatch(disk());
+    await dispatcher.dispatch(disk({ resolved: true }));
+    await dispatcher.flush();
+    expect(calls.map((c) => [c.incident?.status, c.incident?.ref?.message_id])).toEqual([
+      ['firing', undefined],
+      ['firing', undefined],
+      ['resolved', 'm2'],
+    ]);
+  });
+
+  it('lets the repeat post anew when the first notification fails for good', async () => {
+    const { plugin, calls } = recorder(
+      'chat',
+      { retryPolicy: { maxRetries: 1, initialDelaySeconds: 0.05, jitter: false } },
+      (n) => n <= 2,
+    );
+    dispatcher = new Dispatcher({ webhooks: [plugin] });
+    const first = disk();
+    await dispatcher.dispatch(first);
+    await dispatcher.dispatch(disk({ message: 'Disk 95% full' }));
+    await dispatcher.flush();
+    expect(calls.map((c) => [c.event.data.message, c.incident?.ref])).toEqual([
+      ['Disk 91% full', undefined],
+      ['Disk 91% full', undefined], // dead
+      ['Disk 95% full', undefined], // posts anew: m3
+    ]);
+    expect((await dispatcher.deadLetters.list()).map((l) => l.event.event_id)).toEqual([first.event_id]);
+  });
+
+  it('makes only the waiting job wait: other incidents of the webhook go on meanwhile', async () => {
+    const { plugin, calls } = recorder(
+      'chat',
+      { retryPolicy: { maxRetries: 2, initialDelaySeconds: 0.5, jitter: false } },
+      (n) => n === 1,
+    );
+    dispatcher = new Dispatcher({ webhooks: [plugin] });
+    const deferred: string[] = [];
+    dispatcher.monitor.on((o) => {
+      if (o.kind === 'deferred') deferred.push(o.reason);
+    });
+    await dispatcher.dispatch(disk());
+    await new Promise((r) => setTimeout(r, 50)); // its first attempt failed; the retry is 0.5 s away
+    await dispatcher.dispatch(disk());
+    await dispatcher.dispatch(disk({ source: 'db-2' }));
+    await dispatcher.flush();
+    const order = calls.map((c) => `${c.event.data.source} ${c.incident?.occurrences}`);
+    expect(order).toEqual(['db-1 1', 'db-2 1', 'db-1 1', 'db-1 2']);
+    expect(deferred.length).toBeGreaterThan(0);
+    expect(new Set(deferred)).toEqual(new Set(['incident_order']));
+  });
+
+  it('orders notifications across dispatchers sharing a store: a repeat elsewhere waits for the first post', async () => {
+    const store = new MemoryIncidentStore();
+    let post!: () => void;
+    const posting = new Promise<void>((resolve) => {
+      post = resolve;
+    });
+    const slow: WebhookPlugin = {
+      name: 'chat',
+      events: ['*'],
+      async deliver() {
+        await posting;
+        return { status: 200, incidentRef: { message_id: 'first' } };
+      },
+    };
+    const d1 = new Dispatcher({ webhooks: [slow], incidents: { store } });
+    const two = recorder('chat');
+    const outcomes: string[] = [];
+    dispatcher = new Dispatcher({ webhooks: [two.plugin], incidents: { store } });
+    dispatcher.monitor.on((o) => {
+      outcomes.push(o.kind === 'deferred' ? `deferred ${o.reason}` : o.kind);
+    });
+    await d1.dispatch(disk());
+    await new Promise((r) => setTimeout(r, 20)); // d1's attempt is in flight, holding the incident
+    await dispatcher.dispatch(disk());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(two.calls).toHaveLength(0); // it waits for d1's post
+    post();
+    await d1.flush();
+    await dispatcher.flush();
+    await d1.close();
+    expect(two.calls.map((c) => [c.incident?.occurrences, c.incident?.ref])).toEqual([
+      [2, { message_id: 'first' }],
+    ]);
+    expect(outcomes[0]).toBe('deferred incident_order');
+    expect(outcomes.at(-1)).toBe('delivered');
   });
 
   it('keeps state in the store given, so a second dispatcher on it updates the first one’s message', async () => {
@@ -212,6 +312,28 @@ describe('lifecycle without group', () => {
     );
     await dispatcher.flush();
     expect(calls[0]!.incident).toBeUndefined();
+  });
+});
+
+describe('the hold of a notification that posts anew', () => {
+  it('lapses at its time (a vanished holder), never stops its own job, and is looked at again when its holder resumes', () => {
+    const holder = { job: 'a', until: 1000, resumeAt: 500 };
+    const state: IncidentState = { count: 1, notified: 0, openedAt: 0, resolved: false, holder };
+    expect(heldByOther(state, 'b', 999)).toBe(holder);
+    expect(heldByOther(state, 'b', 1000)).toBeUndefined();
+    expect(heldByOther(state, 'a', 0)).toBeUndefined();
+    expect(holdRecheckAt(holder, 100)).toBe(500 + HOLD_POLL_MS);
+    expect(holdRecheckAt({ job: 'a', until: 1000 }, 100)).toBe(100 + HOLD_POLL_MS);
+    expect(holdRecheckAt({ job: 'a', until: 150 }, 100)).toBe(150);
+    expect(takeHold(state, 'b', 5000, 999, 0)).toBe(state);
+    expect(takeHold(state, 'b', 5000, 1000, 0).holder).toEqual({ job: 'b', until: 5000 });
+    expect(takeHold(undefined, 'b', 5000, 0, 42)).toEqual({
+      count: 0,
+      notified: 0,
+      openedAt: 42,
+      resolved: false,
+      holder: { job: 'b', until: 5000 },
+    });
   });
 });
 

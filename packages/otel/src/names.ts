@@ -15,7 +15,10 @@ export const ATTRIBUTES = {
   deliveryAttempt: 'empathy.delivery.attempt',
   /** `delivered`, `retry`, `dead`, `deferred` (or `abandoned` on a span cut off by close()). */
   deliveryOutcome: 'empathy.delivery.outcome',
-  /** Why a delivery waited: `rate_limit` or `circuit_open`. On `empathy.delivery.deferred` span events. */
+  /**
+   * Why a delivery waited: `rate_limit`, `circuit_open`, or `incident_order` (an earlier
+   * notification of its incident had not posted yet). On `empathy.delivery.deferred` span events.
+   */
   deferReason: 'empathy.delivery.defer_reason',
   /** When the waiting delivery may go (ISO time). On `empathy.delivery.deferred` span events. */
   deferredUntil: 'empathy.delivery.deferred_until',

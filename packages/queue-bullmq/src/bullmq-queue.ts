@@ -485,6 +485,10 @@ export class BullMQQueue implements DeliveryQueue {
         await job.updateData({ ...data, attempt: data.attempt + 1, lastError: outcome.error });
         await job.moveToDelayed(outcome.at, token);
         throw new DelayedError();
+      case 'wait':
+        // Only this job moves, its attempt unspent.
+        await job.moveToDelayed(outcome.at, token);
+        throw new DelayedError();
       case 'defer': {
         // The whole lane waits, in every worker; the job goes back to the head of the line.
         const ms = Math.max(1, Math.ceil(outcome.at - Date.now()));

@@ -81,6 +81,68 @@ describe('incident state in Redis', () => {
     await worker.close();
   });
 
+  it('keeps one incident in order across workers: a repeat another worker takes waits for the first post, then updates it', async () => {
+    const p = prefix();
+    let post!: () => void;
+    const posting = new Promise<void>((resolve) => {
+      post = resolve;
+    });
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => {
+      firstStarted = resolve;
+    });
+    const slow: WebhookPlugin = {
+      name: 'chat',
+      events: ['*'],
+      concurrency: 1,
+      async deliver() {
+        firstStarted();
+        await posting;
+        return { status: 200, incidentRef: { message_id: 'first' } };
+      },
+    };
+    const a = new Dispatcher({
+      webhooks: [slow],
+      queue: new BullMQQueue({ connection: REDIS, prefix: p, consume: true }),
+    });
+    await a.dispatch(
+      createEvent(
+        'alert',
+        { title: 'Disk almost full', message: 'Disk 91% full', source: 'db-1' },
+        { userId: 'ops' },
+      ),
+    );
+    await started; // worker A is posting, and holds the incident
+    const { make, calls } = recorder();
+    const b = new Dispatcher({
+      webhooks: [make()],
+      queue: new BullMQQueue({ connection: REDIS, prefix: p, consume: true }),
+    });
+    const reasons: string[] = [];
+    b.monitor.on((o) => {
+      if (o.kind === 'deferred') reasons.push(o.reason);
+    });
+    await b.dispatch(
+      createEvent(
+        'alert',
+        { title: 'Disk almost full', message: 'Disk 95% full', source: 'db-1' },
+        { userId: 'ops' },
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(calls).toHaveLength(0); // B took the repeat, and waits for A's post
+    post();
+    await a.flush();
+    await b.flush();
+    expect(calls.map((c) => [c.event.data.message, c.incident?.occurrences, c.incident?.ref])).toEqual([
+      ['Disk 95% full', 2, { message_id: 'first' }],
+    ]);
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(new Set(reasons)).toEqual(new Set(['incident_order']));
+    await a.close();
+    await b.close();
+  });
+
   it('loses no update when many connections change one incident at once, and expires it after its TTL', async () => {
     const p = prefix();
     const queues = Array.from({ length: 4 }, () => new BullMQQueue({ connection: REDIS, prefix: p }));

@@ -43,6 +43,7 @@ interface Lane extends LaneState {
 type Outcome =
   | { kind: 'delivered'; lane: Lane; held: Held; status: number | undefined }
   | { kind: 'retry'; lane: Lane; held: Held; at: number; error: JobError }
+  | { kind: 'wait'; lane: Lane; held: Held; at: number }
   | { kind: 'dead'; lane: Lane; held: Held; attempts: number; error: JobError };
 
 interface PendingInsert {
@@ -420,6 +421,9 @@ export class SqliteQueue implements DeliveryQueue {
             sql.remove.run(seq);
           } else if (o.kind === 'retry') {
             sql.retry.run(job.attempt + 1, o.at, JSON.stringify(o.error), seq);
+          } else if (o.kind === 'wait') {
+            // Run again at `at`: the attempt count and last error stay as they are.
+            sql.retry.run(job.attempt, o.at, job.lastError ? JSON.stringify(job.lastError) : null, seq);
           } else {
             sql.bury.run(o.attempts, JSON.stringify(o.error), now, seq);
             sql.remove.run(seq);
@@ -457,7 +461,7 @@ export class SqliteQueue implements DeliveryQueue {
     for (const o of outcomes) {
       o.lane.inFlight--;
       this.#leases.held.delete(o.held.seq);
-      if (o.kind === 'retry') this.#lanes.wakeAt(o.lane, o.at);
+      if (o.kind === 'retry' || o.kind === 'wait') this.#lanes.wakeAt(o.lane, o.at);
       touched.add(o.lane);
     }
     if (this.#stopping) {
@@ -534,6 +538,9 @@ export class SqliteQueue implements DeliveryQueue {
         break;
       case 'retry':
         this.#outcomes.push({ kind: 'retry', lane, held, at: outcome.at, error: outcome.error });
+        break;
+      case 'wait':
+        this.#outcomes.push({ kind: 'wait', lane, held, at: outcome.at });
         break;
       case 'dead':
         this.#outcomes.push({ kind: 'dead', lane, held, attempts: outcome.attempts, error: outcome.error });

@@ -1,4 +1,5 @@
 import type { DeliveryOutcome } from '@empathy/webhooks-core';
+import { DEFER_REASON_TEXT } from '../output.js';
 import type { DashboardState, DeadLetterView, WebhookView } from './state.js';
 
 /** Escapes text for HTML content and attribute values. Everything shown goes through it. */
@@ -185,7 +186,7 @@ export function renderOutcome(o: DeliveryOutcome, at: number): string {
   const parts = [`attempt ${o.attempt}`];
   if (o.status !== undefined) parts.push(`HTTP ${o.status}`);
   if (o.durationMs !== undefined) parts.push(`${Math.round(o.durationMs)} ms`);
-  if (o.kind === 'deferred') parts.push(o.reason === 'circuit_open' ? 'circuit open' : 'rate limit');
+  if (o.kind === 'deferred') parts.push(DEFER_REASON_TEXT[o.reason]);
   const error = o.error === undefined ? '' : ` <span class="error">${esc(o.error)}</span>`;
   return `<li class="outcome kind-${esc(o.kind)}"><time datetime="${new Date(at).toISOString()}">${time} UTC</time> <span class="badge kind-${esc(o.kind)}">${esc(o.kind)}</span> <strong>${esc(o.webhook)}</strong> ${esc(o.eventType)} <code>${esc(o.eventId)}</code> ${esc(parts.join(' · '))}${error}</li>`;
 }

@@ -169,6 +169,10 @@ export class MemoryQueue implements DeliveryQueue {
         job.lastError = outcome.error;
         lane.delayed.push(job);
         break;
+      case 'wait':
+        job.availableAt = outcome.at;
+        lane.delayed.push(job);
+        break;
       case 'defer':
         // The job keeps its old availableAt, so it is first in line when the lane reopens.
         lane.pausedUntil = Math.max(lane.pausedUntil, outcome.at);

@@ -44,6 +44,12 @@ export type JobOutcome =
    * The job keeps its place in line and no attempt is spent.
    */
   | { kind: 'defer'; at: number; reason: 'rate_limit' | 'circuit_open' }
+  /**
+   * Not attempted: this job waits for another one (an earlier notification of its incident that
+   * has not posted yet) and runs again at `at`. Only this job moves: its lane goes on, and no
+   * attempt is spent.
+   */
+  | { kind: 'wait'; at: number }
   /** Permanent failure or retries exhausted: move to the dead letters. `attempts` made in all. */
   | { kind: 'dead'; error: JobError; attempts: number };
 

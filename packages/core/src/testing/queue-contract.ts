@@ -233,6 +233,34 @@ export function describeQueueContract(
       expect(script.ids('b')).toEqual([other.id]);
     });
 
+    it('a waiting job runs again at its time with its attempt unspent and its error kept; its lane goes on', async () => {
+      const queue = await open();
+      const script = scriptedHandler(['a'], { a: 1 });
+      let waitUntil = 0;
+      script.decideWith((job, times) => {
+        if (job.id === waiting.id && times === 1) return { kind: 'retry', at: Date.now(), error: REFUSED };
+        if (job.id === waiting.id && times === 2) {
+          waitUntil = Date.now() + LATER;
+          return { kind: 'wait', at: waitUntil };
+        }
+        return { kind: 'delivered', receipt: {} };
+      });
+      const waiting = newJob('a');
+      const behind = newJob('a');
+      await queue.enqueue([waiting]);
+      queue.consume(script.handler);
+      await waitFor(() => script.handled.length >= 2, 'the waiting job to be handled twice');
+      await queue.enqueue([behind]);
+      await settle(queue);
+      const runs = script.handled.filter((h) => h.id === waiting.id);
+      expect(runs.map((h) => h.attempt)).toEqual([0, 1, 1]);
+      expect(runs[2]!.lastError).toEqual(REFUSED);
+      expect(runs[2]!.at).toBeGreaterThanOrEqual(waitUntil);
+      // The job behind it in the same lane did not wait for it.
+      const other = script.handled.find((h) => h.id === behind.id)!;
+      expect(other.at).toBeLessThan(waitUntil);
+    });
+
     it('a dead job becomes a dead letter: list, get, replay, replayAll, delete, clear', async () => {
       const queue = await open();
       const script = scriptedHandler(['a', 'b'], { a: 1, b: 1 });
