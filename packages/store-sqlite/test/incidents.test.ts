@@ -4,6 +4,7 @@ import {
   Dispatcher,
   type EmpathyEvent,
   type IncidentContext,
+  incidentOf,
   type WebhookPlugin,
 } from '@empathy/webhooks-core';
 import { runIncidentSequence } from '@empathy/webhooks-core/testing';
@@ -76,6 +77,48 @@ describe('incident state in the file', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(await store.get('chat', 'k')).toBeUndefined();
     await queue.close();
+  });
+
+  it('keeps a first notification’s hold across a restart: the repeat waits for its retry, then updates its post', async () => {
+    const path = tempDb();
+    const alert = (message: string) =>
+      createEvent('alert', { title: 'Disk almost full', message, source: 'db-1' }, { userId: 'ops' });
+    let failed = 0;
+    const failing: WebhookPlugin = {
+      name: 'chat',
+      events: ['*'],
+      retryPolicy: { maxRetries: 3, initialDelaySeconds: 0.6, jitter: false },
+      async deliver() {
+        failed++;
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      },
+    };
+    const queue = new SqliteQueue({ path });
+    const before = new Dispatcher({ webhooks: [failing], queue });
+    const first = alert('Disk 91% full');
+    await before.dispatch(first);
+    // Its attempt failed, and its hold now waits for the retry.
+    const key = incidentOf(first)!.key;
+    const deadline = Date.now() + 5000;
+    while ((await queue.incidentStore.get('chat', key))?.holder?.resumeAt === undefined) {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await queue.incidentStore.get('chat', key))?.holder?.job).toBe(`${first.event_id}:chat`);
+    expect(failed).toBe(1);
+    await before.close({ drainMs: 0 }); // stops: the first notification waits in the file for its retry
+    const { make, calls } = recorder();
+    const after = new Dispatcher({
+      webhooks: [{ ...make(), retryPolicy: failing.retryPolicy }],
+      queue: new SqliteQueue({ path }),
+    });
+    await after.dispatch(alert('Disk 95% full'));
+    await after.flush();
+    expect(calls.map((c) => [c.event.data.message, c.incident?.occurrences, c.incident?.ref])).toEqual([
+      ['Disk 91% full', 1, undefined], // the retry posts m1
+      ['Disk 95% full', 2, { message_id: 'm1' }],
+    ]);
+    await after.close();
   });
 
   it('shares one incident state between two queues on one file', async () => {
