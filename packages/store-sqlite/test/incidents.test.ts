@@ -106,7 +106,9 @@ describe('incident state in the file', () => {
     }
     expect((await queue.incidentStore.get('chat', key))?.holder?.job).toBe(`${first.event_id}:chat`);
     expect(failed).toBe(1);
-    await before.close({ drainMs: 0 }); // stops: the first notification waits in the file for its retry
+    // It stops (the 200 ms let the file record the failed attempt); the first notification waits
+    // in the file for its retry.
+    await before.close({ drainMs: 200 });
     const { make, calls } = recorder();
     const after = new Dispatcher({
       webhooks: [{ ...make(), retryPolicy: failing.retryPolicy }],
