@@ -186,7 +186,7 @@ describe('lifecycle without group', () => {
   it('makes only the waiting job wait: other incidents of the webhook go on meanwhile', async () => {
     const { plugin, calls } = recorder(
       'chat',
-      { retryPolicy: { maxRetries: 2, initialDelaySeconds: 0.5, jitter: false } },
+      { retryPolicy: { maxRetries: 2, initialDelaySeconds: 1, jitter: false } },
       (n) => n === 1,
     );
     dispatcher = new Dispatcher({ webhooks: [plugin] });
@@ -195,7 +195,8 @@ describe('lifecycle without group', () => {
       if (o.kind === 'deferred') deferred.push(o.reason);
     });
     await dispatcher.dispatch(disk());
-    await new Promise((r) => setTimeout(r, 50)); // its first attempt failed; the retry is 0.5 s away
+    // Its first attempt failed; the retry is 1 s away.
+    while (calls.length === 0) await new Promise((r) => setTimeout(r, 5));
     await dispatcher.dispatch(disk());
     await dispatcher.dispatch(disk({ source: 'db-2' }));
     await dispatcher.flush();
@@ -211,10 +212,15 @@ describe('lifecycle without group', () => {
     const posting = new Promise<void>((resolve) => {
       post = resolve;
     });
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => {
+      firstStarted = resolve;
+    });
     const slow: WebhookPlugin = {
       name: 'chat',
       events: ['*'],
       async deliver() {
+        firstStarted();
         await posting;
         return { status: 200, incidentRef: { message_id: 'first' } };
       },
@@ -227,7 +233,7 @@ describe('lifecycle without group', () => {
       outcomes.push(o.kind === 'deferred' ? `deferred ${o.reason}` : o.kind);
     });
     await d1.dispatch(disk());
-    await new Promise((r) => setTimeout(r, 20)); // d1's attempt is in flight, holding the incident
+    await started; // d1's attempt is in flight, holding the incident
     await dispatcher.dispatch(disk());
     await new Promise((r) => setTimeout(r, 300));
     expect(two.calls).toHaveLength(0); // it waits for d1's post
