@@ -35,7 +35,7 @@ import {
   LATENCY_BUCKETS_SECONDS,
   METRICS,
 } from './names.js';
-import { fromCarrier, toCarrier, toHeaders } from './trace-context.js';
+import { fromCarrier, isValid, toCarrier, toHeaders } from './trace-context.js';
 
 /** Options for {@link openTelemetry}. */
 export interface OpenTelemetryOptions {
@@ -155,6 +155,8 @@ class OpenTelemetryDelivery implements DeliveryTelemetry {
       },
       context.active(),
     );
+    // The API's no-op tracer (no SDK started, or OTEL_SDK_DISABLED) and no trace to continue.
+    if (untraced(span)) return UNTRACED_EMIT;
     return new EmitSpan(span, toCarrier(span.spanContext()));
   }
 
@@ -164,6 +166,8 @@ class OpenTelemetryDelivery implements DeliveryTelemetry {
     const waited = waiting?.attempt === attempt ? waiting : undefined;
     // The span covers the waits for the rate limit or circuit that came before this attempt.
     const span = this.#deliverSpan(job, attempt, waited?.since);
+    // Nothing to record or pass on: count the attempt, and add no context or headers to it.
+    if (untraced(span)) return new UntracedAttempt(this, job);
     if (waited) {
       for (const d of waited.deferrals) {
         span.addEvent(
@@ -302,6 +306,29 @@ class DeliveryCounts {
 }
 
 const OUTCOMES: readonly CountedOutcome[] = ['delivered', 'retry', 'dead', 'deferred'];
+
+/**
+ * Whether a span is the API's no-op one with no trace around it (no SDK started, or
+ * OTEL_SDK_DISABLED): then there is nothing to record, propagate or nest. A span an SDK chose not
+ * to sample still has a valid context, and is passed on.
+ */
+function untraced(span: Span): boolean {
+  return !span.isRecording() && !isValid(span.spanContext());
+}
+
+const UNTRACED_EMIT: EmitScope = { end() {} };
+
+/** An attempt without a trace: only its metrics are recorded. */
+class UntracedAttempt implements AttemptScope {
+  constructor(
+    readonly owner: OpenTelemetryDelivery,
+    readonly job: DeliveryJob,
+  ) {}
+
+  end(result: AttemptResult): void {
+    this.owner.recordAttempt(this.job, result);
+  }
+}
 
 class EmitSpan implements EmitScope {
   constructor(

@@ -29,7 +29,7 @@ const PARENT = Symbol('empathy.trace.parent');
 type OwnCarrier = TraceCarrier & { [PARENT]?: Context };
 
 /** Whether a span context has real ids (a no-op tracer's span has the invalid ones). */
-function isValid(context: SpanContext): boolean {
+export function isValid(context: SpanContext): boolean {
   return context.traceId !== INVALID_TRACEID && context.spanId !== INVALID_SPANID;
 }
 
