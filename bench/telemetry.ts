@@ -20,7 +20,7 @@ import { createEvent, type DeliveryTelemetry, type WebhookPlugin } from '@empath
 import { SAMPLE_DATA } from '@empathy/webhooks-core/fakes';
 import type { DeliveryJob } from '@empathy/webhooks-core/queue';
 import { CustomWebhook } from '@empathy/webhooks-http';
-import { openTelemetry } from '@empathy/webhooks-otel';
+import { LATENCY_BUCKETS_SECONDS, openTelemetry } from '@empathy/webhooks-otel';
 import {
   type Context,
   context,
@@ -110,7 +110,7 @@ function sdkAlone(tracerProvider: TracerProvider, meterProvider: MeterProvider):
   const tracer = tracerProvider.getTracer('bench');
   const duration = meterProvider.getMeter('bench').createHistogram('bench.attempt.duration', {
     unit: 's',
-    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] },
+    advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
   });
   const parents = new WeakMap<object, Context>();
   return {

@@ -573,7 +573,10 @@ export class Dispatcher implements JobHandler {
       }
       if (plan === undefined) {
         // A grouped notification whose events a resolved notification already counted.
-        if (held) await this.#updateHold(job, incident, (s) => releaseHold(s, job.id));
+        if (held)
+          await this.#updateIncident(job.webhook, incident.key, job.event.event_id, (s) =>
+            releaseHold(s, job.id),
+          );
         this.monitor.recordFolded(job.webhook);
         this.monitor.recordQueued(job.webhook, -1);
         return { kind: 'delivered', receipt: { detail: { folded: true } } };
@@ -587,32 +590,20 @@ export class Dispatcher implements JobHandler {
       } else if (outcome.kind === 'dead') {
         // Failed for good: the incident's next notification posts anew, and a grouped incident's
         // next repeat queues one.
-        await this.#updateHold(job, incident, (s) => {
+        await this.#updateIncident(job.webhook, incident.key, job.event.event_id, (s) => {
           const released = releaseHold(s, job.id);
           return entry.group ? afterDeadNotification(released) : released;
         });
       } else if (held) {
         // It waits for its retry (or a rate limit, or the circuit): the others keep waiting for it.
-        await this.#updateHold(job, incident, (s) => extendHold(s, job.id, outcome.at));
+        await this.#updateIncident(job.webhook, incident.key, job.event.event_id, (s) =>
+          extendHold(s, job.id, outcome.at),
+        );
       }
       return outcome;
     } finally {
       release();
     }
-  }
-
-  /** A change of this job's hold on its incident (or of what a dead notification leaves). */
-  #updateHold(
-    job: DeliveryJob,
-    incident: EventIncident,
-    change: (state: IncidentState | undefined) => IncidentState | undefined,
-  ): Promise<boolean> {
-    return this.#updateIncident(
-      job.webhook,
-      incident.key,
-      job.event.event_id,
-      (state) => change(state) ?? state!,
-    );
   }
 
   /** Stores what the vendor answered for the incident and queues a follow-up for events folded meanwhile. */
@@ -645,17 +636,17 @@ export class Dispatcher implements JobHandler {
   }
 
   /**
-   * An update of the incident store after an attempt or a failed emit: a failure is reported to
-   * `onError`, not fatal.
+   * An update of the incident store after an attempt or a failed emit (`change` returning
+   * `undefined` leaves the state as it was): a failure is reported to `onError`, not fatal.
    */
   async #updateIncident(
     webhook: string,
     key: string,
     eventId: string,
-    change: Parameters<IncidentStore['update']>[2],
+    change: (state: IncidentState | undefined) => IncidentState | undefined,
   ): Promise<boolean> {
     try {
-      await this.#incidents.update(webhook, key, change, this.#incidentTtlMs);
+      await this.#incidents.update(webhook, key, (state) => change(state) ?? state!, this.#incidentTtlMs);
       return true;
     } catch (error) {
       this.#incidentFailed(error, webhook, eventId);
@@ -665,7 +656,7 @@ export class Dispatcher implements JobHandler {
 
   /** Nothing is queued for the incident any more: the next repeat queues a notification. */
   #releaseDue(webhook: string, key: string, eventId: string): Promise<boolean> {
-    return this.#updateIncident(webhook, key, eventId, (state) => afterDeadNotification(state) ?? state!);
+    return this.#updateIncident(webhook, key, eventId, afterDeadNotification);
   }
 
   #incidentFailed(error: unknown, webhook: string, eventId: string): void {

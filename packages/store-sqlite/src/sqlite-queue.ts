@@ -422,8 +422,7 @@ export class SqliteQueue implements DeliveryQueue {
           } else if (o.kind === 'retry') {
             sql.retry.run(job.attempt + 1, o.at, JSON.stringify(o.error), seq);
           } else if (o.kind === 'wait') {
-            // Run again at `at`: the attempt count and last error stay as they are.
-            sql.retry.run(job.attempt, o.at, job.lastError ? JSON.stringify(job.lastError) : null, seq);
+            sql.wait.run(o.at, seq);
           } else {
             sql.bury.run(o.attempts, JSON.stringify(o.error), now, seq);
             sql.remove.run(seq);

@@ -16,6 +16,8 @@ const SQL = {
   freeOwner: `UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?`,
   retry: `UPDATE jobs SET attempt = ?, available_at = ?, last_error = ?, lease_owner = NULL, lease_until = 0
      WHERE seq = ?`,
+  /** A job that waits (for another notification of its incident): attempt and last error stay. */
+  wait: `UPDATE jobs SET available_at = ?, lease_owner = NULL, lease_until = 0 WHERE seq = ?`,
   remove: `DELETE FROM jobs WHERE seq = ?`,
   bury: `INSERT OR REPLACE INTO dead_letters (id, webhook, event, attempts, error, failed_at, traceparent, tracestate)
      SELECT id, webhook, event, ?, ?, ?, traceparent, tracestate FROM jobs WHERE seq = ?`,
